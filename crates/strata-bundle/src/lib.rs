@@ -1,0 +1,23 @@
+//! Environment bundles: `api/outputs/<env>/metadata.json` and the files it describes.
+//!
+//! [`generate`] renders one environment of a config package into a bundle, deterministically
+//! and atomically: the new bundle is built beside the old one and swapped in with one rename,
+//! so a reader sees the old bundle or the new one, never half of either. [`Bundle::open`] reads
+//! a bundle for the later layers and [`verify`] recomputes its digests.
+//!
+//! This crate writes only under `api/outputs/`. It never runs external tools and never prints.
+
+#![warn(missing_docs)]
+
+mod error;
+mod generate;
+mod read;
+mod swap;
+mod time;
+mod verify;
+
+pub use error::BundleError;
+pub use generate::{GenerateOptions, Generated, generate, source_date_epoch};
+pub use read::Bundle;
+pub use time::rfc3339;
+pub use verify::{Drift, VerifyReport, verify};

@@ -1,0 +1,99 @@
+//! Putting a finished bundle in place so that no reader ever sees half of one.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Makes `staged` (a complete bundle) appear at `target`, replacing any bundle there.
+///
+/// On Linux both directories are exchanged with one `renameat2(RENAME_EXCHANGE)`, so `target`
+/// always names a whole bundle; the old one then sits at `staged` and is removed. Elsewhere (or
+/// on a file system without exchange) the old bundle is renamed aside first, leaving a moment
+/// in which `target` is absent but never partial.
+pub(crate) fn swap_in(staged: &Path, target: &Path) -> io::Result<()> {
+    if !target.exists() {
+        return std::fs::rename(staged, target);
+    }
+    match exchange(staged, target) {
+        Ok(()) => {}
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => {
+            let aside = sibling(target, "old");
+            std::fs::rename(target, &aside)?;
+            std::fs::rename(staged, target)?;
+            std::fs::remove_dir_all(&aside)?;
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    }
+    std::fs::remove_dir_all(staged)
+}
+
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let a = CString::new(a.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    let b = CString::new(b.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    #[expect(
+        unsafe_code,
+        reason = "std has no atomic directory exchange; renameat2 is the one syscall for it"
+    )]
+    // SAFETY: both pointers are valid NUL-terminated strings that outlive the call.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> io::Result<()> {
+    Err(io::Error::from_raw_os_error(libc::ENOSYS))
+}
+
+/// A unique hidden sibling of `target`: `.<name>.<what>-<pid>-<nanos>`.
+pub(crate) fn sibling(target: &Path, what: &str) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    target.with_file_name(format!(".{name}.{what}-{}-{nanos}", std::process::id()))
+}
+
+/// Removes staging directories of `target` left by processes that no longer run (killed
+/// mid-generate). Directories of live processes are left alone: they may be generating now.
+pub(crate) fn remove_stale_siblings(target: &Path) {
+    let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
+        return;
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file.strip_prefix(&prefix) else {
+            continue;
+        };
+        let pid = rest
+            .split_once('-')
+            .and_then(|(_, r)| r.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && !Path::new("/proc").join(pid.to_string()).exists()
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}

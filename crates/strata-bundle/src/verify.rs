@@ -1,0 +1,128 @@
+//! `bundle verify`: recompute every digest and compare with the package it came from.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use strata_config::{Definitions, Depth, Layout, load_package, sha256};
+use strata_metadata::Digest;
+
+use crate::Bundle;
+use crate::error::{BundleError, io};
+
+/// One way a bundle differs from what its metadata says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Drift {
+    /// A file's content no longer matches its digest.
+    Modified {
+        /// Path inside the bundle.
+        path: String,
+        /// The digest recorded.
+        expected: Digest,
+        /// The digest now.
+        actual: Digest,
+    },
+    /// A file the metadata lists is gone.
+    Missing {
+        /// Path inside the bundle.
+        path: String,
+    },
+    /// A file is present that the metadata does not list.
+    Unexpected {
+        /// Path inside the bundle.
+        path: String,
+    },
+    /// The package changed since the bundle was generated.
+    PackageChanged {
+        /// The package.
+        id: String,
+        /// The version in the bundle.
+        bundle_version: String,
+        /// The version in the package now.
+        current_version: String,
+    },
+}
+
+/// What verification found.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyReport {
+    /// The number of files whose digest was checked.
+    pub checked: usize,
+    /// Every difference.
+    pub drift: Vec<Drift>,
+}
+
+impl VerifyReport {
+    /// Whether the bundle is intact and current.
+    pub fn is_clean(&self) -> bool {
+        self.drift.is_empty()
+    }
+}
+
+/// Recomputes every digest of `bundle` and, when its package is in `layout`, checks that the
+/// package has not changed since.
+pub fn verify(bundle: &Bundle, layout: Option<&Layout>) -> Result<VerifyReport, BundleError> {
+    let mut report = VerifyReport::default();
+    for (path, expected) in &bundle.metadata().digests {
+        let full = bundle.dir().join(path);
+        match std::fs::read(&full) {
+            Ok(bytes) => {
+                report.checked += 1;
+                let actual = sha256(&bytes);
+                if &actual != expected {
+                    report.drift.push(Drift::Modified {
+                        path: path.clone(),
+                        expected: expected.clone(),
+                        actual,
+                    });
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                report.drift.push(Drift::Missing { path: path.clone() })
+            }
+            Err(e) => return Err(io("read", full)(e)),
+        }
+    }
+    let mut present = BTreeSet::new();
+    list_files(bundle.dir(), "", &mut present).map_err(io("read", bundle.dir()))?;
+    for path in present {
+        let ignored = path == "metadata.json" || path.starts_with("provisioner/");
+        if !ignored && !bundle.metadata().digests.contains_key(&path) {
+            report.drift.push(Drift::Unexpected { path });
+        }
+    }
+    if let Some(layout) = layout {
+        let pkg = &bundle.metadata().config_package;
+        let (current, _) = load_package(
+            layout,
+            pkg.id.as_str(),
+            &Definitions::default(),
+            Depth::Manifest,
+        );
+        if let Some(current) = current.filter(|c| c.digest != pkg.digest) {
+            report.drift.push(Drift::PackageChanged {
+                id: pkg.id.to_string(),
+                bundle_version: pkg.version.to_string(),
+                current_version: current.manifest.version.to_string(),
+            });
+        }
+    }
+    Ok(report)
+}
+
+fn list_files(dir: &Path, prefix: &str, out: &mut BTreeSet<String>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let rel = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
+        if entry.file_type()?.is_dir() {
+            list_files(&entry.path(), &rel, out)?;
+        } else {
+            out.insert(rel);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,47 @@
+//! `api/definitions/`: the environments and roles the organisation knows.
+
+use strata_metadata::{EnvironmentDefinitions, RoleDefinitions};
+
+use crate::source::{parse_yaml, read_text};
+use crate::{Diagnostic, Layout};
+
+/// The loaded definitions; a part that failed to load is `None` and its problem reported.
+#[derive(Debug, Clone, Default)]
+pub struct Definitions {
+    /// `environments.yaml`.
+    pub environments: Option<EnvironmentDefinitions>,
+    /// `roles.yaml`.
+    pub roles: Option<RoleDefinitions>,
+}
+
+/// Loads `api/definitions/environments.yaml` and `roles.yaml`.
+pub fn load_definitions(layout: &Layout) -> (Definitions, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let dir = Layout::definitions_rel();
+    let mut load = |name: &str| {
+        let rel = dir.join(name);
+        read_text(layout.root(), &rel)
+            .map_err(|d| {
+                if d.code == "missing-file" {
+                    d.hint(format!("create {} (see docs/validation.md)", rel.display()))
+                } else {
+                    d
+                }
+            })
+            .map(|text| (rel, text))
+            .map_err(|d| diags.push(d))
+            .ok()
+    };
+    let envs = load("environments.yaml");
+    let roles = load("roles.yaml");
+    let environments =
+        envs.and_then(|(rel, t)| parse_yaml(&rel, &t).map_err(|d| diags.push(d)).ok());
+    let roles = roles.and_then(|(rel, t)| parse_yaml(&rel, &t).map_err(|d| diags.push(d)).ok());
+    (
+        Definitions {
+            environments,
+            roles,
+        },
+        diags,
+    )
+}

@@ -1,0 +1,75 @@
+//! Where things live in a Strata repository.
+
+use std::path::{Path, PathBuf};
+
+/// The modules that select a config package per environment, each through
+/// `<module>/environments/<env>.yaml`.
+pub const MODULES: [&str; 4] = [
+    "infrastructure",
+    "container-orchestration",
+    "platform",
+    "business",
+];
+
+/// The paths of a repository rooted at one directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    root: PathBuf,
+}
+
+impl Layout {
+    /// A repository rooted at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The repository root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `config/packages`, relative to the root.
+    pub fn packages_rel() -> &'static Path {
+        Path::new("config/packages")
+    }
+
+    /// `config/packages/<id>`, relative to the root.
+    pub fn package_rel(id: &str) -> PathBuf {
+        Self::packages_rel().join(id)
+    }
+
+    /// `config/packages.lock`, relative to the root.
+    pub fn lock_rel() -> &'static Path {
+        Path::new("config/packages.lock")
+    }
+
+    /// `api/definitions`, relative to the root.
+    pub fn definitions_rel() -> &'static Path {
+        Path::new("api/definitions")
+    }
+
+    /// `<module>/environments`, relative to the root.
+    pub fn selectors_rel(module: &str) -> PathBuf {
+        Path::new(module).join("environments")
+    }
+
+    /// `api/outputs`, where bundles are written.
+    pub fn outputs_dir(&self) -> PathBuf {
+        self.root.join("api/outputs")
+    }
+
+    /// `api/outputs/<env>`: one environment's bundle.
+    pub fn bundle_dir(&self, env: &str) -> PathBuf {
+        self.outputs_dir().join(env)
+    }
+
+    /// `.strata/<env>`: run state, lock and logs of one environment.
+    pub fn state_dir(&self, env: &str) -> PathBuf {
+        self.root.join(".strata").join(env)
+    }
+
+    /// An absolute path for a root-relative one.
+    pub fn abs(&self, rel: impl AsRef<Path>) -> PathBuf {
+        self.root.join(rel)
+    }
+}

@@ -1,0 +1,34 @@
+//! Config packages: loading, validation, content digests and the version-bump rule.
+//!
+//! [`validate`] checks a repository — definitions, packages and the files they reference, the
+//! packages lock, and the module selectors — and returns every problem as a [`Diagnostic`] with
+//! a file, a line and column, and a hint where the fix is clear. [`load_package`] gives
+//! `strata-bundle` a package whose files were read once and digested.
+//!
+//! This crate only reads, except for `config/packages.lock` (written by the caller from
+//! [`plan_lock`]). It never writes bundles, spawns processes or prints.
+
+#![warn(missing_docs)]
+
+mod definitions;
+mod diagnostic;
+mod kinds;
+mod layout;
+mod locate;
+mod lock;
+mod package;
+mod selectors;
+mod source;
+mod validate;
+mod walk;
+
+pub use definitions::{Definitions, load_definitions};
+pub use diagnostic::{Checked, Diagnostic, Report, Severity};
+pub use kinds::{find_cycle, parse_size};
+pub use layout::{Layout, MODULES};
+pub use lock::{LockChange, check_lock, plan_lock, read_lock, render_lock};
+pub use package::{Depth, Package, load_package, package_folders};
+pub use selectors::{Selector, check_selectors};
+pub use source::MAX_FILE_BYTES;
+pub use validate::{Target, check_for_generate, load_all_packages, validate};
+pub use walk::sha256;

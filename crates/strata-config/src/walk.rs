@@ -1,0 +1,178 @@
+//! Reading a package folder once: every file's bytes and the package's content digest.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest as _, Sha256};
+use strata_metadata::Digest;
+
+use crate::Diagnostic;
+use crate::source::check_size;
+
+/// Every file of a package, by path relative to the package folder with `/` separators.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct PackageFiles {
+    pub(crate) files: BTreeMap<String, Vec<u8>>,
+    pub(crate) dirs: HashSet<String>,
+    /// Paths (relative) that are symlinks resolving outside the package.
+    pub(crate) escaping: HashSet<String>,
+}
+
+impl PackageFiles {
+    /// Reads `dir` (the package folder, `rel_dir` relative to the root) recursively. Symlinks
+    /// are followed while they stay inside the package; ones that leave it are reported.
+    pub(crate) fn read(dir: &Path, rel_dir: &Path, diags: &mut Vec<Diagnostic>) -> Self {
+        let mut out = PackageFiles::default();
+        let canonical_root = match dir.canonicalize() {
+            Ok(p) => p,
+            Err(e) => {
+                diags.push(crate::source::io_diagnostic(rel_dir, &e));
+                return out;
+            }
+        };
+        let mut visited = HashSet::new();
+        visited.insert(canonical_root.clone());
+        out.walk(&canonical_root, dir, "", rel_dir, &mut visited, diags);
+        out
+    }
+
+    fn walk(
+        &mut self,
+        canonical_root: &Path,
+        dir: &Path,
+        prefix: &str,
+        rel_dir: &Path,
+        visited: &mut HashSet<PathBuf>,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                diags.push(crate::source::io_diagnostic(&rel_dir.join(prefix), &e));
+                return;
+            }
+        };
+        let mut names: Vec<_> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.file_name())
+            .collect();
+        names.sort();
+        for name in names {
+            let name = name.to_string_lossy().into_owned();
+            let rel = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}/{name}")
+            };
+            let path = dir.join(&name);
+            let rel_for_diag = rel_dir.join(&rel);
+            let Ok(lmeta) = path.symlink_metadata() else {
+                continue;
+            };
+            let meta = if lmeta.file_type().is_symlink() {
+                match path.canonicalize() {
+                    Ok(target) if target.starts_with(canonical_root) => match target.metadata() {
+                        Ok(m) => {
+                            if m.is_dir() && !visited.insert(target) {
+                                continue;
+                            }
+                            m
+                        }
+                        Err(_) => continue,
+                    },
+                    Ok(target) => {
+                        diags.push(
+                            Diagnostic::error(
+                                &rel_for_diag,
+                                "path-escapes",
+                                format!(
+                                    "symlink points outside the package (to `{}`)",
+                                    target.display()
+                                ),
+                            )
+                            .hint(
+                                "a package must be self-contained: copy the file into the package",
+                            ),
+                        );
+                        self.escaping.insert(rel);
+                        continue;
+                    }
+                    Err(_) => {
+                        diags.push(Diagnostic::error(
+                            &rel_for_diag,
+                            "missing-file",
+                            "symlink target does not exist",
+                        ));
+                        continue;
+                    }
+                }
+            } else {
+                lmeta
+            };
+            if meta.is_dir() {
+                self.dirs.insert(rel.clone());
+                self.walk(canonical_root, &path, &rel, rel_dir, visited, diags);
+            } else if meta.is_file() {
+                if let Err(d) = check_size(&rel_for_diag, meta.len()) {
+                    diags.push(d);
+                    continue;
+                }
+                match std::fs::read(&path) {
+                    Ok(bytes) => {
+                        self.files.insert(rel, bytes);
+                    }
+                    Err(e) => diags.push(crate::source::io_diagnostic(&rel_for_diag, &e)),
+                }
+            }
+        }
+    }
+
+    /// The digest of the whole package: every file's relative path and bytes, in path order.
+    pub(crate) fn digest(&self) -> Digest {
+        let mut h = Sha256::new();
+        for (path, bytes) in &self.files {
+            h.update(path.as_bytes());
+            h.update([0]);
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        }
+        Digest::sha256(&h.finalize().into())
+    }
+}
+
+/// Resolves `.` and `..` in a package-relative path without touching the disk; `None` when the
+/// path is absolute or climbs out of the package.
+pub(crate) fn normalize(path: &str) -> Option<String> {
+    if path.starts_with('/') || path.starts_with('\\') || Path::new(path).is_absolute() {
+        return None;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// SHA-256 of bytes, as a [`Digest`].
+pub fn sha256(bytes: &[u8]) -> Digest {
+    Digest::sha256(&Sha256::digest(bytes).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_keeps_paths_inside() {
+        assert_eq!(normalize("a/./b/../c").as_deref(), Some("a/c"));
+        assert_eq!(normalize("../x"), None);
+        assert_eq!(normalize("a/../../x"), None);
+        assert_eq!(normalize("/etc/passwd"), None);
+    }
+}

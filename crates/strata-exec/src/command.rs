@@ -1,0 +1,229 @@
+//! Commands as data, rendered shell-quoted with secrets masked.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+const MASK: &str = "***";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Part {
+    value: String,
+    secret: bool,
+}
+
+/// An external command: what to run, where, and with which extra environment.
+///
+/// The working directory is required: a command never depends on where Strata was started.
+/// Children inherit Strata's environment plus the variables set here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    program: PathBuf,
+    args: Vec<Part>,
+    cwd: PathBuf,
+    env: Vec<(String, Part)>,
+}
+
+impl Command {
+    /// A command running `program` in `cwd`.
+    pub fn new(program: impl Into<PathBuf>, cwd: impl Into<PathBuf>) -> Self {
+        Self {
+            program: program.into(),
+            args: Vec::new(),
+            cwd: cwd.into(),
+            env: Vec::new(),
+        }
+    }
+
+    /// Appends an argument.
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(Part {
+            value: arg.into(),
+            secret: false,
+        });
+        self
+    }
+
+    /// Appends arguments.
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(args.into_iter().map(|a| Part {
+            value: a.into(),
+            secret: false,
+        }));
+        self
+    }
+
+    /// Appends an argument that is shown as `***` everywhere.
+    pub fn secret_arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(Part {
+            value: arg.into(),
+            secret: true,
+        });
+        self
+    }
+
+    /// Sets an environment variable for the child.
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((
+            key.into(),
+            Part {
+                value: value.into(),
+                secret: false,
+            },
+        ));
+        self
+    }
+
+    /// Sets an environment variable whose value is shown as `***` everywhere.
+    pub fn secret_env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((
+            key.into(),
+            Part {
+                value: value.into(),
+                secret: true,
+            },
+        ));
+        self
+    }
+
+    /// The program.
+    pub fn program(&self) -> &Path {
+        &self.program
+    }
+
+    /// The working directory.
+    pub fn cwd(&self) -> &Path {
+        &self.cwd
+    }
+
+    /// The real arguments, secrets included: only for spawning.
+    pub(crate) fn raw_args(&self) -> impl Iterator<Item = &str> {
+        self.args.iter().map(|p| p.value.as_str())
+    }
+
+    /// The real environment additions, secrets included: only for spawning.
+    pub(crate) fn raw_env(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.env.iter().map(|(k, p)| (k.as_str(), p.value.as_str()))
+    }
+
+    /// The arguments as shown to people: secrets masked.
+    pub fn shown_args(&self) -> Vec<String> {
+        self.args
+            .iter()
+            .map(|p| {
+                if p.secret {
+                    MASK.to_owned()
+                } else {
+                    p.value.clone()
+                }
+            })
+            .collect()
+    }
+
+    /// The environment additions as shown to people: secret values masked.
+    pub fn shown_env(&self) -> Vec<(String, String)> {
+        self.env
+            .iter()
+            .map(|(k, p)| {
+                (
+                    k.clone(),
+                    if p.secret {
+                        MASK.to_owned()
+                    } else {
+                        p.value.clone()
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// Every secret value this command carries, longest first, for masking output.
+    pub(crate) fn secrets(&self) -> Vec<&str> {
+        let mut s: Vec<&str> = self
+            .args
+            .iter()
+            .chain(self.env.iter().map(|(_, p)| p))
+            .filter(|p| p.secret && !p.value.is_empty())
+            .map(|p| p.value.as_str())
+            .collect();
+        s.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        s
+    }
+
+    /// Replaces every secret of this command in `text` with `***`.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in self.secrets() {
+            out = out.replace(secret, MASK);
+        }
+        out
+    }
+
+    /// The command line, shell-quoted, secrets masked, without environment or directory:
+    /// `terraform -chdir=infra plan -input=false`.
+    pub fn display(&self) -> String {
+        let mut line = shell_quote(&self.program.to_string_lossy());
+        for arg in self.shown_args() {
+            line.push(' ');
+            line.push_str(&shell_quote(&arg));
+        }
+        line
+    }
+}
+
+impl fmt::Display for Command {
+    /// `cd DIR && KEY=value program args…`, the way a person would retype it; secrets masked.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cd {} && ", shell_quote(&self.cwd.to_string_lossy()))?;
+        for (k, v) in self.shown_env() {
+            write!(f, "{k}={} ", shell_quote(&v))?;
+        }
+        f.write_str(&self.display())
+    }
+}
+
+/// Quotes `s` for a POSIX shell when it needs it.
+pub fn shell_quote(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:=@%+,^".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_quotes_and_masks() {
+        let cmd = Command::new("terraform", "/repo/infra")
+            .args(["-chdir=nodes", "plan", "-var", "name=two words"])
+            .secret_arg("-var=token=abc123")
+            .env("TF_IN_AUTOMATION", "1")
+            .secret_env("PROXMOX_VE_API_TOKEN", "root@pam!ci=abc123");
+        assert_eq!(
+            cmd.display(),
+            "terraform -chdir=nodes plan -var 'name=two words' '***'"
+        );
+        assert_eq!(
+            cmd.to_string(),
+            "cd /repo/infra && TF_IN_AUTOMATION=1 PROXMOX_VE_API_TOKEN='***' terraform -chdir=nodes plan -var 'name=two words' '***'"
+        );
+        assert_eq!(
+            cmd.redact("token root@pam!ci=abc123 and -var=token=abc123"),
+            "token *** and ***"
+        );
+    }
+
+    #[test]
+    fn quote_handles_single_quotes_and_empty() {
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote("a/b.c"), "a/b.c");
+    }
+}

@@ -1,0 +1,22 @@
+//! The one place Strata spawns processes.
+//!
+//! A [`Command`] is data: program, arguments, working directory and environment, with secret
+//! arguments and variables marked so that every rendering of it ([`Command::display`], logs,
+//! errors) masks them. [`run`] executes a command — or, in dry-run mode, only reports it —
+//! streaming its output line by line into a log file and keeping the tail for error messages.
+//! [`find_tool`] resolves external tools on `PATH` or through their `STRATA_*` override.
+//!
+//! This crate knows nothing of Strata's domain: it never builds tool-specific arguments (the tool
+//! crates do) and never writes to the terminal.
+
+#![warn(missing_docs)]
+
+mod command;
+mod error;
+mod run;
+mod tool;
+
+pub use command::{Command, shell_quote};
+pub use error::ExecError;
+pub use run::{Output, RunOptions, run};
+pub use tool::{FoundTool, TOOLS, Tool, find_tool, find_tool_with, parse_version, tool_version};

@@ -1,0 +1,235 @@
+//! Running a [`Command`]: for real with streamed, redacted logs, or as a dry run.
+
+use std::collections::VecDeque;
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
+use std::sync::Mutex;
+
+use tracing::debug;
+
+use crate::{Command, ExecError};
+
+/// How to run a command.
+#[derive(Debug, Clone)]
+pub struct RunOptions<'a> {
+    /// Report the command instead of running it.
+    pub dry_run: bool,
+    /// Append the command line and its output, line by line, to this file.
+    pub log: Option<&'a Path>,
+    /// Keep the whole standard output in [`Output::stdout`] (for tools whose output is data).
+    pub capture_stdout: bool,
+    /// How many of the last output lines a failure carries.
+    pub tail_lines: usize,
+    /// Exit codes that mean success (`terraform plan -detailed-exitcode` returns 2 for changes).
+    pub success_codes: &'a [i32],
+    /// Let the child write straight to Strata's own stdout and stderr (for commands a person
+    /// watches, such as `cargo test` under `ci`); nothing is logged or kept then.
+    pub inherit_output: bool,
+}
+
+impl Default for RunOptions<'_> {
+    fn default() -> Self {
+        Self {
+            dry_run: false,
+            log: None,
+            capture_stdout: false,
+            tail_lines: 20,
+            success_codes: &[0],
+            inherit_output: false,
+        }
+    }
+}
+
+/// What a command did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Output {
+    /// It was only reported, not run.
+    pub dry_run: bool,
+    /// Its exit code (0 for a dry run).
+    pub code: i32,
+    /// Its standard output when [`RunOptions::capture_stdout`] was set, secrets masked.
+    pub stdout: String,
+}
+
+struct Sink<'a> {
+    cmd: &'a Command,
+    log: Option<Mutex<File>>,
+    log_path: Option<&'a Path>,
+    tail: Mutex<VecDeque<String>>,
+    tail_lines: usize,
+}
+
+impl Sink<'_> {
+    fn line(&self, prefix: &str, raw: &[u8], captured: Option<&mut String>) -> io::Result<()> {
+        let text = String::from_utf8_lossy(raw);
+        let text = self.cmd.redact(text.trim_end_matches(['\n', '\r']));
+        if let Some(log) = &self.log {
+            let mut f = log.lock().unwrap_or_else(|e| e.into_inner());
+            writeln!(f, "{prefix}{text}")?;
+        }
+        if let Some(buf) = captured {
+            buf.push_str(&text);
+            buf.push('\n');
+        }
+        let mut tail = self.tail.lock().unwrap_or_else(|e| e.into_inner());
+        if tail.len() == self.tail_lines {
+            tail.pop_front();
+        }
+        tail.push_back(text);
+        Ok(())
+    }
+
+    fn drain(
+        &self,
+        prefix: &str,
+        stream: impl Read,
+        mut captured: Option<&mut String>,
+    ) -> io::Result<()> {
+        let mut reader = BufReader::new(stream);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            if reader.read_until(b'\n', &mut buf)? == 0 {
+                return Ok(());
+            }
+            self.line(prefix, &buf, captured.as_deref_mut())?;
+        }
+    }
+}
+
+/// Runs `cmd`, or only reports it when `opts.dry_run` is set.
+///
+/// Standard output and error are streamed line by line into `opts.log` (stderr lines prefixed
+/// with `! `) while the command runs; every line is redacted first. Nothing waits on standard
+/// input: it is closed.
+pub fn run(cmd: &Command, opts: &RunOptions<'_>) -> Result<Output, ExecError> {
+    let shown = cmd.display();
+    if opts.dry_run {
+        debug!(command = %cmd, "dry run");
+        return Ok(Output {
+            dry_run: true,
+            ..Output::default()
+        });
+    }
+    debug!(command = %cmd, "running");
+
+    let log = match opts.log {
+        Some(path) => Some(Mutex::new(open_log(path, cmd).map_err(|source| {
+            ExecError::Log {
+                path: path.to_owned(),
+                source,
+            }
+        })?)),
+        None => None,
+    };
+
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "strata-exec is the one place that spawns"
+    )]
+    let mut std_cmd = std::process::Command::new(cmd.program());
+    std_cmd
+        .args(cmd.raw_args())
+        .envs(cmd.raw_env())
+        .current_dir(cmd.cwd())
+        .stdin(Stdio::null());
+    if opts.inherit_output {
+        let status = std_cmd.status().map_err(|source| ExecError::Spawn {
+            command: shown.clone(),
+            source,
+        })?;
+        return finish(status, opts, String::new(), Vec::new(), shown);
+    }
+    let mut child = std_cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| ExecError::Spawn {
+            command: shown.clone(),
+            source,
+        })?;
+
+    let sink = Sink {
+        cmd,
+        log,
+        log_path: opts.log,
+        tail: Mutex::new(VecDeque::with_capacity(opts.tail_lines)),
+        tail_lines: opts.tail_lines.max(1),
+    };
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let mut captured = String::new();
+    let streamed = std::thread::scope(|s| {
+        let err = s.spawn(|| sink.drain("! ", stderr, None));
+        let out = sink.drain("", stdout, opts.capture_stdout.then_some(&mut captured));
+        out.and(err.join().expect("the stderr reader does not panic"))
+    });
+    let status = child.wait();
+    let log_error = |source| ExecError::Log {
+        path: sink.log_path.map(Path::to_owned).unwrap_or_default(),
+        source,
+    };
+    streamed.map_err(log_error)?;
+    let status = status.map_err(|source| ExecError::Spawn {
+        command: shown.clone(),
+        source,
+    })?;
+    if let Some(log) = &sink.log {
+        let mut f = log.lock().unwrap_or_else(|e| e.into_inner());
+        writeln!(f, "# {}", describe(status)).map_err(log_error)?;
+    }
+
+    let tail = sink
+        .tail
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into();
+    finish(status, opts, captured, tail, shown)
+}
+
+fn finish(
+    status: ExitStatus,
+    opts: &RunOptions<'_>,
+    stdout: String,
+    tail: Vec<String>,
+    shown: String,
+) -> Result<Output, ExecError> {
+    let code = status.code();
+    if let Some(code) = code.filter(|c| opts.success_codes.contains(c)) {
+        return Ok(Output {
+            dry_run: false,
+            code,
+            stdout,
+        });
+    }
+    Err(ExecError::Failed {
+        command: shown,
+        status: describe(status),
+        code,
+        tail,
+        log: opts.log.map(Path::to_owned),
+    })
+}
+
+fn open_log(path: &Path, cmd: &Command) -> io::Result<File> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let mut f = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    writeln!(f, "$ {cmd}")?;
+    Ok(f)
+}
+
+fn describe(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with status {code}"),
+        (None, Some(sig)) => format!("was killed by signal {sig}"),
+        (None, None) => "ended without a status".to_owned(),
+    }
+}

@@ -1,0 +1,44 @@
+//! The types of every file Strata's crates exchange, and their JSON Schemas.
+//!
+//! A config package (`package.json`), the packages lock, the module selectors
+//! (`<module>/environments/<env>.yaml`), the organisation's definitions, the per-kind configs a
+//! package provides (provisioner, Kubespray, platform, business) and the bundle's
+//! `metadata.json` are all defined here, once, with `serde` for reading and writing and `schemars`
+//! for the schemas checked in under `api/schemas/`.
+//!
+//! This crate never touches the file system and never validates anything that needs more than
+//! one value: it parses and describes. Rules that span files live in `strata-config`.
+
+#![warn(missing_docs)]
+
+mod bundle;
+mod business;
+mod definitions;
+mod ids;
+mod kubespray;
+mod package;
+mod platform;
+mod provisioner;
+mod schemas;
+mod suggest;
+
+pub use bundle::{BUNDLE_SCHEMA_VERSION, BundleMetadata, ConfigPackageRef, Digest, FileKind};
+pub use business::{AppHelm, Application, BusinessConfig, BusinessShared};
+pub use definitions::{
+    EnvironmentDefinition, EnvironmentDefinitions, RoleDefinition, RoleDefinitions,
+};
+pub use ids::{EnvironmentId, ID_PATTERN, IdError, PackageId};
+pub use kubespray::{
+    Inventory, InventoryGroup, KubesprayConfig, KubesprayRuntime, LEGACY_GROUPS, REQUIRED_GROUPS,
+};
+pub use package::{
+    LOCK_SCHEMA_VERSION, LockEntry, ModuleSelector, PackageEnvironment, PackageManifest,
+    PackagesLock,
+};
+pub use platform::{PlatformConfig, Release};
+pub use provisioner::{
+    BaseImage, Builder, CloudInit, CloudUser, CommandBuilder, ImageFormat, PackerBuilder,
+    ProvisionerConfig, PublishTarget, RoleImage, WriteFile,
+};
+pub use schemas::{SchemaFile, schema_files};
+pub use suggest::{did_you_mean, unknown_field_hint};

@@ -1,0 +1,147 @@
+//! The command line, as data. Every command and flag a user can type is declared here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use strata_metadata::{EnvironmentId, PackageId};
+
+/// Strata runs an infrastructure monorepo end to end: validate config packages, render
+/// environment bundles, and deploy every layer from them.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    version,
+    max_term_width = 100
+)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// The repository root [default: STRATA_ROOT, else this checkout]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub(crate) root: Option<PathBuf>,
+
+    /// How results are printed on stdout
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Human)]
+    pub(crate) output: OutputFormat,
+
+    /// Show more detail (repeat for more); RUST_LOG overrides
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub(crate) verbose: u8,
+
+    /// Print only errors
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutputFormat {
+    /// Text for people
+    Human,
+    /// One JSON document on stdout
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Check definitions, config packages, the packages lock and module selectors
+    Validate(ValidateArgs),
+    /// Render bundles from config packages
+    #[command(subcommand)]
+    Generate(GenerateCommand),
+    /// Inspect generated bundles
+    #[command(subcommand)]
+    Bundle(BundleCommand),
+    /// Manage config packages
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// List the external tools Strata drives, found or not, with versions
+    Doctor,
+    /// Run every check CI runs: formatting, clippy, all tests, the README's main command
+    Ci(CiArgs),
+    /// Measure validate and generate on a synthetic repository of many packages
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    /// Check only one part of the repository
+    #[arg(long, value_enum)]
+    pub(crate) target: Option<ValidateTarget>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ValidateTarget {
+    /// api/definitions/
+    Definitions,
+    /// config/packages/ and config/packages.lock
+    Packages,
+    /// <module>/environments/<env>.yaml selectors
+    Environments,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum GenerateCommand {
+    /// Render one environment of a package into api/outputs/<env>/
+    Env(GenerateEnvArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenerateEnvArgs {
+    /// The environment, such as `development`
+    #[arg(long, value_name = "ENV")]
+    pub(crate) id: EnvironmentId,
+    /// The config package, such as `core`
+    #[arg(long, value_name = "PACKAGE")]
+    pub(crate) config: PackageId,
+    /// Render without validating first
+    #[arg(long)]
+    pub(crate) skip_validate: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BundleCommand {
+    /// Recompute every digest of a bundle and report drift or tampering (exit 1)
+    Verify(EnvArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EnvArgs {
+    /// The environment, such as `development`
+    #[arg(long, value_name = "ENV")]
+    pub(crate) env: EnvironmentId,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Record package versions and content digests in config/packages.lock
+    Lock(LockArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LockArgs {
+    /// Only report what would change; exit 1 when the lock is out of date
+    #[arg(long)]
+    pub(crate) check: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CiArgs {
+    /// Let real-tool tests skip when their tool is missing instead of failing
+    #[arg(long)]
+    pub(crate) allow_missing_tools: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// The largest repository measured, in packages (each with 3 environments)
+    #[arg(long, default_value_t = 300)]
+    pub(crate) packages: usize,
+}

@@ -1,0 +1,113 @@
+//! `cargo xtask bundle verify`.
+
+use strata_bundle::{Bundle, Drift, verify};
+use strata_config::Layout;
+
+use crate::Exit;
+use crate::cli::BundleCommand;
+use crate::ui::Ui;
+
+pub(crate) fn run(layout: &Layout, cmd: &BundleCommand, ui: &Ui) -> anyhow::Result<Exit> {
+    let BundleCommand::Verify(args) = cmd;
+    let dir = layout.bundle_dir(args.env.as_str());
+    let shown = dir
+        .strip_prefix(layout.root())
+        .unwrap_or(&dir)
+        .display()
+        .to_string();
+    let bundle = Bundle::open(&dir)?;
+    let report = verify(&bundle, Some(layout))?;
+    let pkg = &bundle.metadata().config_package;
+    let drift: Vec<serde_json::Value> = report.drift.iter().map(drift_json).collect();
+    ui.json(&serde_json::json!({
+        "ok": report.is_clean(),
+        "bundle": shown,
+        "checked": report.checked,
+        "configPackage": pkg,
+        "drift": drift,
+    }));
+    for d in &report.drift {
+        if !ui.json {
+            let (msg, hint) = describe(d);
+            ui.error(&format!("{shown}: {msg}"), hint.as_deref());
+        }
+    }
+    if report.is_clean() {
+        ui.result(&format!(
+            "{} {shown}: {} files match their digests; {}@{} unchanged since {}",
+            ui.ok("intact"),
+            report.checked,
+            pkg.id,
+            pkg.version,
+            bundle.metadata().generated_at
+        ));
+        Ok(Exit::Success)
+    } else {
+        if !ui.json {
+            ui.error(
+                &format!(
+                    "{shown} does not match its metadata: {} problems",
+                    report.drift.len()
+                ),
+                None,
+            );
+        }
+        Ok(Exit::Failed)
+    }
+}
+
+fn describe(d: &Drift) -> (String, Option<String>) {
+    let regen = Some(
+        "regenerate it with `cargo xtask generate env` (a bundle is never edited by hand)"
+            .to_owned(),
+    );
+    match d {
+        Drift::Modified {
+            path,
+            expected,
+            actual,
+        } => (
+            format!(
+                "`{path}` was modified (expected {}, found {})",
+                expected.short(12),
+                actual.short(12)
+            ),
+            regen,
+        ),
+        Drift::Missing { path } => (format!("`{path}` is missing"), regen),
+        Drift::Unexpected { path } => (format!("`{path}` is not part of the bundle"), regen),
+        Drift::PackageChanged {
+            id,
+            bundle_version,
+            current_version,
+        } => (
+            format!(
+                "package `{id}` changed since this bundle was generated (bundle has {bundle_version}, package is now {current_version})"
+            ),
+            Some(format!(
+                "regenerate with `cargo xtask generate env --config {id}`"
+            )),
+        ),
+    }
+}
+
+fn drift_json(d: &Drift) -> serde_json::Value {
+    match d {
+        Drift::Modified {
+            path,
+            expected,
+            actual,
+        } => {
+            serde_json::json!({"kind": "modified", "path": path, "expected": expected, "actual": actual})
+        }
+        Drift::Missing { path } => serde_json::json!({"kind": "missing", "path": path}),
+        Drift::Unexpected { path } => serde_json::json!({"kind": "unexpected", "path": path}),
+        Drift::PackageChanged {
+            id,
+            bundle_version,
+            current_version,
+        } => {
+            serde_json::json!({"kind": "packageChanged", "package": id, "bundleVersion": bundle_version, "currentVersion": current_version})
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! `cargo xtask config lock`.
+
+use anyhow::Context as _;
+use strata_config::{
+    Depth, Layout, LockChange, load_all_packages, load_definitions, plan_lock, render_lock,
+};
+
+use crate::Exit;
+use crate::cli::ConfigCommand;
+use crate::ui::{Ui, diagnostic_json};
+
+pub(crate) fn run(layout: &Layout, cmd: &ConfigCommand, ui: &Ui) -> anyhow::Result<Exit> {
+    let ConfigCommand::Lock(args) = cmd;
+    let (defs, _) = load_definitions(layout);
+    let (packages, diags) = load_all_packages(layout, &defs, Depth::Manifest);
+    let blocking: Vec<_> = diags.into_iter().filter(|d| d.is_error()).collect();
+    let planned = if blocking.is_empty() {
+        plan_lock(layout, &packages)
+    } else {
+        Err(blocking)
+    };
+    let (lock, changes) = match planned {
+        Ok(p) => p,
+        Err(diags) => {
+            for d in &diags {
+                ui.diagnostic(d);
+            }
+            ui.json(&serde_json::json!({"ok": false, "diagnostics": diags.iter().map(diagnostic_json).collect::<Vec<_>>()}));
+            if !ui.json {
+                ui.error("config/packages.lock not updated", None);
+            }
+            return Ok(Exit::Invalid);
+        }
+    };
+    let lines: Vec<String> = changes.iter().map(describe).collect();
+    ui.json(&serde_json::json!({"ok": true, "check": args.check, "changes": lines}));
+    if changes.is_empty() {
+        ui.result(&format!(
+            "config/packages.lock is up to date ({} packages)",
+            lock.packages.len()
+        ));
+        return Ok(Exit::Success);
+    }
+    for line in &lines {
+        ui.result(&format!("  {line}"));
+    }
+    if args.check {
+        if !ui.json {
+            ui.error(
+                "config/packages.lock is out of date",
+                Some("run `cargo xtask config lock` and commit it"),
+            );
+        }
+        return Ok(Exit::Failed);
+    }
+    let path = layout.abs(Layout::lock_rel());
+    let tmp = path.with_extension("lock.tmp");
+    std::fs::write(&tmp, render_lock(&lock))
+        .with_context(|| format!("failed to write `{}`", tmp.display()))?;
+    std::fs::rename(&tmp, &path)
+        .with_context(|| format!("failed to replace `{}`", path.display()))?;
+    ui.result(&format!("{} config/packages.lock", ui.ok("updated")));
+    Ok(Exit::Success)
+}
+
+fn describe(c: &LockChange) -> String {
+    match c {
+        LockChange::Added { id, version } => format!("recorded {id} {version} (new)"),
+        LockChange::Bumped { id, from, to } => format!("recorded {id} {from} -> {to}"),
+        LockChange::Removed { id } => format!("dropped {id} (package removed)"),
+    }
+}

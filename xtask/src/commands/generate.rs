@@ -1,0 +1,104 @@
+//! `cargo xtask generate env`.
+
+use anyhow::Context as _;
+use strata_bundle::{BundleError, GenerateOptions, generate, source_date_epoch};
+use strata_config::Layout;
+use strata_metadata::FileKind;
+
+use crate::Exit;
+use crate::cli::{GenerateCommand, GenerateEnvArgs};
+use crate::ui::{Ui, diagnostic_json};
+
+pub(crate) fn run(layout: &Layout, cmd: &GenerateCommand, ui: &Ui) -> anyhow::Result<Exit> {
+    match cmd {
+        GenerateCommand::Env(args) => env(layout, args, ui),
+    }
+}
+
+fn env(layout: &Layout, args: &GenerateEnvArgs, ui: &Ui) -> anyhow::Result<Exit> {
+    let opts = GenerateOptions {
+        skip_validate: args.skip_validate,
+        generated_at: source_date_epoch()?,
+    };
+    let target = layout.bundle_dir(args.id.as_str());
+    let shown = target
+        .strip_prefix(layout.root())
+        .unwrap_or(&target)
+        .display()
+        .to_string();
+    let generated = match generate(layout, &args.id, &args.config, &opts) {
+        Ok(g) => g,
+        Err(BundleError::Invalid(report)) => {
+            for d in &report.diagnostics {
+                ui.diagnostic(d);
+            }
+            ui.json(&serde_json::json!({
+                "ok": false,
+                "diagnostics": report.diagnostics.iter().map(diagnostic_json).collect::<Vec<_>>(),
+            }));
+            if !ui.json {
+                let state = if target.exists() {
+                    "left unchanged"
+                } else {
+                    "not written"
+                };
+                ui.error(
+                    &format!(
+                        "cannot generate `{}` from `{}`: {} errors; {shown} {state}",
+                        args.id,
+                        args.config,
+                        report.error_count()
+                    ),
+                    None,
+                );
+            }
+            return Ok(Exit::Invalid);
+        }
+        Err(e) => return Err(e).with_context(|| format!("failed to generate {shown}")),
+    };
+    for d in &generated.warnings {
+        ui.diagnostic(d);
+    }
+    let m = &generated.metadata;
+    ui.json(&serde_json::json!({
+        "ok": true,
+        "environment": m.environment,
+        "bundle": shown,
+        "configPackage": m.config_package,
+        "generatedAt": m.generated_at,
+        "files": m.files,
+        "fileCount": m.digests.len(),
+        "unchanged": generated.unchanged,
+    }));
+    let pkg = &m.config_package;
+    let change = if generated.unchanged {
+        " (content unchanged)"
+    } else {
+        ""
+    };
+    ui.result(&format!(
+        "{} {shown} from {}@{} (package {}){change}",
+        ui.ok("generated"),
+        pkg.id,
+        pkg.version,
+        pkg.digest.short(12)
+    ));
+    for kind in FileKind::ALL {
+        let Some(name) = m.files.get(&kind) else {
+            continue;
+        };
+        let detail = if kind.is_dir() {
+            let n = m
+                .digests
+                .keys()
+                .filter(|k| k.starts_with(&format!("{name}/")))
+                .count();
+            format!("{name}/ ({n} files)")
+        } else {
+            let digest = &m.digests[name];
+            format!("{name:<22} {}", digest.short(12))
+        };
+        ui.result(&format!("  {:<19} {detail}", kind.key()));
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,9 @@
+//! One module per subcommand, each with a `run`.
+
+pub(crate) mod bench;
+pub(crate) mod bundle;
+pub(crate) mod ci;
+pub(crate) mod config;
+pub(crate) mod doctor;
+pub(crate) mod generate;
+pub(crate) mod validate;

@@ -1,0 +1,141 @@
+//! `cargo xtask`: Strata's command line.
+//!
+//! It parses arguments, calls the library crates and renders their results; it holds no domain
+//! logic. Exit codes: 0 done, 1 a command or check failed, 2 invalid input or configuration,
+//! 3 the environment is locked, 130 interrupted.
+
+mod cli;
+mod commands;
+mod ui;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use strata_bundle::BundleError;
+use strata_config::Layout;
+use strata_exec::ExecError;
+
+use crate::cli::{Cli, Command};
+use crate::ui::Ui;
+
+/// How a command ended, beyond success: the exit code, its message already printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// 0.
+    Success,
+    /// 1: a check or external command failed.
+    Failed,
+    /// 2: invalid input or configuration.
+    Invalid,
+}
+
+impl Exit {
+    fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Failed => 1,
+            Exit::Invalid => 2,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ui = Ui::new(&cli.global);
+    init_tracing(&cli.global);
+    let layout = Layout::new(repository_root(cli.global.root.clone()));
+    let result = match cli.command {
+        Command::Validate(args) => commands::validate::run(&layout, &args, &ui),
+        Command::Generate(cmd) => commands::generate::run(&layout, &cmd, &ui),
+        Command::Bundle(cmd) => commands::bundle::run(&layout, &cmd, &ui),
+        Command::Config(cmd) => commands::config::run(&layout, &cmd, &ui),
+        Command::Doctor => commands::doctor::run(&layout, &ui),
+        Command::Ci(args) => commands::ci::run(&layout, &args, &ui),
+        Command::Bench(args) => commands::bench::run(&layout, &args, &ui),
+    };
+    match result {
+        Ok(exit) => ExitCode::from(exit.code()),
+        Err(err) => {
+            let (exit, hint) = classify(&err);
+            ui.error(&format!("{err:#}"), hint.as_deref());
+            ExitCode::from(exit.code())
+        }
+    }
+}
+
+/// Sorts an unexpected error into an exit code and, where a fix is clear, a hint.
+fn classify(err: &anyhow::Error) -> (Exit, Option<String>) {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<BundleError>() {
+            return match e {
+                BundleError::NotFound { env, .. } => (
+                    Exit::Invalid,
+                    Some(format!(
+                        "generate it with `cargo xtask generate env --id {env} --config <package>`"
+                    )),
+                ),
+                BundleError::Io { .. } => (Exit::Failed, None),
+                BundleError::Invalid(_)
+                | BundleError::Metadata { .. }
+                | BundleError::SchemaVersion { .. }
+                | BundleError::PathEscapes { .. } => (
+                    Exit::Invalid,
+                    Some("regenerate the bundle with `cargo xtask generate env`".to_owned()),
+                ),
+                BundleError::SourceDateEpoch(_) => (
+                    Exit::Invalid,
+                    Some("unset it, or set it to seconds since 1970".to_owned()),
+                ),
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<ExecError>() {
+            return match e {
+                ExecError::ToolNotFound { .. } | ExecError::BadOverride { .. } => (
+                    Exit::Invalid,
+                    Some("`cargo xtask doctor` lists what is found".to_owned()),
+                ),
+                _ => (Exit::Failed, None),
+            };
+        }
+    }
+    (Exit::Failed, None)
+}
+
+/// `--root`, else `STRATA_ROOT`, else the workspace holding this crate (at run time through
+/// cargo's `CARGO_MANIFEST_DIR`, else where it was built).
+fn repository_root(flag: Option<PathBuf>) -> PathBuf {
+    if let Some(root) = flag.or_else(|| {
+        std::env::var_os("STRATA_ROOT")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    }) {
+        return root;
+    }
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .filter(|p| p.join("src/commands").is_dir())
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+fn init_tracing(global: &cli::Global) {
+    use tracing_subscriber::EnvFilter;
+    let default = match (global.quiet, global.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .without_time()
+        .with_target(false)
+        .init();
+}

@@ -1,0 +1,116 @@
+//! Rendering for people: colours when stderr is a terminal and NO_COLOR is unset; human text on
+//! stderr, results on stdout.
+
+use std::io::{IsTerminal, Write};
+
+use strata_config::{Diagnostic, Severity};
+
+use crate::cli::{Global, OutputFormat};
+
+/// How to print, decided once from the global flags and the environment.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ui {
+    pub(crate) json: bool,
+    pub(crate) quiet: bool,
+    color: bool,
+}
+
+impl Ui {
+    pub(crate) fn new(global: &Global) -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Self {
+            json: global.output == OutputFormat::Json,
+            quiet: global.quiet,
+            color: !no_color && std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// `error: …` on stderr, with a `hint:` line when given.
+    pub(crate) fn error(&self, message: &str, hint: Option<&str>) {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{}: {message}", self.paint("1;31", "error"));
+        if let Some(h) = hint {
+            let _ = writeln!(err, "  {}: {h}", self.paint("1;36", "hint"));
+        }
+    }
+
+    /// `warning: …` on stderr unless quiet.
+    pub(crate) fn warning(&self, message: &str, hint: Option<&str>) {
+        if self.quiet {
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{}: {message}", self.paint("1;33", "warning"));
+        if let Some(h) = hint {
+            let _ = writeln!(err, "  {}: {h}", self.paint("1;36", "hint"));
+        }
+    }
+
+    /// One validation problem, as `error: path:line:col: message`.
+    pub(crate) fn diagnostic(&self, d: &Diagnostic) {
+        match d.severity {
+            Severity::Error => self.error(&d.to_string(), d.hint.as_deref()),
+            Severity::Warning => self.warning(&d.to_string(), d.hint.as_deref()),
+        }
+    }
+
+    /// A human result line on stdout, unless quiet or printing JSON.
+    pub(crate) fn result(&self, line: &str) {
+        if !self.quiet && !self.json {
+            println!("{line}");
+        }
+    }
+
+    /// A progress or status note on stderr, unless quiet or printing JSON.
+    pub(crate) fn note(&self, line: &str) {
+        if !self.quiet && !self.json {
+            eprintln!("{line}");
+        }
+    }
+
+    /// Bold, for headers.
+    pub(crate) fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    /// Green, for success.
+    pub(crate) fn ok(&self, text: &str) -> String {
+        self.paint("32", text)
+    }
+
+    /// Red, for failure.
+    pub(crate) fn bad(&self, text: &str) -> String {
+        self.paint("31", text)
+    }
+
+    /// The JSON result on stdout, when `--output json`.
+    pub(crate) fn json(&self, value: &serde_json::Value) {
+        if self.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(value).expect("JSON values serialize")
+            );
+        }
+    }
+}
+
+/// A diagnostic as JSON.
+pub(crate) fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {
+    serde_json::json!({
+        "severity": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
+        "path": d.path.to_string_lossy().replace('\\', "/"),
+        "line": d.line,
+        "column": d.column,
+        "code": d.code,
+        "message": d.message,
+        "hint": d.hint,
+    })
+}
