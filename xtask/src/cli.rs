@@ -23,6 +23,7 @@ pub(crate) struct Cli {
 
 /// Options every command takes.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub(crate) struct Global {
     /// The repository root [default: STRATA_ROOT, else this checkout]
     #[arg(long, global = true, value_name = "DIR")]

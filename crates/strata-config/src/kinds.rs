@@ -9,7 +9,7 @@ use strata_metadata::{
 };
 
 use crate::Diagnostic;
-use crate::locate::{JsonPositions, hcl_attribute, yaml_entry, yaml_key};
+use crate::locate::{JsonPositions, hcl_attribute, yaml_entries, yaml_entry, yaml_key};
 use crate::source::{decode, parse_json, parse_yaml, yaml_diagnostic};
 
 /// What per-kind checks may consult beyond the file itself.
@@ -443,22 +443,15 @@ pub(crate) fn check_platform(rel: &Path, text: &str, cx: &KindContext<'_>) -> Ve
     let mut seen = BTreeSet::new();
     for r in &config.releases {
         if !seen.insert(r.name.as_str()) {
+            let second = yaml_entries(text, "name", &r.name).nth(1);
             out.push(
                 Diagnostic::error(
                     rel,
                     "duplicate-release",
                     format!("release `{}` is defined twice", r.name),
                 )
-                .at_opt(
-                    text.lines()
-                        .enumerate()
-                        .filter(|(_, l)| {
-                            l.trim_start().trim_start_matches("- ").trim()
-                                == format!("name: {}", r.name)
-                        })
-                        .nth(1)
-                        .map(|(n, _)| (n + 1, 1)),
-                ),
+                .at_opt(second)
+                .hint("release names are unique within an environment; rename or merge one"),
             );
         }
         if let Some(msg) = dns_label_problem(&r.name, 53) {

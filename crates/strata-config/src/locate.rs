@@ -206,7 +206,16 @@ pub(crate) fn yaml_key(text: &str, path: &[&str]) -> Option<(usize, usize)> {
 /// The position of a list entry written `key: value` (optionally after `- `), such as
 /// `name: argo-cd` inside `releases`.
 pub(crate) fn yaml_entry(text: &str, key: &str, value: &str) -> Option<(usize, usize)> {
-    text.lines().enumerate().find_map(|(n, line)| {
+    yaml_entries(text, key, value).next()
+}
+
+/// Every position of `key: value` entries, in file order.
+pub(crate) fn yaml_entries<'a>(
+    text: &'a str,
+    key: &'a str,
+    value: &'a str,
+) -> impl Iterator<Item = (usize, usize)> + 'a {
+    text.lines().enumerate().filter_map(move |(n, line)| {
         let t = line.trim_start().trim_start_matches("- ");
         let (k, v) = t.split_once(':')?;
         let v = v

@@ -21,6 +21,16 @@ pub struct Selector {
     text: String,
 }
 
+impl Selector {
+    /// The environment the file is named after.
+    pub fn env_of_file(&self) -> &str {
+        self.path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+    }
+}
+
 /// Loads every module's selectors and checks them against the loaded packages: the file name
 /// is the environment, the package exists and offers it, and all modules agree per environment.
 pub fn check_selectors(layout: &Layout, packages: &[Package]) -> (Vec<Selector>, Vec<Diagnostic>) {
@@ -109,10 +119,19 @@ pub fn check_selectors(layout: &Layout, packages: &[Package]) -> (Vec<Selector>,
         }
     }
 
+    // A package whose folder exists but whose manifest did not load has its own errors; saying
+    // "does not exist" about it would mislead.
+    let present = |id: &str| {
+        layout
+            .abs(Layout::package_rel(id))
+            .join("package.json")
+            .is_file()
+    };
     for s in &selectors {
         let pkg_pos = yaml_key(&s.text, &["configPackage"]);
         let id = &s.selector.config_package;
         match packages.iter().find(|p| p.id() == id) {
+            None if present(id.as_str()) => {}
             None => {
                 let hint = match did_you_mean(id.as_str(), packages.iter().map(|p| p.id().as_str()))
                 {
@@ -162,17 +181,18 @@ pub fn check_selectors(layout: &Layout, packages: &[Package]) -> (Vec<Selector>,
         }
     }
 
+    // Grouped by file name: a selector whose `environment` field is wrong is reported above and
+    // still belongs to the environment its file is named after.
     let mut by_env: BTreeMap<&str, Vec<&Selector>> = BTreeMap::new();
     for s in &selectors {
-        by_env
-            .entry(s.selector.environment.as_str())
-            .or_default()
-            .push(s);
+        by_env.entry(s.env_of_file()).or_default().push(s);
     }
     for (env, group) in by_env {
+        // Disagreement is judged among packages that exist; a missing one is reported above.
         let used: BTreeSet<&str> = group
             .iter()
             .map(|s| s.selector.config_package.as_str())
+            .filter(|id| packages.iter().any(|p| p.id().as_str() == *id))
             .collect();
         if used.len() > 1 {
             let summary = group

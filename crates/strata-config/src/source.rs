@@ -99,6 +99,11 @@ fn json_hint(e: &serde_json::Error) -> Option<String> {
         Some("JSON allows no comma after the last item".to_owned())
     } else if msg.contains("key must be a string") {
         Some("JSON keys are written in double quotes".to_owned())
+    } else if msg.contains("version number") {
+        Some(
+            "versions are strict SemVer, MAJOR.MINOR.PATCH without a leading `v`, such as `0.2.0`"
+                .to_owned(),
+        )
     } else {
         None
     }
@@ -117,7 +122,7 @@ pub(crate) fn yaml_diagnostic(rel: &Path, e: &serde_yaml_ng::Error) -> Diagnosti
         Some(loc) => d.at((loc.line(), loc.column())),
         None => d,
     };
-    if message.contains("found character that cannot start any token") && message.contains('\t') {
+    if message.contains("tab character") {
         return d.hint("YAML indents with spaces, not tabs");
     }
     d

@@ -50,6 +50,17 @@ pub fn validate(layout: &Layout, targets: &[Target]) -> Report {
             report.checked.packages = packages.len();
             report.checked.environments =
                 packages.iter().map(|p| p.manifest.environments.len()).sum();
+            // The version-bump rule judges packages that are otherwise valid: a package with
+            // errors is being edited, and "bump the version" would only bury the real problem.
+            let valid: Vec<Package> = packages
+                .iter()
+                .filter(|p| {
+                    !pkg_diags
+                        .iter()
+                        .any(|d| d.is_error() && d.path.starts_with(p.rel_dir()))
+                })
+                .cloned()
+                .collect();
             report.extend(pkg_diags);
             if packages.is_empty() && !layout.abs(Layout::packages_rel()).is_dir() {
                 report.push(
@@ -61,7 +72,7 @@ pub fn validate(layout: &Layout, targets: &[Target]) -> Report {
                     .hint("is --root (or STRATA_ROOT) the repository root?"),
                 );
             }
-            report.extend(check_lock(layout, &packages));
+            report.extend(check_lock(layout, &valid));
         }
         if targets.contains(&Target::Environments) {
             let (selectors, diags) = check_selectors(layout, &packages);
@@ -128,9 +139,12 @@ pub fn check_for_generate(
     let (defs, def_diags) = load_definitions(layout);
     report.extend(def_diags);
     let (package, diags) = load_package(layout, package_id.as_str(), &defs, Depth::Full);
+    let package_ok = !diags.iter().any(Diagnostic::is_error);
     report.extend(diags);
     if let Some(p) = &package {
-        report.extend(check_lock(layout, std::slice::from_ref(p)));
+        if package_ok {
+            report.extend(check_lock(layout, std::slice::from_ref(p)));
+        }
         if !p.manifest.environments.contains_key(env) {
             let offered: Vec<String> = p
                 .manifest

@@ -26,9 +26,13 @@ pub(crate) fn run(layout: &Layout, cmd: &BundleCommand, ui: &Ui) -> anyhow::Resu
         "configPackage": pkg,
         "drift": drift,
     }));
+    let regenerate = format!(
+        "cargo xtask generate env --id {} --config {}",
+        args.env, pkg.id
+    );
     for d in &report.drift {
         if !ui.json {
-            let (msg, hint) = describe(d);
+            let (msg, hint) = describe(d, &regenerate);
             ui.error(&format!("{shown}: {msg}"), hint.as_deref());
         }
     }
@@ -56,11 +60,10 @@ pub(crate) fn run(layout: &Layout, cmd: &BundleCommand, ui: &Ui) -> anyhow::Resu
     }
 }
 
-fn describe(d: &Drift) -> (String, Option<String>) {
-    let regen = Some(
-        "regenerate it with `cargo xtask generate env` (a bundle is never edited by hand)"
-            .to_owned(),
-    );
+fn describe(d: &Drift, regenerate: &str) -> (String, Option<String>) {
+    let regen = Some(format!(
+        "regenerate it with `{regenerate}`; a bundle is never edited by hand"
+    ));
     match d {
         Drift::Modified {
             path,
@@ -80,14 +83,16 @@ fn describe(d: &Drift) -> (String, Option<String>) {
             id,
             bundle_version,
             current_version,
-        } => (
-            format!(
-                "package `{id}` changed since this bundle was generated (bundle has {bundle_version}, package is now {current_version})"
-            ),
-            Some(format!(
-                "regenerate with `cargo xtask generate env --config {id}`"
-            )),
-        ),
+        } => {
+            let what = if bundle_version == current_version {
+                format!("package `{id}` {bundle_version} changed since this bundle was generated")
+            } else {
+                format!(
+                    "package `{id}` moved from {bundle_version} to {current_version} since this bundle was generated"
+                )
+            };
+            (what, Some(format!("regenerate it with `{regenerate}`")))
+        }
     }
 }
 

@@ -32,12 +32,13 @@ pub(crate) fn run(layout: &Layout, cmd: &ConfigCommand, ui: &Ui) -> anyhow::Resu
             return Ok(Exit::Invalid);
         }
     };
-    let lines: Vec<String> = changes.iter().map(describe).collect();
+    let lines: Vec<String> = changes.iter().map(|c| describe(c, args.check)).collect();
     ui.json(&serde_json::json!({"ok": true, "check": args.check, "changes": lines}));
     if changes.is_empty() {
         ui.result(&format!(
-            "config/packages.lock is up to date ({} packages)",
-            lock.packages.len()
+            "config/packages.lock is up to date ({} {})",
+            lock.packages.len(),
+            super::validate::plural(lock.packages.len(), "package")
         ));
         return Ok(Exit::Success);
     }
@@ -63,10 +64,15 @@ pub(crate) fn run(layout: &Layout, cmd: &ConfigCommand, ui: &Ui) -> anyhow::Resu
     Ok(Exit::Success)
 }
 
-fn describe(c: &LockChange) -> String {
+fn describe(c: &LockChange, check: bool) -> String {
+    let (record, drop) = if check {
+        ("would record", "would drop")
+    } else {
+        ("recorded", "dropped")
+    };
     match c {
-        LockChange::Added { id, version } => format!("recorded {id} {version} (new)"),
-        LockChange::Bumped { id, from, to } => format!("recorded {id} {from} -> {to}"),
-        LockChange::Removed { id } => format!("dropped {id} (package removed)"),
+        LockChange::Added { id, version } => format!("{record} {id} {version} (new)"),
+        LockChange::Bumped { id, from, to } => format!("{record} {id} {from} -> {to}"),
+        LockChange::Removed { id } => format!("{drop} {id} (package removed)"),
     }
 }

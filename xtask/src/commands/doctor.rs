@@ -49,6 +49,9 @@ pub(crate) fn run(layout: &Layout, ui: &Ui) -> anyhow::Result<Exit> {
             Some(p) if r["fromOverride"] == true => {
                 format!("{p} (from {})", r["override"].as_str().unwrap_or_default())
             }
+            Some(p) if status == "broken" => {
+                format!("{p}: {}", r["detail"].as_str().unwrap_or_default())
+            }
             Some(p) => p.to_owned(),
             None => r["detail"].as_str().unwrap_or_default().to_owned(),
         };

@@ -42,12 +42,12 @@ fn env(layout: &Layout, args: &GenerateEnvArgs, ui: &Ui) -> anyhow::Result<Exit>
                 } else {
                     "not written"
                 };
+                let n = report.error_count();
+                let errors = super::validate::plural(n, "error");
                 ui.error(
                     &format!(
-                        "cannot generate `{}` from `{}`: {} errors; {shown} {state}",
-                        args.id,
-                        args.config,
-                        report.error_count()
+                        "cannot generate `{}` from `{}`: {n} {errors}; {shown} {state}",
+                        args.id, args.config
                     ),
                     None,
                 );

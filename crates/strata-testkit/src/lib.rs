@@ -1,0 +1,144 @@
+//! Test support shared by Strata's crates: temporary directories that clean up after
+//! themselves, a private copy of the repository's sample content to break on purpose, and
+//! stand-in executables that record how they were called.
+//!
+//! Only tests depend on this crate; it is never part of a shipped binary.
+
+#![warn(missing_docs)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A directory under the system temp dir, removed (with its content) on drop.
+#[derive(Debug)]
+pub struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    /// Creates a fresh, empty directory whose name starts with `label`.
+    pub fn new(label: &str) -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("strata-{label}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("the temp dir is writable");
+        Self {
+            path: path.canonicalize().expect("a new dir canonicalizes"),
+        }
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A path inside the directory.
+    pub fn join(&self, rel: impl AsRef<Path>) -> PathBuf {
+        self.path.join(rel)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// The root of this checkout.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the workspace exists")
+}
+
+/// The folders that make up the sample repository content.
+pub const SAMPLE_CONTENT: [&str; 6] = [
+    "config",
+    "api/definitions",
+    "infrastructure",
+    "container-orchestration",
+    "platform",
+    "business",
+];
+
+/// A temporary copy of the repository's sample content (packages, lock, definitions, selectors,
+/// charts), to validate, generate from, or break on purpose.
+pub fn sample_repo() -> TempDir {
+    let dir = TempDir::new("repo");
+    let root = workspace_root();
+    for part in SAMPLE_CONTENT {
+        copy_dir(&root.join(part), &dir.join(part));
+    }
+    dir
+}
+
+/// Copies a directory tree (files and folders; symlinks are copied as the files they point at).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("the destination is writable");
+    for entry in
+        std::fs::read_dir(from).unwrap_or_else(|e| panic!("reading {}: {e}", from.display()))
+    {
+        let entry = entry.expect("a readable entry");
+        let dest = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), &dest).expect("the file copies");
+        }
+    }
+}
+
+/// Every file under `dir` with its bytes, by `/`-separated relative path.
+pub fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(dir: &Path, prefix: &str, out: &mut BTreeMap<String, Vec<u8>>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let rel = if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}/{name}")
+            };
+            if entry.path().is_dir() {
+                walk(&entry.path(), &rel, out);
+            } else {
+                out.insert(rel, std::fs::read(entry.path()).expect("a readable file"));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, "", &mut out);
+    out
+}
+
+/// Writes `dir/name`, an executable stand-in for an external tool. Each call appends one line
+/// to `dir/<name>.calls`: the working directory, then every argument, tab-separated. It prints
+/// `stdout` and `stderr` and exits with `code`.
+pub fn stand_in(dir: &Path, name: &str, stdout: &str, stderr: &str, code: i32) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    let calls = dir.join(format!("{name}.calls"));
+    let script = format!(
+        "#!/bin/sh\n{{ printf '%s' \"$PWD\"; for a in \"$@\"; do printf '\\t%s' \"$a\"; done; printf '\\n'; }} >> '{}'\nprintf '%s' '{}'\nprintf '%s' '{}' >&2\nexit {code}\n",
+        calls.display(),
+        stdout.replace('\'', r"'\''"),
+        stderr.replace('\'', r"'\''"),
+    );
+    std::fs::write(&path, script).expect("the stand-in is writable");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod works");
+    path
+}
+
+/// The calls a stand-in recorded: each as the working directory followed by the arguments.
+pub fn stand_in_calls(dir: &Path, name: &str) -> Vec<Vec<String>> {
+    std::fs::read_to_string(dir.join(format!("{name}.calls")))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.split('\t').map(str::to_owned).collect())
+        .collect()
+}

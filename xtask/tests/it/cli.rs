@@ -1,0 +1,311 @@
+//! The command line itself: help, output formats, targets, the lock workflow, doctor.
+
+use crate::support::{edit, read, write, xtask, xtask_env};
+
+#[test]
+fn help_reads_well() {
+    let root = strata_testkit::workspace_root();
+    for args in [
+        &["--help"][..],
+        &["validate", "--help"],
+        &["generate", "env", "--help"],
+        &["bundle", "verify", "--help"],
+        &["config", "lock", "--help"],
+        &["doctor", "--help"],
+        &["ci", "--help"],
+    ] {
+        let run = xtask(&root, args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        let name = format!("help_{}", args[..args.len() - 1].join("_"))
+            .trim_end_matches('_')
+            .to_owned();
+        insta::assert_snapshot!(name, run.stdout);
+    }
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    let repo = strata_testkit::sample_repo();
+    for args in [
+        &["generate", "env", "--id", "Dev", "--config", "core"][..],
+        &[
+            "generate",
+            "env",
+            "--id",
+            "development",
+            "--config",
+            "../core",
+        ],
+        &["bundle", "verify", "--env", &"x".repeat(200)],
+        &["validate", "--target", "everything"],
+        &["frobnicate"],
+    ] {
+        let run = xtask(repo.path(), args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.starts_with("error:"), "{args:?}: {}", run.stderr);
+    }
+    let run = xtask(
+        repo.path(),
+        &["generate", "env", "--id", "development", "--config", "kore"],
+    );
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!(
+        "generate_unknown_package",
+        run.render(
+            &["generate", "env", "--id", "development", "--config", "kore"],
+            repo.path()
+        )
+    );
+}
+
+#[test]
+fn validate_clean_sample_with_each_target() {
+    let repo = strata_testkit::sample_repo();
+    let mut lines = Vec::new();
+    for target in [
+        None,
+        Some("definitions"),
+        Some("packages"),
+        Some("environments"),
+    ] {
+        let mut args = vec!["validate"];
+        if let Some(t) = target {
+            args.extend(["--target", t]);
+        }
+        let run = xtask(repo.path(), &args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        lines.push(run.render(&args, repo.path()));
+    }
+    insta::assert_snapshot!("validate_targets", lines.join("\n"));
+}
+
+#[test]
+fn a_target_reports_only_its_own_part() {
+    let repo = strata_testkit::sample_repo();
+    let root = repo.path();
+    edit(
+        root,
+        "infrastructure/environments/staging.yaml",
+        "configPackage: core",
+        "configPackage: kore",
+    );
+    assert_eq!(xtask(root, &["validate", "--target", "packages"]).code, 0);
+    assert_eq!(
+        xtask(root, &["validate", "--target", "definitions"]).code,
+        0
+    );
+    let run = xtask(root, &["validate", "--target", "environments"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("infrastructure/environments/staging.yaml"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn validate_json_lists_every_problem() {
+    let repo = strata_testkit::sample_repo();
+    let root = repo.path();
+    edit(
+        root,
+        "config/packages/core/environments/staging.platform.yaml",
+        "      - cert-manager\n",
+        "      - cert-manger\n",
+    );
+    edit(
+        root,
+        "container-orchestration/environments/production.yaml",
+        "configPackage: core",
+        "configPackage: nope",
+    );
+    let run = xtask(root, &["validate", "--output", "json"]);
+    assert_eq!(run.code, 2);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["errors"], 2, "both problems, not just the first: {v:#}");
+    insta::assert_snapshot!(
+        "validate_json",
+        serde_json::to_string_pretty(&v["diagnostics"]).unwrap()
+    );
+    assert!(
+        run.stderr
+            .lines()
+            .all(|l| !l.starts_with("error: validation failed")),
+        "JSON mode keeps stderr for problems only"
+    );
+}
+
+#[test]
+fn legacy_group_names_warn_but_pass() {
+    let repo = strata_testkit::sample_repo();
+    let root = repo.path();
+    let hosts = "config/packages/core/kubespray/inventory/pn-staging/hosts.yaml";
+    let text = read(root, hosts).replace("k8s_cluster:", "k8s-cluster:");
+    write(root, hosts, text);
+    // The content changed, so record a bump first: this test is about the warning.
+    edit(
+        root,
+        "config/packages/core/package.json",
+        "\"0.2.0\"",
+        "\"0.2.1\"",
+    );
+    assert_eq!(xtask(root, &["config", "lock"]).code, 0);
+    let run = xtask(root, &["validate"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("warning: config/packages/core/kubespray/inventory/pn-staging/hosts.yaml"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("rename it to `k8s_cluster`"),
+        "{}",
+        run.stderr
+    );
+    let quiet = xtask(root, &["validate", "-q"]);
+    assert_eq!(
+        (quiet.code, quiet.stdout.as_str(), quiet.stderr.as_str()),
+        (0, "", "")
+    );
+}
+
+/// The version-bump rule end to end: edit, refuse, bump, lock, pass.
+#[test]
+fn version_bump_workflow() {
+    let repo = strata_testkit::sample_repo();
+    let root = repo.path();
+    let mut transcript = Vec::new();
+    let mut step = |args: &[&str], want: i32| {
+        let run = xtask(root, args);
+        assert_eq!(run.code, want, "{args:?}: {}{}", run.stdout, run.stderr);
+        transcript.push(run.render(args, root));
+    };
+    step(&["config", "lock", "--check"], 0);
+    edit(
+        root,
+        "config/packages/core/environments/development.terraform.tfvars",
+        "vlan_id            = 110",
+        "vlan_id            = 115",
+    );
+    step(&["validate", "--target", "packages"], 2);
+    step(&["config", "lock"], 2);
+    edit(
+        root,
+        "config/packages/core/package.json",
+        "\"0.2.0\"",
+        "\"0.3.0\"",
+    );
+    step(&["validate", "--target", "packages"], 2);
+    step(&["config", "lock", "--check"], 1);
+    step(&["config", "lock"], 0);
+    step(&["validate", "--target", "packages"], 0);
+    edit(
+        root,
+        "config/packages/core/package.json",
+        "\"0.3.0\"",
+        "\"0.2.5\"",
+    );
+    step(&["config", "lock"], 2);
+    insta::assert_snapshot!("version_bump_workflow", transcript.join("\n"));
+    let lock = read(root, "config/packages.lock");
+    assert!(lock.contains("\"version\": \"0.3.0\""), "{lock}");
+}
+
+#[test]
+fn lock_drops_removed_packages() {
+    let repo = strata_testkit::sample_repo();
+    let root = repo.path();
+    strata_testkit::copy_dir(
+        &root.join("config/packages/core"),
+        &root.join("config/packages/edge"),
+    );
+    edit(
+        root,
+        "config/packages/edge/package.json",
+        "\"id\": \"core\"",
+        "\"id\": \"edge\"",
+    );
+    let run = xtask(root, &["config", "lock"]);
+    assert!(
+        run.stdout.contains("recorded edge 0.2.0 (new)"),
+        "{}",
+        run.stdout
+    );
+    std::fs::remove_dir_all(root.join("config/packages/edge")).unwrap();
+    let run = xtask(root, &["validate", "--target", "packages"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("the lock records package `edge`, which no longer exists"),
+        "{}",
+        run.stderr
+    );
+    let run = xtask(root, &["config", "lock"]);
+    assert!(
+        run.stdout.contains("dropped edge (package removed)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(xtask(root, &["validate"]).code, 0);
+}
+
+/// `doctor` finds tools through PATH and the STRATA_* overrides, and says what is missing.
+#[test]
+fn doctor_lists_tools_found_and_missing() {
+    let repo = strata_testkit::sample_repo();
+    let bin = strata_testkit::TempDir::new("bin");
+    strata_testkit::stand_in(
+        bin.path(),
+        "tofu",
+        "OpenTofu v1.8.3\non linux_amd64\n",
+        "",
+        0,
+    );
+    strata_testkit::stand_in(bin.path(), "podman", "podman version 5.2.2\n", "", 0);
+    strata_testkit::stand_in(bin.path(), "my-helm", "v3.16.2+g13654a5\n", "", 0);
+    strata_testkit::stand_in(bin.path(), "qemu-img", "qemu-img version 10.0.2\n", "", 0);
+    strata_testkit::stand_in(
+        bin.path(),
+        "kubectl",
+        "",
+        "kubectl: cannot reach anything\n",
+        3,
+    );
+    let path = bin.path().display().to_string();
+    let helm = bin.join("my-helm").display().to_string();
+    let env = [
+        ("PATH", path.as_str()),
+        ("STRATA_HELM", helm.as_str()),
+        ("STRATA_PACKER", ""),
+    ];
+    let run = xtask_env(repo.path(), &["doctor"], &env);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let shown = run.stdout.replace(&path, "[BIN]");
+    insta::assert_snapshot!("doctor", shown);
+    let calls = strata_testkit::stand_in_calls(bin.path(), "tofu");
+    assert_eq!(calls[0][1..], ["version"], "tofu is asked with `version`");
+
+    let json = xtask_env(repo.path(), &["doctor", "--output", "json"], &env);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["tools"][0]["version"], "1.8.3");
+    assert_eq!(v["tools"][3]["fromOverride"], true);
+    assert_eq!(v["tools"][2]["status"], "missing");
+
+    let bad = xtask_env(
+        repo.path(),
+        &["doctor"],
+        &[
+            ("PATH", path.as_str()),
+            ("STRATA_TERRAFORM", "/nowhere/terraform"),
+        ],
+    );
+    assert!(
+        bad.stdout
+            .contains("STRATA_TERRAFORM is set to `/nowhere/terraform`"),
+        "{}",
+        bad.stdout
+    );
+}

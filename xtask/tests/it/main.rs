@@ -1,0 +1,6 @@
+//! End-to-end tests of the `cargo xtask` binary on temporary copies of the sample repository.
+
+mod bundle;
+mod cli;
+mod corpus;
+mod support;

@@ -1,0 +1,110 @@
+//! Running the built binary against a temporary repository.
+
+use std::path::Path;
+
+use strata_testkit::TempDir;
+
+/// The fixed `SOURCE_DATE_EPOCH` tests generate with: 2026-11-25T09:41:55Z.
+pub(crate) const EPOCH: &str = "1795599715";
+
+/// What one run of the binary did.
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+impl Run {
+    /// `$ args`, the exit code and both streams, with the repository path shown as `[ROOT]` and
+    /// timings as `[N]`, for snapshots.
+    pub(crate) fn render(&self, args: &[&str], root: &Path) -> String {
+        let mut out = format!("$ cargo xtask {}\nexit: {}\n", args.join(" "), self.code);
+        if !self.stdout.is_empty() {
+            out.push_str(&format!("--- stdout\n{}", self.stdout));
+        }
+        if !self.stderr.is_empty() {
+            out.push_str(&format!("--- stderr\n{}", self.stderr));
+        }
+        redact(&out, root)
+    }
+}
+
+pub(crate) fn redact(text: &str, root: &Path) -> String {
+    let text = text.replace(&root.display().to_string(), "[ROOT]");
+    let mut out = String::with_capacity(text.len());
+    // "(12 ms)" and "(0.3s)" vary from run to run.
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find('(') {
+        out.push_str(&rest[..=i]);
+        rest = &rest[i + 1..];
+        let digits = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_digit() || *b == b'.')
+            .count();
+        if digits > 0 && (rest[digits..].starts_with(" ms)") || rest[digits..].starts_with("s)")) {
+            out.push_str("[N]");
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Runs the binary with `args` against `root`, colour off, a fixed time, no ambient overrides.
+pub(crate) fn xtask(root: &Path, args: &[&str]) -> Run {
+    xtask_env(root, args, &[])
+}
+
+/// [`xtask`] with extra environment variables.
+pub(crate) fn xtask_env(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the test runs the built binary, as a user would"
+    )]
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.args(args)
+        .arg("--root")
+        .arg(root)
+        .env("NO_COLOR", "1")
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .env_remove("RUST_LOG")
+        .env_remove("STRATA_ROOT")
+        .envs(env.iter().copied());
+    let out = cmd.output().expect("the xtask binary runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A copy of the sample repository with the development bundle already generated.
+pub(crate) fn repo_with_bundle() -> TempDir {
+    let repo = strata_testkit::sample_repo();
+    let run = xtask(
+        repo.path(),
+        &["generate", "env", "--id", "development", "--config", "core"],
+    );
+    assert_eq!(run.code, 0, "the sample generates: {}", run.stderr);
+    repo
+}
+
+/// Reads a file of the repository.
+pub(crate) fn read(root: &Path, rel: &str) -> String {
+    std::fs::read_to_string(root.join(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"))
+}
+
+/// Writes a file of the repository, creating folders.
+pub(crate) fn write(root: &Path, rel: &str, content: impl AsRef<[u8]>) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().expect("a file has a parent"))
+        .expect("folders are writable");
+    std::fs::write(path, content).expect("the file is writable");
+}
+
+/// Replaces the first occurrence of `from` in a repository file, failing when it is absent.
+pub(crate) fn edit(root: &Path, rel: &str, from: &str, to: &str) {
+    let text = read(root, rel);
+    assert!(text.contains(from), "{rel} does not contain {from:?}");
+    write(root, rel, text.replacen(from, to, 1));
+}
