@@ -140,15 +140,21 @@ impl Command {
             .collect()
     }
 
-    /// Every secret value this command carries, longest first, for masking output.
+    /// Every secret value this command carries, longest first, for masking output. A secret
+    /// argument written `key=value` (`-var=token=…`) also masks its value alone, because tools
+    /// echo the value without the flag.
     pub(crate) fn secrets(&self) -> Vec<&str> {
-        let mut s: Vec<&str> = self
-            .args
-            .iter()
-            .chain(self.env.iter().map(|(_, p)| p))
-            .filter(|p| p.secret && !p.value.is_empty())
-            .map(|p| p.value.as_str())
-            .collect();
+        let mut s: Vec<&str> = Vec::new();
+        for p in self.args.iter().chain(self.env.iter().map(|(_, p)| p)) {
+            if !p.secret || p.value.is_empty() {
+                continue;
+            }
+            s.push(&p.value);
+            // Short tails ("=1") would mask ordinary output; real secrets are longer.
+            if let Some((_, value)) = p.value.rsplit_once('=').filter(|(_, v)| v.len() >= 6) {
+                s.push(value);
+            }
+        }
         s.sort_by_key(|v| std::cmp::Reverse(v.len()));
         s
     }

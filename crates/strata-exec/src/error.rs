@@ -35,16 +35,18 @@ pub enum ExecError {
     },
 
     /// The process ran and failed.
-    #[error("`{command}` {status}")]
+    #[error("`{command}` {}", describe_status(*code, *signal))]
     Failed {
         /// The command line, secrets masked.
         command: String,
-        /// "exited with status N" or "was killed by signal N".
-        status: String,
         /// The exit code, when it exited normally.
         code: Option<i32>,
-        /// The last lines of its output, secrets masked.
-        tail: Vec<String>,
+        /// The signal that killed it, when one did.
+        signal: Option<i32>,
+        /// The last lines of its standard output, secrets masked.
+        stdout_tail: Vec<String>,
+        /// The last lines of its standard error, secrets masked.
+        stderr_tail: Vec<String>,
         /// The full log, when one was written.
         log: Option<PathBuf>,
     },
@@ -58,4 +60,13 @@ pub enum ExecError {
         #[source]
         source: io::Error,
     },
+}
+
+/// "exited with status N" or "was killed by signal N".
+pub(crate) fn describe_status(code: Option<i32>, signal: Option<i32>) -> String {
+    match (code, signal) {
+        (Some(code), _) => format!("exited with status {code}"),
+        (None, Some(sig)) => format!("was killed by signal {sig}"),
+        (None, None) => "ended without a status".to_owned(),
+    }
 }

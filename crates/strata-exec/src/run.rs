@@ -57,12 +57,17 @@ struct Sink<'a> {
     cmd: &'a Command,
     log: Option<Mutex<File>>,
     log_path: Option<&'a Path>,
-    tail: Mutex<VecDeque<String>>,
     tail_lines: usize,
 }
 
 impl Sink<'_> {
-    fn line(&self, prefix: &str, raw: &[u8], captured: Option<&mut String>) -> io::Result<()> {
+    fn line(
+        &self,
+        prefix: &str,
+        raw: &[u8],
+        captured: Option<&mut String>,
+        tail: &mut VecDeque<String>,
+    ) -> io::Result<()> {
         let text = String::from_utf8_lossy(raw);
         let text = self.cmd.redact(text.trim_end_matches(['\n', '\r']));
         if let Some(log) = &self.log {
@@ -73,7 +78,6 @@ impl Sink<'_> {
             buf.push_str(&text);
             buf.push('\n');
         }
-        let mut tail = self.tail.lock().unwrap_or_else(|e| e.into_inner());
         if tail.len() == self.tail_lines {
             tail.pop_front();
         }
@@ -81,20 +85,23 @@ impl Sink<'_> {
         Ok(())
     }
 
+    /// Streams one of the child's outputs into the log and returns its last lines. Each
+    /// stream keeps its own tail, so a burst on stdout never pushes the error off stderr's.
     fn drain(
         &self,
         prefix: &str,
         stream: impl Read,
         mut captured: Option<&mut String>,
-    ) -> io::Result<()> {
+    ) -> io::Result<Vec<String>> {
         let mut reader = BufReader::new(stream);
         let mut buf = Vec::new();
+        let mut tail = VecDeque::with_capacity(self.tail_lines);
         loop {
             buf.clear();
             if reader.read_until(b'\n', &mut buf)? == 0 {
-                return Ok(());
+                return Ok(tail.into());
             }
-            self.line(prefix, &buf, captured.as_deref_mut())?;
+            self.line(prefix, &buf, captured.as_deref_mut(), &mut tail)?;
         }
     }
 }
@@ -140,7 +147,7 @@ pub fn run(cmd: &Command, opts: &RunOptions<'_>) -> Result<Output, ExecError> {
             command: shown.clone(),
             source,
         })?;
-        return finish(status, opts, String::new(), Vec::new(), shown);
+        return finish(status, opts, String::new(), (Vec::new(), Vec::new()), shown);
     }
     let mut child = std_cmd
         .stdout(Stdio::piped())
@@ -155,7 +162,6 @@ pub fn run(cmd: &Command, opts: &RunOptions<'_>) -> Result<Output, ExecError> {
         cmd,
         log,
         log_path: opts.log,
-        tail: Mutex::new(VecDeque::with_capacity(opts.tail_lines)),
         tail_lines: opts.tail_lines.max(1),
     };
     let stdout = child.stdout.take().expect("stdout is piped");
@@ -164,14 +170,15 @@ pub fn run(cmd: &Command, opts: &RunOptions<'_>) -> Result<Output, ExecError> {
     let streamed = std::thread::scope(|s| {
         let err = s.spawn(|| sink.drain("! ", stderr, None));
         let out = sink.drain("", stdout, opts.capture_stdout.then_some(&mut captured));
-        out.and(err.join().expect("the stderr reader does not panic"))
+        let err = err.join().expect("the stderr reader does not panic");
+        out.and_then(|out| err.map(|err| (out, err)))
     });
     let status = child.wait();
     let log_error = |source| ExecError::Log {
         path: sink.log_path.map(Path::to_owned).unwrap_or_default(),
         source,
     };
-    streamed.map_err(log_error)?;
+    let tails = streamed.map_err(log_error)?;
     let status = status.map_err(|source| ExecError::Spawn {
         command: shown.clone(),
         source,
@@ -181,19 +188,14 @@ pub fn run(cmd: &Command, opts: &RunOptions<'_>) -> Result<Output, ExecError> {
         writeln!(f, "# {}", describe(status)).map_err(log_error)?;
     }
 
-    let tail = sink
-        .tail
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .into();
-    finish(status, opts, captured, tail, shown)
+    finish(status, opts, captured, tails, shown)
 }
 
 fn finish(
     status: ExitStatus,
     opts: &RunOptions<'_>,
     stdout: String,
-    tail: Vec<String>,
+    (stdout_tail, stderr_tail): (Vec<String>, Vec<String>),
     shown: String,
 ) -> Result<Output, ExecError> {
     let code = status.code();
@@ -206,9 +208,10 @@ fn finish(
     }
     Err(ExecError::Failed {
         command: shown,
-        status: describe(status),
+        signal: std::os::unix::process::ExitStatusExt::signal(&status),
         code,
-        tail,
+        stdout_tail,
+        stderr_tail,
         log: opts.log.map(Path::to_owned),
     })
 }
@@ -227,9 +230,5 @@ fn open_log(path: &Path, cmd: &Command) -> io::Result<File> {
 
 fn describe(status: ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(code), _) => format!("exited with status {code}"),
-        (None, Some(sig)) => format!("was killed by signal {sig}"),
-        (None, None) => "ended without a status".to_owned(),
-    }
+    crate::error::describe_status(status.code(), status.signal())
 }

@@ -72,13 +72,10 @@ pub(crate) fn run(layout: &Layout, args: &CiArgs, ui: &Ui) -> anyhow::Result<Exi
         let secs = started.elapsed().as_secs_f64();
         match outcome {
             Ok(_) => summary.push(format!("{} {name} ({secs:.1}s)", ui.ok("ok"))),
-            Err(ExecError::Failed { status, .. }) => {
+            Err(e @ ExecError::Failed { .. }) => {
                 summary.push(format!("{} {name} ({secs:.1}s)", ui.bad("FAILED")));
                 print_summary(ui, &summary);
-                ui.error(
-                    &format!("ci step `{name}` failed: `{}` {status}", cmd.display()),
-                    None,
-                );
+                ui.error(&format!("ci step `{name}` failed: {e}"), None);
                 return Ok(Exit::Failed);
             }
             Err(e) => return Err(e).with_context(|| format!("ci step `{name}` could not run")),
