@@ -143,20 +143,19 @@ pub fn run(cmd: &Command, opts: &RunOptions<'_>) -> Result<Output, ExecError> {
         .current_dir(cmd.cwd())
         .stdin(Stdio::null());
     if opts.inherit_output {
-        let status = std_cmd.status().map_err(|source| ExecError::Spawn {
-            command: shown.clone(),
-            source,
-        })?;
+        let status = spawn_retrying(&mut std_cmd)
+            .and_then(|mut child| child.wait())
+            .map_err(|source| ExecError::Spawn {
+                command: shown.clone(),
+                source,
+            })?;
         return finish(status, opts, String::new(), (Vec::new(), Vec::new()), shown);
     }
-    let mut child = std_cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|source| ExecError::Spawn {
-            command: shown.clone(),
-            source,
-        })?;
+    std_cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = spawn_retrying(&mut std_cmd).map_err(|source| ExecError::Spawn {
+        command: shown.clone(),
+        source,
+    })?;
 
     let sink = Sink {
         cmd,
@@ -214,6 +213,22 @@ fn finish(
         stderr_tail,
         log: opts.log.map(Path::to_owned),
     })
+}
+
+/// Spawns, retrying briefly while the executable is "busy" (`ETXTBSY`): Linux refuses to run a
+/// file that some process still holds open for writing, which happens for a moment when a tool
+/// is being installed or replaced, or when another thread forks while a script is written.
+fn spawn_retrying(cmd: &mut std::process::Command) -> io::Result<std::process::Child> {
+    let mut attempt = 0;
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && attempt < 10 => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(5 * attempt));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn open_log(path: &Path, cmd: &Command) -> io::Result<File> {

@@ -128,7 +128,11 @@ fn extra_success_codes_count_as_success() {
     let bin = TempDir::new("exec-bin");
     let tool = stand_in(bin.path(), "terraform", "", "", 2);
     let cmd = Command::new(&tool, bin.path()).args(["plan", "-detailed-exitcode"]);
-    assert!(run(&cmd, &RunOptions::default()).is_err());
+    let err = run(&cmd, &RunOptions::default()).unwrap_err();
+    assert!(
+        matches!(err, ExecError::Failed { code: Some(2), .. }),
+        "{err:?}"
+    );
     let out = run(
         &cmd,
         &RunOptions {
