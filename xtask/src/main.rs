@@ -58,7 +58,10 @@ fn main() -> ExitCode {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(err) => {
             let (exit, hint) = classify(&err);
-            ui.error(&format!("{err:#}"), hint.as_deref());
+            let message = format!("{err:#}");
+            ui.error(&message, hint.as_deref());
+            // `--output json` promises one JSON document on stdout, failures included.
+            ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
             ExitCode::from(exit.code())
         }
     }

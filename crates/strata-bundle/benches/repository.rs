@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use strata_bundle::{GenerateOptions, generate};
 use strata_config::{
-    Depth, Layout, Target, load_all_packages, load_definitions, plan_lock, render_lock, validate,
+    Depth, Layout, Target, load_all_packages, load_definitions, plan_lock_for, render_lock,
+    validate,
 };
 use strata_metadata::{EnvironmentId, PackageId};
 use strata_testkit::TempDir;
@@ -104,7 +105,7 @@ fn synthetic_repo(n: usize) -> TempDir {
     let layout = Layout::new(repo.path());
     let (defs, _) = load_definitions(&layout);
     let (packages, _) = load_all_packages(&layout, &defs, Depth::Manifest);
-    let (lock, _) = plan_lock(&layout, &packages).expect("a fresh lock plans");
+    let (lock, _) = plan_lock_for(&layout, &packages).expect("a fresh lock plans");
     std::fs::write(repo.join("config/packages.lock"), render_lock(&lock)).unwrap();
     repo
 }

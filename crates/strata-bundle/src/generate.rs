@@ -95,19 +95,26 @@ pub fn generate(
             return Err(e);
         }
     };
+    // "Unchanged" is a claim about the files on disk, so the old bundle must also verify.
     let unchanged = crate::Bundle::open(&target).is_ok_and(|old| {
         old.metadata().digests == metadata.digests
             && old.metadata().config_package == metadata.config_package
+            && crate::verify(&old, None).is_ok_and(|r| r.is_clean())
     });
     if let Err(e) = swap_in(&staged, &target) {
         let _ = fs::remove_dir_all(&staged);
         return Err(io("swap in", &target)(e));
     }
     debug!(dir = %target.display(), "bundle written");
+    // With --skip-validate every problem that was not enforced is still shown, as a warning.
     let warnings = report
         .diagnostics
         .into_iter()
-        .filter(|d| !d.is_error())
+        .filter(|d| opts.skip_validate || !d.is_error())
+        .map(|d| strata_config::Diagnostic {
+            severity: strata_config::Severity::Warning,
+            ..d
+        })
         .collect();
     Ok(Generated {
         dir: target,

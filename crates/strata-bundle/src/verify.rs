@@ -31,6 +31,15 @@ pub enum Drift {
         /// Path inside the bundle.
         path: String,
     },
+    /// `metadata.json` points a kind of file somewhere other than its place in the bundle.
+    Remapped {
+        /// The kind.
+        kind: strata_metadata::FileKind,
+        /// Where the metadata points.
+        path: String,
+        /// Where this schema version puts it.
+        expected: &'static str,
+    },
     /// The package changed since the bundle was generated.
     PackageChanged {
         /// The package.
@@ -62,6 +71,17 @@ impl VerifyReport {
 /// package has not changed since.
 pub fn verify(bundle: &Bundle, layout: Option<&Layout>) -> Result<VerifyReport, BundleError> {
     let mut report = VerifyReport::default();
+    // The file map is fixed by the schema; an edited metadata.json shows here.
+    for kind in strata_metadata::FileKind::ALL {
+        let path = bundle.metadata().files.get(&kind);
+        if path.map(String::as_str) != Some(kind.bundle_name()) {
+            report.drift.push(Drift::Remapped {
+                kind,
+                path: path.cloned().unwrap_or_default(),
+                expected: kind.bundle_name(),
+            });
+        }
+    }
     for (path, expected) in &bundle.metadata().digests {
         let full = bundle.dir().join(path);
         match std::fs::read(&full) {

@@ -23,7 +23,10 @@ pub fn load_definitions(layout: &Layout) -> (Definitions, Vec<Diagnostic>) {
         read_text(layout.root(), &rel)
             .map_err(|d| {
                 if d.code == "missing-file" {
-                    d.hint(format!("create {} (see docs/validation.md)", rel.display()))
+                    d.hint(format!(
+                        "create {} (see docs/config-packages.md)",
+                        rel.display()
+                    ))
                 } else {
                     d
                 }

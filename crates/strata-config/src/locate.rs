@@ -228,17 +228,6 @@ pub(crate) fn yaml_entries<'a>(
     })
 }
 
-/// The position of a top-level HCL attribute `name = …`.
-pub(crate) fn hcl_attribute(text: &str, name: &str) -> Option<(usize, usize)> {
-    text.lines().enumerate().find_map(|(n, line)| {
-        let t = line.trim_start();
-        let rest = t.strip_prefix(name)?;
-        rest.trim_start()
-            .starts_with('=')
-            .then(|| (n + 1, line.len() - t.len() + 1))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,10 +252,6 @@ mod tests {
         assert_eq!(
             yaml_entry("releases:\n  - name: argo-cd\n", "name", "argo-cd"),
             Some((2, 5))
-        );
-        assert_eq!(
-            hcl_attribute("a = 1\n  token  = \"x\"\n", "token"),
-            Some((2, 3))
         );
     }
 }

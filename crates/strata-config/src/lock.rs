@@ -25,7 +25,11 @@ pub fn read_lock(layout: &Layout) -> Result<Option<(PackagesLock, String)>, Diag
                 lock.schema_version
             ),
         )
-        .hint("upgrade Strata, or regenerate the lock with `cargo xtask config lock`"));
+        .hint(if lock.schema_version > LOCK_SCHEMA_VERSION {
+            "a newer Strata wrote this lock: upgrade Strata to read it"
+        } else {
+            "delete it and run `cargo xtask config lock` to record the current packages"
+        }));
     }
     Ok(Some((lock, text)))
 }
@@ -77,7 +81,10 @@ pub fn check_lock(layout: &Layout, packages: &[Package]) -> Vec<Diagnostic> {
                 } else if *v == entry.version && p.digest != entry.digest {
                     out.push(Diagnostic::error(&manifest_rel, "version-not-bumped", format!("content changed but version is still {v}"))
                         .at_opt(version_pos)
-                        .hint(format!("bump `version` above {v} in package.json, then run `cargo xtask config lock`")));
+                        .hint(format!(
+                            "bump `version` above {v} in package.json, then run `cargo xtask config lock` (`git diff {}` shows what changed)",
+                            p.rel_dir().display()
+                        )));
                 } else if *v > entry.version {
                     out.push(
                         Diagnostic::error(
@@ -144,9 +151,26 @@ pub enum LockChange {
     },
 }
 
+/// Computes the new lock for the repository: every package is loaded and fully checked first,
+/// because the lock vouches for content (a package with a secret or a broken file is never
+/// recorded), then [`plan_lock_for`] applies the version-bump rule.
+pub fn plan_lock(layout: &Layout) -> Result<(PackagesLock, Vec<LockChange>), Vec<Diagnostic>> {
+    let (defs, def_diags) = crate::load_definitions(layout);
+    let (packages, diags) = crate::load_all_packages(layout, &defs, crate::Depth::Full);
+    let errors: Vec<Diagnostic> = def_diags
+        .into_iter()
+        .chain(diags)
+        .filter(Diagnostic::is_error)
+        .collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    plan_lock_for(layout, &packages)
+}
+
 /// Computes the new lock for `packages`, refusing (with diagnostics) when a package changed
 /// without a version bump or went down.
-pub fn plan_lock(
+pub fn plan_lock_for(
     layout: &Layout,
     packages: &[Package],
 ) -> Result<(PackagesLock, Vec<LockChange>), Vec<Diagnostic>> {

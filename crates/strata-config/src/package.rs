@@ -179,7 +179,7 @@ pub fn load_package(
 
 fn check_private_keys(package: &Package, rel_dir: &Path, diags: &mut Vec<Diagnostic>) {
     const MARK: &[u8] = b"PRIVATE KEY-----";
-    for (path, bytes) in &package.files.files {
+    for (path, bytes) in package.files.files.iter().chain(&package.files.hidden) {
         if let Some(i) = bytes.windows(MARK.len()).position(|w| w == MARK) {
             let line = bytes[..i].iter().filter(|&&b| b == b'\n').count() + 1;
             diags.push(
@@ -242,6 +242,21 @@ fn check_environment_files(
             let given = files.path(kind);
             let at = positions.get(&["environments", env.as_str(), kind.key()]);
             let problem = |code, msg: String| Diagnostic::error(manifest_rel, code, msg).at_opt(at);
+            if given
+                .split(['/', '\\'])
+                .any(|seg| seg.starts_with('.') && seg != "." && seg != "..")
+            {
+                diags.push(
+                    problem(
+                        "path-hidden",
+                        format!("{kind} path `{given}` names a hidden file or folder"),
+                    )
+                    .hint(
+                        "hidden files are not package content; rename it without the leading `.`",
+                    ),
+                );
+                continue;
+            }
             let Some(path) = normalize(given) else {
                 let d = if Path::new(given).is_absolute() {
                     problem(

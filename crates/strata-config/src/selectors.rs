@@ -155,11 +155,14 @@ pub fn check_selectors(layout: &Layout, packages: &[Package]) -> (Vec<Selector>,
                     .hint(hint),
                 );
             }
+            // A selector whose `environment` disagrees with its file name is reported above;
+            // judging the package by the mistyped field would only repeat that mistake.
             Some(p)
-                if !p
-                    .manifest
-                    .environments
-                    .contains_key(&s.selector.environment) =>
+                if s.selector.environment.as_str() == s.env_of_file()
+                    && !p
+                        .manifest
+                        .environments
+                        .contains_key(&s.selector.environment) =>
             {
                 diags.push(
                     Diagnostic::error(

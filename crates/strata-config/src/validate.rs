@@ -201,11 +201,14 @@ pub fn check_for_generate(
             folders.iter().map(String::as_str),
         ) {
             Some(m) => format!("did you mean `{m}`?"),
+            None if folders.is_empty() => {
+                "there are no packages under config/packages: is --root (or STRATA_ROOT) the repository root?".to_owned()
+            }
             None => format!("packages here: {}", folders.join(", ")),
         };
-        report
-            .diagnostics
-            .retain(|d| d.code != "unreadable" && d.code != "missing-file");
+        // The package folder's own "cannot be read" is what this error says better.
+        let dir = Layout::package_rel(package_id.as_str());
+        report.diagnostics.retain(|d| !d.path.starts_with(&dir));
         report.push(
             Diagnostic::error(
                 Layout::package_rel(package_id.as_str()),

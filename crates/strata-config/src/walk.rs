@@ -16,13 +16,16 @@ pub(crate) struct PackageFiles {
     pub(crate) dirs: HashSet<String>,
     /// Paths (relative) that are symlinks resolving outside the package.
     pub(crate) escaping: HashSet<String>,
+    /// Hidden files (any path segment starting with `.`): not package content, but still
+    /// scanned for private keys.
+    pub(crate) hidden: BTreeMap<String, Vec<u8>>,
 }
 
 impl PackageFiles {
     /// Reads `dir` (the package folder, `rel_dir` relative to the root) recursively. Symlinks
     /// are followed while they stay inside the package; ones that leave it are reported.
     pub(crate) fn read(dir: &Path, rel_dir: &Path, diags: &mut Vec<Diagnostic>) -> Self {
-        let mut out = PackageFiles::default();
+        let out = PackageFiles::default();
         let canonical_root = match dir.canonicalize() {
             Ok(p) => p,
             Err(e) => {
@@ -30,25 +33,47 @@ impl PackageFiles {
                 return out;
             }
         };
-        let mut visited = HashSet::new();
-        visited.insert(canonical_root.clone());
-        out.walk(&canonical_root, dir, "", rel_dir, &mut visited, diags);
-        out
+        let mut walker = Walker {
+            visited: HashSet::from([canonical_root.clone()]),
+            canonical_root: &canonical_root,
+            rel_dir,
+            diags,
+            out,
+        };
+        walker.walk(dir, "", false);
+        walker.out
     }
 
-    fn walk(
-        &mut self,
-        canonical_root: &Path,
-        dir: &Path,
-        prefix: &str,
-        rel_dir: &Path,
-        visited: &mut HashSet<PathBuf>,
-        diags: &mut Vec<Diagnostic>,
-    ) {
+    /// The digest of the whole package: every file's relative path and bytes, in path order.
+    pub(crate) fn digest(&self) -> Digest {
+        let mut h = Sha256::new();
+        for (path, bytes) in &self.files {
+            h.update(path.as_bytes());
+            h.update([0]);
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        }
+        Digest::sha256(&h.finalize().into())
+    }
+}
+
+/// One recursive read of a package folder.
+struct Walker<'a> {
+    canonical_root: &'a Path,
+    rel_dir: &'a Path,
+    visited: HashSet<PathBuf>,
+    diags: &'a mut Vec<Diagnostic>,
+    out: PackageFiles,
+}
+
+impl Walker<'_> {
+    fn walk(&mut self, dir: &Path, prefix: &str, in_hidden: bool) {
+        let (canonical_root, rel_dir) = (self.canonical_root, self.rel_dir);
         let entries = match std::fs::read_dir(dir) {
             Ok(e) => e,
             Err(e) => {
-                diags.push(crate::source::io_diagnostic(&rel_dir.join(prefix), &e));
+                self.diags
+                    .push(crate::source::io_diagnostic(&rel_dir.join(prefix), &e));
                 return;
             }
         };
@@ -59,6 +84,9 @@ impl PackageFiles {
         names.sort();
         for name in names {
             let name = name.to_string_lossy().into_owned();
+            // Hidden files (editor swap files, `.DS_Store`, `.gitkeep`) are not package content:
+            // they neither change the digest nor end up in a bundle.
+            let hidden = in_hidden || name.starts_with('.');
             let rel = if prefix.is_empty() {
                 name.clone()
             } else {
@@ -73,7 +101,7 @@ impl PackageFiles {
                 match path.canonicalize() {
                     Ok(target) if target.starts_with(canonical_root) => match target.metadata() {
                         Ok(m) => {
-                            if m.is_dir() && !visited.insert(target) {
+                            if m.is_dir() && !self.visited.insert(target) {
                                 continue;
                             }
                             m
@@ -81,7 +109,7 @@ impl PackageFiles {
                         Err(_) => continue,
                     },
                     Ok(target) => {
-                        diags.push(
+                        self.diags.push(
                             Diagnostic::error(
                                 &rel_for_diag,
                                 "path-escapes",
@@ -94,11 +122,11 @@ impl PackageFiles {
                                 "a package must be self-contained: copy the file into the package",
                             ),
                         );
-                        self.escaping.insert(rel);
+                        self.out.escaping.insert(rel);
                         continue;
                     }
                     Err(_) => {
-                        diags.push(Diagnostic::error(
+                        self.diags.push(Diagnostic::error(
                             &rel_for_diag,
                             "missing-file",
                             "symlink target does not exist",
@@ -110,33 +138,28 @@ impl PackageFiles {
                 lmeta
             };
             if meta.is_dir() {
-                self.dirs.insert(rel.clone());
-                self.walk(canonical_root, &path, &rel, rel_dir, visited, diags);
+                if !hidden {
+                    self.out.dirs.insert(rel.clone());
+                }
+                self.walk(&path, &rel, hidden);
             } else if meta.is_file() {
                 if let Err(d) = check_size(&rel_for_diag, meta.len()) {
-                    diags.push(d);
+                    self.diags.push(d);
                     continue;
                 }
                 match std::fs::read(&path) {
-                    Ok(bytes) => {
-                        self.files.insert(rel, bytes);
+                    Ok(bytes) if hidden => {
+                        self.out.hidden.insert(rel, bytes);
                     }
-                    Err(e) => diags.push(crate::source::io_diagnostic(&rel_for_diag, &e)),
+                    Ok(bytes) => {
+                        self.out.files.insert(rel, bytes);
+                    }
+                    Err(e) => self
+                        .diags
+                        .push(crate::source::io_diagnostic(&rel_for_diag, &e)),
                 }
             }
         }
-    }
-
-    /// The digest of the whole package: every file's relative path and bytes, in path order.
-    pub(crate) fn digest(&self) -> Digest {
-        let mut h = Sha256::new();
-        for (path, bytes) in &self.files {
-            h.update(path.as_bytes());
-            h.update([0]);
-            h.update((bytes.len() as u64).to_le_bytes());
-            h.update(bytes);
-        }
-        Digest::sha256(&h.finalize().into())
     }
 }
 

@@ -118,26 +118,43 @@ impl Inventory {
         out
     }
 
-    /// The hosts of a group, including those of its children, merged across every place the
-    /// group is declared.
+    /// The hosts of a group, including those of its child groups.
+    ///
+    /// Ansible groups are global: every place a name appears is the same group, and a child
+    /// listed under a parent (`k8s_cluster: {children: {kube_node: {}}}`) brings in all of that
+    /// group's hosts, wherever they are declared. `all` holds every host.
     pub fn hosts_of(&self, name: &str) -> BTreeSet<&str> {
         let mut out = BTreeSet::new();
-        fn collect<'a>(g: &'a InventoryGroup, out: &mut BTreeSet<&'a str>) {
-            out.extend(g.hosts.keys().map(String::as_str));
-            for child in g.children.values() {
-                collect(child, out);
+        let mut seen = BTreeSet::new();
+        self.collect(name, &mut out, &mut seen);
+        out
+    }
+
+    fn collect<'a>(&'a self, name: &str, out: &mut BTreeSet<&'a str>, seen: &mut BTreeSet<String>) {
+        if !seen.insert(name.to_owned()) {
+            return;
+        }
+        for group in self.occurrences(name) {
+            out.extend(group.hosts.keys().map(String::as_str));
+            for child in group.children.keys() {
+                self.collect(child, out, seen);
             }
         }
-        fn walk<'a>(g: &'a InventoryGroup, name: &str, out: &mut BTreeSet<&'a str>) {
+    }
+
+    /// Every place the group `name` appears.
+    fn occurrences(&self, name: &str) -> Vec<&InventoryGroup> {
+        fn walk<'a>(g: &'a InventoryGroup, name: &str, out: &mut Vec<&'a InventoryGroup>) {
             for (n, child) in &g.children {
                 if n == name {
-                    collect(child, out);
+                    out.push(child);
                 }
                 walk(child, name, out);
             }
         }
+        let mut out = Vec::new();
         if name == "all" {
-            collect(&self.all, &mut out);
+            out.push(&self.all);
         } else {
             walk(&self.all, name, &mut out);
         }
@@ -162,5 +179,29 @@ impl Inventory {
         }
         walk(&self.all, host, &mut out);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_are_global_and_children_bring_their_hosts() {
+        let inv: Inventory = serde_json::from_value(serde_json::json!({"all": {
+            "hosts": {"cp1": {"ansible_host": "10.0.0.1"}, "w1": {"ansible_host": "10.0.0.2"}},
+            "children": {
+                "kube_control_plane": {"hosts": {"cp1": null}},
+                "kube_node": {"hosts": {"w1": {}}},
+                "k8s_cluster": {"children": {"kube_control_plane": {}, "kube_node": null}},
+                "loop_a": {"children": {"loop_b": {}}},
+                "loop_b": {"children": {"loop_a": {}}}
+            }
+        }}))
+        .unwrap();
+        assert_eq!(inv.hosts_of("k8s_cluster"), BTreeSet::from(["cp1", "w1"]));
+        assert_eq!(inv.hosts_of("all"), BTreeSet::from(["cp1", "w1"]));
+        assert!(inv.hosts_of("loop_a").is_empty(), "cycles end");
+        assert_eq!(inv.host_vars("w1")["ansible_host"], "10.0.0.2");
     }
 }

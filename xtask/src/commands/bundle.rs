@@ -1,6 +1,6 @@
 //! `cargo xtask bundle verify`.
 
-use strata_bundle::{Bundle, Drift, verify};
+use strata_bundle::{Bundle, BundleError, Drift, verify};
 use strata_config::Layout;
 
 use crate::Exit;
@@ -15,7 +15,20 @@ pub(crate) fn run(layout: &Layout, cmd: &BundleCommand, ui: &Ui) -> anyhow::Resu
         .unwrap_or(&dir)
         .display()
         .to_string();
-    let bundle = Bundle::open(&dir)?;
+    let bundle = match Bundle::open(&dir) {
+        Ok(b) => b,
+        Err(BundleError::NotFound { .. }) => {
+            let message = format!("no bundle at `{shown}`");
+            let hint = format!(
+                "generate it with `cargo xtask generate env --id {} --config <package>`",
+                args.env
+            );
+            ui.error(&message, Some(&hint));
+            ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
+            return Ok(Exit::Invalid);
+        }
+        Err(e) => return Err(e.into()),
+    };
     let report = verify(&bundle, Some(layout))?;
     let pkg = &bundle.metadata().config_package;
     let drift: Vec<serde_json::Value> = report.drift.iter().map(drift_json).collect();
@@ -50,8 +63,9 @@ pub(crate) fn run(layout: &Layout, cmd: &BundleCommand, ui: &Ui) -> anyhow::Resu
         if !ui.json {
             ui.error(
                 &format!(
-                    "{shown} does not match its metadata: {} problems",
-                    report.drift.len()
+                    "{shown} does not match its metadata: {} {}",
+                    report.drift.len(),
+                    super::validate::plural(report.drift.len(), "problem")
                 ),
                 None,
             );
@@ -78,6 +92,14 @@ fn describe(d: &Drift, regenerate: &str) -> (String, Option<String>) {
             regen,
         ),
         Drift::Missing { path } => (format!("`{path}` is missing"), regen),
+        Drift::Remapped {
+            kind,
+            path,
+            expected,
+        } => (
+            format!("metadata.json points {kind} at `{path}` instead of `{expected}`"),
+            regen,
+        ),
         Drift::Unexpected { path } => (format!("`{path}` is not part of the bundle"), regen),
         Drift::PackageChanged {
             id,
@@ -106,6 +128,13 @@ fn drift_json(d: &Drift) -> serde_json::Value {
             serde_json::json!({"kind": "modified", "path": path, "expected": expected, "actual": actual})
         }
         Drift::Missing { path } => serde_json::json!({"kind": "missing", "path": path}),
+        Drift::Remapped {
+            kind,
+            path,
+            expected,
+        } => {
+            serde_json::json!({"kind": "remapped", "fileKind": kind, "path": path, "expected": expected})
+        }
         Drift::Unexpected { path } => serde_json::json!({"kind": "unexpected", "path": path}),
         Drift::PackageChanged {
             id,

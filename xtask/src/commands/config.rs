@@ -1,9 +1,7 @@
 //! `cargo xtask config lock`.
 
 use anyhow::Context as _;
-use strata_config::{
-    Depth, Layout, LockChange, load_all_packages, load_definitions, plan_lock, render_lock,
-};
+use strata_config::{Layout, LockChange, plan_lock, render_lock};
 
 use crate::Exit;
 use crate::cli::ConfigCommand;
@@ -11,14 +9,7 @@ use crate::ui::{Ui, diagnostic_json};
 
 pub(crate) fn run(layout: &Layout, cmd: &ConfigCommand, ui: &Ui) -> anyhow::Result<Exit> {
     let ConfigCommand::Lock(args) = cmd;
-    let (defs, _) = load_definitions(layout);
-    let (packages, diags) = load_all_packages(layout, &defs, Depth::Manifest);
-    let blocking: Vec<_> = diags.into_iter().filter(|d| d.is_error()).collect();
-    let planned = if blocking.is_empty() {
-        plan_lock(layout, &packages)
-    } else {
-        Err(blocking)
-    };
+    let planned = plan_lock(layout);
     let (lock, changes) = match planned {
         Ok(p) => p,
         Err(diags) => {

@@ -59,6 +59,15 @@ fn env(layout: &Layout, args: &GenerateEnvArgs, ui: &Ui) -> anyhow::Result<Exit>
     for d in &generated.warnings {
         ui.diagnostic(d);
     }
+    if args.skip_validate && !generated.warnings.is_empty() {
+        let n = generated.warnings.len();
+        ui.warning(
+            &format!("--skip-validate: {n} {} above {} not enforced",
+                super::validate::plural(n, "problem"),
+                if n == 1 { "was" } else { "were" }),
+            Some("this bundle may not match config/packages.lock; run `cargo xtask validate` before deploying it"),
+        );
+    }
     let m = &generated.metadata;
     ui.json(&serde_json::json!({
         "ok": true,

@@ -1,7 +1,5 @@
 //! Generating, reading back and verifying bundles through the CLI.
 
-use std::time::Duration;
-
 use crate::support::{EPOCH, edit, read, repo_with_bundle, write, xtask, xtask_env};
 
 const GENERATE: [&str; 6] = ["generate", "env", "--id", "development", "--config", "core"];
@@ -234,8 +232,16 @@ fn killed_generate_never_leaves_a_partial_bundle() {
     assert_eq!(xtask(root, &["config", "lock"]).code, 0);
     let mut saw_new = false;
     let mut saw_old = false;
-    // A debug-build generate takes some 40 ms here; the kills sweep 0 to 80 ms.
-    for i in 0..40u64 {
+    // Sweep the kills from start-up to past the end of a whole run, measured here and now, so
+    // that a slow or busy machine still sees kills before and after the swap.
+    let started = std::time::Instant::now();
+    assert_eq!(xtask(root, &GENERATE).code, 0);
+    let full_run = started.elapsed();
+    std::fs::remove_dir_all(&bundle).unwrap();
+    strata_testkit::copy_dir(&repo_backup(&old, root), &bundle);
+    const KILLS: u32 = 40;
+    let step = full_run.mul_f64(1.5) / KILLS;
+    for i in 0..KILLS {
         #[expect(
             clippy::disallowed_methods,
             reason = "the test kills the real binary mid-run"
@@ -249,8 +255,7 @@ fn killed_generate_never_leaves_a_partial_bundle() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        // Spread the kills over the whole run, from before start-up to after the swap.
-        std::thread::sleep(Duration::from_micros(i * 2000));
+        std::thread::sleep(step * i);
         let _ = child.kill();
         let _ = child.wait();
         let now = strata_testkit::read_tree(&bundle);
@@ -296,4 +301,95 @@ fn repo_backup(
         std::fs::write(path, bytes).unwrap();
     }
     dir
+}
+
+#[test]
+fn verify_catches_an_edited_file_map() {
+    let repo = repo_with_bundle();
+    let meta = "api/outputs/development/metadata.json";
+    edit(
+        repo.path(),
+        meta,
+        "\"terraform\": \"terraform.tfvars\"",
+        "\"terraform\": \"platform.yaml\"",
+    );
+    let run = xtask(repo.path(), &["bundle", "verify", "--env", "development"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "metadata.json points terraform at `platform.yaml` instead of `terraform.tfvars`"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("1 problem\n"), "{}", run.stderr);
+}
+
+#[test]
+fn content_unchanged_is_claimed_only_when_the_files_are_intact() {
+    let repo = repo_with_bundle();
+    write(
+        repo.path(),
+        "api/outputs/development/terraform.tfvars",
+        "edited by hand\n",
+    );
+    let run = xtask(repo.path(), &GENERATE);
+    assert_eq!(run.code, 0);
+    assert!(
+        !run.stdout.contains("content unchanged"),
+        "a repaired bundle changed: {}",
+        run.stdout
+    );
+    let again = xtask(repo.path(), &GENERATE);
+    assert!(
+        again.stdout.contains("(content unchanged)"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[test]
+fn skip_validate_shows_what_it_did_not_enforce() {
+    let repo = repo_with_bundle();
+    let tfvars = "config/packages/core/environments/development.terraform.tfvars";
+    edit(
+        repo.path(),
+        tfvars,
+        "vlan_id            = 110",
+        "vlan_id            = 111",
+    );
+    let mut args = GENERATE.to_vec();
+    args.push("--skip-validate");
+    let run = xtask(repo.path(), &args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!("skip_validate_warnings", run.render(&args, repo.path()));
+}
+
+#[test]
+fn hidden_files_are_not_package_content() {
+    let repo = strata_testkit::sample_repo();
+    write(
+        repo.path(),
+        "config/packages/core/environments/.development.platform.yaml.swp",
+        "editor state",
+    );
+    write(
+        repo.path(),
+        "config/packages/core/.DS_Store",
+        "finder state",
+    );
+    assert_eq!(
+        xtask(repo.path(), &["validate"]).code,
+        0,
+        "no version bump needed"
+    );
+    assert_eq!(xtask(repo.path(), &GENERATE).code, 0);
+    let files = strata_testkit::read_tree(&repo.join("api/outputs/development"));
+    assert!(
+        files
+            .keys()
+            .all(|k| !k.contains("/.") && !k.starts_with('.')),
+        "{:?}",
+        files.keys()
+    );
 }

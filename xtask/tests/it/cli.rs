@@ -309,3 +309,94 @@ fn doctor_lists_tools_found_and_missing() {
         bad.stdout
     );
 }
+
+/// The lock vouches for content: a package that fails validation is never recorded.
+#[test]
+fn lock_refuses_invalid_packages() {
+    let repo = strata_testkit::sample_repo();
+    let root = repo.path();
+    let tfvars = "config/packages/core/environments/development.terraform.tfvars";
+    let t = read(root, tfvars);
+    write(
+        root,
+        tfvars,
+        t + "proxmox_api_token = \"root@pam!ci=very-secret-value\"\n",
+    );
+    edit(
+        root,
+        "config/packages/core/package.json",
+        "\"0.2.0\"",
+        "\"0.2.1\"",
+    );
+    let before = read(root, "config/packages.lock");
+    let run = xtask(root, &["config", "lock"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("secret-in-package") || run.stderr.contains("holds a secret value"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("very-secret-value"));
+    assert_eq!(
+        read(root, "config/packages.lock"),
+        before,
+        "the lock is untouched"
+    );
+}
+
+#[test]
+fn lock_refuses_when_definitions_are_broken() {
+    let repo = strata_testkit::sample_repo();
+    std::fs::remove_file(repo.join("api/definitions/roles.yaml")).unwrap();
+    let run = xtask(repo.path(), &["config", "lock"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("api/definitions/roles.yaml:1:1: file does not exist"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// `--output json` prints one JSON document on stdout whatever happens.
+#[test]
+fn json_output_is_json_even_on_failure() {
+    let repo = strata_testkit::sample_repo();
+    for args in [
+        &["bundle", "verify", "--env", "staging", "--output", "json"][..],
+        &[
+            "generate",
+            "env",
+            "--id",
+            "development",
+            "--config",
+            "kore",
+            "--output",
+            "json",
+        ],
+        &["validate", "--output", "json"],
+        &["doctor", "--output", "json"],
+    ] {
+        let run = xtask(repo.path(), args);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}\n{}", run.stdout));
+        assert!(v.is_object(), "{args:?}");
+    }
+    let bad = xtask_env(
+        repo.path(),
+        &[
+            "generate",
+            "env",
+            "--id",
+            "development",
+            "--config",
+            "core",
+            "--output",
+            "json",
+        ],
+        &[("SOURCE_DATE_EPOCH", "soon")],
+    );
+    let v: serde_json::Value = serde_json::from_str(&bad.stdout).unwrap();
+    assert_eq!((bad.code, &v["ok"]), (2, &serde_json::Value::Bool(false)));
+    assert!(v["error"].as_str().unwrap().contains("SOURCE_DATE_EPOCH"));
+}

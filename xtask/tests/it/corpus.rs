@@ -168,3 +168,33 @@ fn secrets_are_never_echoed() {
         }
     }
 }
+
+corpus! {
+    tfvars_nested_secret, "development.terraform.tfvars", |r| { let t = read(r, &tfvars()); write(r, &tfvars(), t + "proxmox = {\n  endpoint  = \"https://pve\"\n  api_token = \"root@pam!ci=0a1b2c-very-secret\"\n}\n") };
+    platform_values_secret, "development.platform.yaml", |r| edit(r, &format!("{DEV}.platform.yaml"), "      crds:\n        enabled: true\n", "      crds:\n        enabled: true\n      existingSecret: cert-manager-creds\n      webhook:\n        adminPassword: very-secret-hunter2\n");
+    kubespray_image_with_tag, "development.kubespray.json", |r| edit(r, &format!("{DEV}.kubespray.json"), "\"quay.io/kubespray/kubespray\"", "\"quay.io/kubespray/kubespray:v2.29.0\"");
+    inventory_cluster_group_incomplete, "hosts.yaml", |r| edit(r, HOSTS, "        kube_control_plane: {}\n        kube_node: {}\n", "        kube_control_plane: {}\n");
+}
+
+corpus! {
+    duplicate_application, "development.business.yaml", |r| edit(r, &format!("{DEV}.business.yaml"), "  - name: payments-worker", "  - name: storefront");
+}
+
+corpus! {
+    kubespray_extra_vars_secret, "development.kubespray.json", |r| edit(r, &format!("{DEV}.kubespray.json"), "\"runtime\": \"docker\",", "\"runtime\": \"docker\",\n  \"extraVars\": {\"registry_token\": \"glpat-very-secret\"},");
+    business_values_secret, "development.business.yaml", |r| edit(r, &format!("{DEV}.business.yaml"), "      valueFiles:\n", "      values:\n        auth:\n          password: very-secret-pw\n      valueFiles:\n");
+    lock_newer_schema, "config/packages.lock", |r| edit(r, "config/packages.lock", "\"schemaVersion\": 1", "\"schemaVersion\": 2");
+}
+
+corpus! {
+    hidden_private_key, ".keys/id_ed25519", |r| write(r, "config/packages/core/.keys/id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----\nvery-secret\n-----END OPENSSH PRIVATE KEY-----\n");
+    hidden_file_reference, PKG, |r| {
+        std::fs::copy(r.join(tfvars()), r.join("config/packages/core/environments/.development.terraform.tfvars")).unwrap();
+        edit(r, PKG, "\"environments/development.terraform.tfvars\"", "\"environments/.development.terraform.tfvars\"");
+    };
+    inventory_vars_secret, "group_vars/all/all.yml", |r| {
+        let vars = "config/packages/core/kubespray/inventory/pn-development/group_vars/all/all.yml";
+        let t = read(r, vars);
+        write(r, vars, t + "ansible_become_password: very-secret-sudo\n");
+    };
+}

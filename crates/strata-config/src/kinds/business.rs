@@ -1,0 +1,67 @@
+//! `business.yaml`: the ArgoCD app-of-apps values.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use strata_metadata::BusinessConfig;
+
+use super::dns_label_problem;
+use crate::locate::{yaml_entries, yaml_entry};
+use crate::source::parse_yaml;
+use crate::{Diagnostic, secrets};
+
+/// `business.yaml`: unique applications, each with exactly one source.
+pub(crate) fn check_business(rel: &Path, text: &str) -> Vec<Diagnostic> {
+    let config: BusinessConfig = match parse_yaml(rel, text) {
+        Ok(c) => c,
+        Err(d) => return vec![d],
+    };
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut found = Vec::new();
+    for app in &config.applications {
+        if let Some(helm) = &app.helm {
+            let values = serde_json::Value::Object(helm.values.clone().into_iter().collect());
+            secrets::json_secrets(&values, &format!("{}.helm.values", app.name), &mut found);
+        }
+    }
+    for path in found {
+        out.push(secrets::secret_diagnostic(rel, text, &path, "keep it in a Kubernetes Secret and reference it by name (for example `existingSecret`)"));
+    }
+    for app in &config.applications {
+        let pos = yaml_entry(text, "name", &app.name);
+        if !seen.insert(app.name.as_str()) {
+            out.push(
+                Diagnostic::error(
+                    rel,
+                    "duplicate-app",
+                    format!("application `{}` is defined twice", app.name),
+                )
+                .at_opt(yaml_entries(text, "name", &app.name).nth(1))
+                .hint("application names are unique within an environment; rename or merge one"),
+            );
+        }
+        if let Some(msg) = dns_label_problem(&app.name, 63) {
+            out.push(
+                Diagnostic::error(
+                    rel,
+                    "app-name",
+                    format!("application name `{}` {msg}", app.name),
+                )
+                .at_opt(pos),
+            );
+        }
+        match (&app.path, &app.chart) {
+            (None, None) => out.push(Diagnostic::error(rel, "app-source", format!("application `{}` has no source", app.name))
+                .at_opt(pos)
+                .hint("set `path` (a folder in the git repository) or `chart` with `repoURL` (a Helm repository)")),
+            (Some(_), Some(_)) => out.push(Diagnostic::error(rel, "app-source", format!("application `{}` sets both `path` and `chart`", app.name))
+                .at_opt(pos)
+                .hint("keep `path` for a git source or `chart` for a Helm repository")),
+            (None, Some(_)) if app.repo_url.is_none() => out.push(Diagnostic::error(rel, "app-source", format!("application `{}` names a chart but no `repoURL` for its Helm repository", app.name))
+                .at_opt(pos)),
+            _ => {}
+        }
+    }
+    out
+}

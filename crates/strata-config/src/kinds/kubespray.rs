@@ -1,0 +1,73 @@
+//! `kubesprayConfig.json`: a pinned release and a key path, never a key.
+
+use std::path::Path;
+
+use strata_metadata::KubesprayConfig;
+
+use super::json_at;
+use crate::source::parse_json;
+use crate::{Diagnostic, secrets};
+
+/// `kubesprayConfig.json`: a pinned release and a key PATH, never a key.
+pub(crate) fn check_kubespray_config(rel: &Path, text: &str) -> Vec<Diagnostic> {
+    let config: KubesprayConfig = match parse_json(rel, text) {
+        Ok(c) => c,
+        Err(d) => return vec![d],
+    };
+    let at = json_at(text);
+    let mut out = Vec::new();
+    let v = config.version.strip_prefix('v').unwrap_or("");
+    if semver::Version::parse(v).is_err() {
+        out.push(
+            Diagnostic::error(
+                rel,
+                "kubespray-version",
+                format!(
+                    "Kubespray version `{}` is not a release tag",
+                    config.version
+                ),
+            )
+            .at_opt(at(&["version"]))
+            .hint("use the git release tag, which is also the image tag, such as `v2.29.0`"),
+        );
+    }
+    let last_segment = config.image.rsplit('/').next().unwrap_or_default();
+    if config.image.trim().is_empty() || last_segment.contains(':') || config.image.contains('@') {
+        out.push(Diagnostic::error(rel, "kubespray-image", "`image` must name the image without its tag, such as `quay.io/kubespray/kubespray`")
+            .at_opt(at(&["image"])));
+    }
+    let mut found = Vec::new();
+    let extra = serde_json::Value::Object(config.extra_vars.clone().into_iter().collect());
+    secrets::json_secrets(&extra, "extraVars", &mut found);
+    for path in found {
+        out.push(secrets::secret_diagnostic(
+            rel,
+            text,
+            &path,
+            "pass it at run time from the environment, never from the package",
+        ));
+    }
+    let key = &config.ssh_private_key_path;
+    if key.contains("PRIVATE KEY") || key.contains('\n') || key.len() > 1024 {
+        out.push(Diagnostic::error(rel, "private-key", "`sshPrivateKeyPath` holds key material; it must be the PATH of the key")
+            .at_opt(at(&["sshPrivateKeyPath"]))
+            .hint("remove it now and rotate that key; write a path such as `~/.ssh/strata-development`"));
+    } else if key.trim().is_empty() {
+        out.push(
+            Diagnostic::error(rel, "ssh-key", "`sshPrivateKeyPath` is empty")
+                .at_opt(at(&["sshPrivateKeyPath"])),
+        );
+    }
+    if config.runtime == strata_metadata::KubesprayRuntime::Local && config.kubespray_path.is_none()
+    {
+        out.push(
+            Diagnostic::error(
+                rel,
+                "kubespray-path",
+                "the `local` runtime needs `kubesprayPath`, a Kubespray checkout",
+            )
+            .at_opt(at(&["runtime"])),
+        );
+    }
+    out
+}

@@ -1,0 +1,172 @@
+//! `platform.yaml`: Helm releases and the graph of their `needs`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use strata_metadata::{PlatformConfig, did_you_mean};
+
+use super::{KindContext, dns_label_problem};
+use crate::locate::{yaml_entries, yaml_entry};
+use crate::source::parse_yaml;
+use crate::{Diagnostic, secrets};
+
+/// `platform.yaml`: unique releases whose `needs` exist and form no cycle; local charts exist.
+pub(crate) fn check_platform(rel: &Path, text: &str, cx: &KindContext<'_>) -> Vec<Diagnostic> {
+    let config: PlatformConfig = match parse_yaml(rel, text) {
+        Ok(c) => c,
+        Err(d) => return vec![d],
+    };
+    let mut out = Vec::new();
+    let pos = |name: &str| yaml_entry(text, "name", name);
+    let mut seen = BTreeSet::new();
+    let mut found = Vec::new();
+    for r in &config.releases {
+        let values = serde_json::Value::Object(r.values.clone().into_iter().collect());
+        secrets::json_secrets(&values, &format!("{}.values", r.name), &mut found);
+    }
+    for path in found {
+        out.push(secrets::secret_diagnostic(rel, text, &path, "keep it in a Kubernetes Secret and reference it by name (for example `existingSecret`)"));
+    }
+    for r in &config.releases {
+        if !seen.insert(r.name.as_str()) {
+            let second = yaml_entries(text, "name", &r.name).nth(1);
+            out.push(
+                Diagnostic::error(
+                    rel,
+                    "duplicate-release",
+                    format!("release `{}` is defined twice", r.name),
+                )
+                .at_opt(second)
+                .hint("release names are unique within an environment; rename or merge one"),
+            );
+        }
+        if let Some(msg) = dns_label_problem(&r.name, 53) {
+            out.push(
+                Diagnostic::error(
+                    rel,
+                    "release-name",
+                    format!("release name `{}` {msg}", r.name),
+                )
+                .at_opt(pos(&r.name)),
+            );
+        }
+        let local = !r.chart.starts_with("oci://") && r.repository.is_none();
+        if local {
+            let chart_dir = cx.root.join(&r.chart);
+            if crate::walk::normalize(&r.chart).is_none() || !chart_dir.join("Chart.yaml").is_file()
+            {
+                out.push(Diagnostic::error(rel, "chart-missing", format!("release `{}`: local chart `{}` has no Chart.yaml", r.name, r.chart))
+                    .at_opt(pos(&r.name))
+                    .hint("give a chart under platform/charts/, or `repo/chart` with `repository`, or an `oci://` reference"));
+            }
+        }
+    }
+    let names: BTreeSet<&str> = config.releases.iter().map(|r| r.name.as_str()).collect();
+    for r in &config.releases {
+        for need in &r.needs {
+            if !names.contains(need.as_str()) {
+                let hint = did_you_mean(need, names.iter().copied())
+                    .map(|m| format!("did you mean `{m}`?"));
+                out.push(
+                    Diagnostic::error(
+                        rel,
+                        "unknown-need",
+                        format!(
+                            "release `{}` needs `{need}`, which is not a release here",
+                            r.name
+                        ),
+                    )
+                    .at_opt(pos(&r.name))
+                    .hint_opt(hint),
+                );
+            }
+        }
+    }
+    let graph: BTreeMap<&str, Vec<&str>> = config
+        .releases
+        .iter()
+        .map(|r| {
+            (
+                r.name.as_str(),
+                r.needs
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|n| names.contains(n))
+                    .collect(),
+            )
+        })
+        .collect();
+    if let Some(cycle) = find_cycle(&graph) {
+        out.push(
+            Diagnostic::error(
+                rel,
+                "needs-cycle",
+                format!(
+                    "releases need each other in a cycle: {}",
+                    cycle.join(" -> ")
+                ),
+            )
+            .at_opt(pos(cycle[0]))
+            .hint("remove one of these `needs`"),
+        );
+    }
+    out
+}
+
+/// A cycle in a `needs` graph, as the path that closes it.
+pub fn find_cycle<'a>(graph: &BTreeMap<&'a str, Vec<&'a str>>) -> Option<Vec<&'a str>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        Open,
+        Done,
+    }
+    fn visit<'a>(
+        n: &'a str,
+        g: &BTreeMap<&'a str, Vec<&'a str>>,
+        marks: &mut BTreeMap<&'a str, Mark>,
+        stack: &mut Vec<&'a str>,
+    ) -> Option<Vec<&'a str>> {
+        match marks.get(n) {
+            Some(Mark::Done) => return None,
+            Some(Mark::Open) => {
+                let start = stack.iter().position(|&s| s == n).unwrap_or(0);
+                let mut cycle = stack[start..].to_vec();
+                cycle.push(n);
+                return Some(cycle);
+            }
+            None => {}
+        }
+        marks.insert(n, Mark::Open);
+        stack.push(n);
+        for &m in g.get(n).into_iter().flatten() {
+            if let Some(c) = visit(m, g, marks, stack) {
+                return Some(c);
+            }
+        }
+        stack.pop();
+        marks.insert(n, Mark::Done);
+        None
+    }
+    let mut marks = BTreeMap::new();
+    graph
+        .keys()
+        .find_map(|&n| visit(n, graph, &mut marks, &mut Vec::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cycles_are_found() {
+        let g = BTreeMap::from([
+            ("a", vec!["b"]),
+            ("b", vec!["c"]),
+            ("c", vec!["a"]),
+            ("d", vec![]),
+        ]);
+        assert_eq!(find_cycle(&g), Some(vec!["a", "b", "c", "a"]));
+        let g = BTreeMap::from([("a", vec!["b"]), ("b", vec![])]);
+        assert_eq!(find_cycle(&g), None);
+    }
+}

@@ -1,0 +1,56 @@
+//! `terraform.tfvars`: HCL assignments only, and no secret values.
+
+use std::path::Path;
+
+use crate::{Diagnostic, secrets};
+
+/// `terraform.tfvars`: HCL assignments only, and no secret values.
+pub(crate) fn check_terraform(rel: &Path, text: &str) -> Vec<Diagnostic> {
+    let body = match hcl::parse(text) {
+        Ok(body) => body,
+        Err(hcl::Error::Parse(e)) => {
+            let loc = e.location();
+            return vec![
+                Diagnostic::error(rel, "invalid-hcl", format!("invalid HCL: {}", e.message()))
+                    .at((loc.line(), loc.column())),
+            ];
+        }
+        Err(e) => {
+            return vec![Diagnostic::error(
+                rel,
+                "invalid-hcl",
+                format!("invalid HCL: {e}"),
+            )];
+        }
+    };
+    let mut out = Vec::new();
+    for block in body.blocks() {
+        let ident = block.identifier();
+        out.push(
+            Diagnostic::error(
+                rel,
+                "tfvars-block",
+                format!("tfvars hold only `name = value` assignments, found a `{ident}` block"),
+            )
+            .at_opt(
+                text.lines()
+                    .position(|l| l.trim_start().starts_with(ident))
+                    .map(|n| (n + 1, 1)),
+            ),
+        );
+    }
+    let mut found = Vec::new();
+    for attr in body.attributes() {
+        secrets::hcl_secrets(attr.key(), attr.expr(), attr.key(), &mut found);
+    }
+    for path in found {
+        let top = path.split(['.', '[']).next().unwrap_or(&path);
+        out.push(secrets::secret_diagnostic(
+            rel,
+            text,
+            &path,
+            &format!("remove it and export TF_VAR_{top} (or the provider's variable, such as PROXMOX_VE_API_TOKEN) where Terraform runs"),
+        ));
+    }
+    out
+}
