@@ -90,17 +90,8 @@ fn ms(d: Duration) -> f64 {
 /// The sample repository plus `n - 1` copies of `core` (`core-0001`, …), locked.
 fn synthetic_repo(n: usize) -> TempDir {
     let repo = strata_testkit::sample_repo();
-    let core = repo.join("config/packages/core");
-    let manifest = std::fs::read_to_string(core.join("package.json")).unwrap();
     for i in 1..n {
-        let id = format!("core-{i:04}");
-        let dir = repo.join(format!("config/packages/{id}"));
-        strata_testkit::copy_dir(&core, &dir);
-        std::fs::write(
-            dir.join("package.json"),
-            manifest.replace("\"id\": \"core\"", &format!("\"id\": \"{id}\"")),
-        )
-        .unwrap();
+        strata_testkit::copy_package(repo.path(), "core", &format!("core-{i:04}"));
     }
     let layout = Layout::new(repo.path());
     let (defs, _) = load_definitions(&layout);

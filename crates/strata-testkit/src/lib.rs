@@ -142,3 +142,38 @@ pub fn stand_in_calls(dir: &Path, name: &str) -> Vec<Vec<String>> {
         .map(|l| l.split('\t').map(str::to_owned).collect())
         .collect()
 }
+
+/// Reads a file of a repository, by path relative to its root.
+pub fn read(root: &Path, rel: &str) -> String {
+    std::fs::read_to_string(root.join(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"))
+}
+
+/// Writes a file of a repository, creating its folders.
+pub fn write(root: &Path, rel: &str, content: impl AsRef<[u8]>) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().expect("a file has a parent"))
+        .expect("folders are writable");
+    std::fs::write(path, content).expect("the file is writable");
+}
+
+/// Replaces the first occurrence of `from` in a repository file; panics when it is absent, so a
+/// test never silently breaks nothing.
+pub fn edit(root: &Path, rel: &str, from: &str, to: &str) {
+    let text = read(root, rel);
+    assert!(text.contains(from), "{rel} does not contain {from:?}");
+    write(root, rel, text.replacen(from, to, 1));
+}
+
+/// Copies package `from` to a new package `to` (folder and `id`), as a team does to start one.
+pub fn copy_package(root: &Path, from: &str, to: &str) {
+    copy_dir(
+        &root.join(format!("config/packages/{from}")),
+        &root.join(format!("config/packages/{to}")),
+    );
+    edit(
+        root,
+        &format!("config/packages/{to}/package.json"),
+        &format!("\"id\": \"{from}\""),
+        &format!("\"id\": \"{to}\""),
+    );
+}

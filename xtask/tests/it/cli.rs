@@ -218,16 +218,7 @@ fn version_bump_workflow() {
 fn lock_drops_removed_packages() {
     let repo = strata_testkit::sample_repo();
     let root = repo.path();
-    strata_testkit::copy_dir(
-        &root.join("config/packages/core"),
-        &root.join("config/packages/edge"),
-    );
-    edit(
-        root,
-        "config/packages/edge/package.json",
-        "\"id\": \"core\"",
-        "\"id\": \"edge\"",
-    );
+    strata_testkit::copy_package(root, "core", "edge");
     let run = xtask(root, &["config", "lock"]);
     assert!(
         run.stdout.contains("recorded edge 0.2.0 (new)"),

@@ -112,8 +112,7 @@ corpus! {
     content_changed_without_bump, PKG, |r| { let t = read(r, &tfvars()); write(r, &tfvars(), t + "# tweak\n") };
     lock_malformed, "config/packages.lock", |r| write(r, "config/packages.lock", "{\n  \"schemaVersion\": 1,\n  \"packages\": {\n");
     selectors_disagree, "platform/environments/development.yaml", |r| {
-        strata_testkit::copy_dir(&r.join("config/packages/core"), &r.join("config/packages/edge"));
-        edit(r, "config/packages/edge/package.json", "\"id\": \"core\"", "\"id\": \"edge\"");
+        strata_testkit::copy_package(r, "core", "edge");
         assert_eq!(xtask(r, &["config", "lock"]).code, 0);
         edit(r, "platform/environments/development.yaml", "configPackage: core", "configPackage: edge");
     };

@@ -89,22 +89,4 @@ pub(crate) fn repo_with_bundle() -> TempDir {
     repo
 }
 
-/// Reads a file of the repository.
-pub(crate) fn read(root: &Path, rel: &str) -> String {
-    std::fs::read_to_string(root.join(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"))
-}
-
-/// Writes a file of the repository, creating folders.
-pub(crate) fn write(root: &Path, rel: &str, content: impl AsRef<[u8]>) {
-    let path = root.join(rel);
-    std::fs::create_dir_all(path.parent().expect("a file has a parent"))
-        .expect("folders are writable");
-    std::fs::write(path, content).expect("the file is writable");
-}
-
-/// Replaces the first occurrence of `from` in a repository file, failing when it is absent.
-pub(crate) fn edit(root: &Path, rel: &str, from: &str, to: &str) {
-    let text = read(root, rel);
-    assert!(text.contains(from), "{rel} does not contain {from:?}");
-    write(root, rel, text.replacen(from, to, 1));
-}
+pub(crate) use strata_testkit::{edit, read, write};

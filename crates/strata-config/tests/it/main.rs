@@ -1,15 +1,7 @@
 //! The library API: `validate` reports every problem at once; the lock plan follows the rule.
 
-use std::path::Path;
-
 use strata_config::{Layout, LockChange, Severity, Target, plan_lock, validate};
-
-fn edit(root: &Path, rel: &str, from: &str, to: &str) {
-    let path = root.join(rel);
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from), "{rel} lacks {from:?}");
-    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
-}
+use strata_testkit::edit;
 
 #[test]
 fn sample_repository_is_clean() {
@@ -29,16 +21,7 @@ fn sample_repository_is_clean() {
 fn every_problem_is_reported_in_file_order() {
     let repo = strata_testkit::sample_repo();
     let root = repo.path();
-    strata_testkit::copy_dir(
-        &root.join("config/packages/core"),
-        &root.join("config/packages/edge"),
-    );
-    edit(
-        root,
-        "config/packages/edge/package.json",
-        "\"id\": \"core\"",
-        "\"id\": \"edge\"",
-    );
+    strata_testkit::copy_package(root, "core", "edge");
     edit(
         root,
         "config/packages/edge/environments/staging.business.yaml",
@@ -97,16 +80,7 @@ fn lock_plan_records_new_and_bumped_packages() {
         changes.is_empty(),
         "the sample lock is current: {changes:?}"
     );
-    strata_testkit::copy_dir(
-        &root.join("config/packages/core"),
-        &root.join("config/packages/edge"),
-    );
-    edit(
-        root,
-        "config/packages/edge/package.json",
-        "\"id\": \"core\"",
-        "\"id\": \"edge\"",
-    );
+    strata_testkit::copy_package(root, "core", "edge");
     edit(
         root,
         "config/packages/core/package.json",
