@@ -63,6 +63,8 @@ pub(crate) enum Command {
     /// Manage config packages
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Run the infrastructure phases (Terraform on Proxmox) for an environment
+    Infra(InfraArgs),
     /// List the external tools Strata drives, found or not, with versions
     Doctor,
     /// Run every check CI runs: formatting, clippy, all tests, the README's main command
@@ -131,6 +133,37 @@ pub(crate) struct LockArgs {
     /// Only report what would change; exit 1 when the lock is out of date
     #[arg(long)]
     pub(crate) check: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InfraArgs {
+    /// The environment, such as `development`
+    #[arg(long, value_name = "ENV")]
+    pub(crate) env: EnvironmentId,
+    /// Which module to run; `all` runs images, templates and nodes in order
+    #[arg(long, value_enum, default_value_t = InfraPhase::All)]
+    pub(crate) phase: InfraPhase,
+    /// Stage the tfvars, then print each terraform command instead of running it
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Overwrite a staged terraform.tfvars that was edited by hand
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// How long terraform waits for a state lock held by someone else
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub(crate) lock_timeout: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum InfraPhase {
+    /// Cloud images downloaded onto the Proxmox nodes
+    Images,
+    /// The VM template built from the image
+    Templates,
+    /// The cluster's VMs, cloned from the template
+    Nodes,
+    /// images, then templates, then nodes
+    All,
 }
 
 #[derive(Debug, Args)]

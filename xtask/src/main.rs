@@ -50,6 +50,7 @@ fn main() -> ExitCode {
         Command::Generate(cmd) => commands::generate::run(&layout, &cmd, &ui),
         Command::Bundle(cmd) => commands::bundle::run(&layout, &cmd, &ui),
         Command::Config(cmd) => commands::config::run(&layout, &cmd, &ui),
+        Command::Infra(args) => commands::infra::run(&layout, &args, &ui),
         Command::Doctor => commands::doctor::run(&layout, &ui),
         Command::Ci(args) => commands::ci::run(&layout, &args, &ui),
         Command::Bench(args) => commands::bench::run(&layout, &args, &ui),
@@ -90,6 +91,23 @@ fn classify(err: &anyhow::Error) -> (Exit, Option<String>) {
                     Exit::Invalid,
                     Some("unset it, or set it to seconds since 1970".to_owned()),
                 ),
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<strata_terraform::TerraformError>() {
+            use strata_terraform::TerraformError as T;
+            return match e {
+                T::TooOld { .. } => (
+                    Exit::Invalid,
+                    Some(
+                        "install a newer terraform, or point STRATA_TERRAFORM at one (or at tofu)"
+                            .to_owned(),
+                    ),
+                ),
+                T::ModuleMissing { .. }
+                | T::ModuleInvalid { .. }
+                | T::Tfvars { .. }
+                | T::HandEdited { .. } => (Exit::Invalid, None),
+                T::Command { .. } | T::Io { .. } => (Exit::Failed, None),
             };
         }
         if let Some(e) = cause.downcast_ref::<ExecError>() {

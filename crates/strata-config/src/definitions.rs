@@ -5,13 +5,17 @@ use strata_metadata::{EnvironmentDefinitions, RoleDefinitions};
 use crate::source::{parse_yaml, read_text};
 use crate::{Diagnostic, Layout};
 
-/// The loaded definitions; a part that failed to load is `None` and its problem reported.
+/// What the repository defines that packages are checked against: the known environments and
+/// roles (`api/definitions/`) and the variables of the Terraform modules packages feed. A part
+/// that failed to load is empty and its problem reported.
 #[derive(Debug, Clone, Default)]
 pub struct Definitions {
     /// `environments.yaml`.
     pub environments: Option<EnvironmentDefinitions>,
     /// `roles.yaml`.
     pub roles: Option<RoleDefinitions>,
+    /// The modules under `infrastructure/platforms/proxmox/terraform/` that exist.
+    pub terraform_modules: Vec<crate::ModuleVariables>,
 }
 
 /// Loads `api/definitions/environments.yaml` and `roles.yaml`.
@@ -40,11 +44,12 @@ pub fn load_definitions(layout: &Layout) -> (Definitions, Vec<Diagnostic>) {
     let environments =
         envs.and_then(|(rel, t)| parse_yaml(&rel, &t).map_err(|d| diags.push(d)).ok());
     let roles = roles.and_then(|(rel, t)| parse_yaml(&rel, &t).map_err(|d| diags.push(d)).ok());
-    (
-        Definitions {
-            environments,
-            roles,
-        },
-        diags,
-    )
+    let (terraform_modules, module_diags) = crate::terraform::load_modules(layout);
+    diags.extend(module_diags);
+    let defs = Definitions {
+        environments,
+        roles,
+        terraform_modules,
+    };
+    (defs, diags)
 }

@@ -30,6 +30,8 @@ pub(crate) struct KindContext<'a> {
     pub(crate) root: &'a Path,
     /// Known image roles, when the definitions loaded.
     pub(crate) roles: Option<&'a RoleDefinitions>,
+    /// The Terraform modules tfvars must fit.
+    pub(crate) terraform_modules: &'a [crate::ModuleVariables],
 }
 
 pub(crate) fn text(rel: &Path, bytes: &[u8]) -> Result<String, Diagnostic> {

@@ -20,6 +20,7 @@ mod package;
 mod secrets;
 mod selectors;
 mod source;
+mod terraform;
 mod validate;
 mod walk;
 
@@ -31,5 +32,9 @@ pub use lock::{LockChange, check_lock, plan_lock, plan_lock_for, read_lock, rend
 pub use package::{Depth, Package, load_package, package_folders};
 pub use selectors::{Selector, check_selectors};
 pub use source::MAX_FILE_BYTES;
+pub use terraform::{
+    DEFAULT_PLATFORM, ModuleVariables, TERRAFORM_MODULES, load_modules, module_rel,
+    module_variables,
+};
 pub use validate::{Target, check_for_generate, load_all_packages, validate};
 pub use walk::sha256;

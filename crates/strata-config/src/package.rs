@@ -235,6 +235,7 @@ fn check_environment_files(
     let cx = KindContext {
         root: layout.root(),
         roles: defs.roles.as_ref(),
+        terraform_modules: &defs.terraform_modules,
     };
     let mut checked = std::collections::HashSet::new();
     for (env, files) in &package.manifest.environments {
@@ -332,7 +333,7 @@ fn check_environment_files(
                 }
             };
             diags.extend(match kind {
-                FileKind::Terraform => kinds::check_terraform(&rel, &text),
+                FileKind::Terraform => kinds::check_terraform(&rel, &text, &cx),
                 FileKind::Provisioner => kinds::check_provisioner(&rel, &text, &cx),
                 FileKind::KubesprayConfig => kinds::check_kubespray_config(&rel, &text),
                 FileKind::Platform => kinds::check_platform(&rel, &text, &cx),

@@ -70,21 +70,34 @@ pub fn sample_repo() -> TempDir {
     let dir = TempDir::new("repo");
     let root = workspace_root();
     for part in SAMPLE_CONTENT {
-        copy_dir(&root.join(part), &dir.join(part));
+        copy_tree(&root.join(part), &dir.join(part), &|name| {
+            !GENERATED.contains(&name) && !name.ends_with(".tfstate")
+        });
     }
     dir
 }
 
+/// Files Strata or terraform write into the checkout (all git-ignored): a test's copy starts
+/// without them, as a clean clone does.
+const GENERATED: [&str; 3] = ["terraform.tfvars", ".terraform", "current"];
+
 /// Copies a directory tree (files and folders; symlinks are copied as the files they point at).
 pub fn copy_dir(from: &Path, to: &Path) {
+    copy_tree(from, to, &|_| true);
+}
+
+fn copy_tree(from: &Path, to: &Path, keep: &dyn Fn(&str) -> bool) {
     std::fs::create_dir_all(to).expect("the destination is writable");
     for entry in
         std::fs::read_dir(from).unwrap_or_else(|e| panic!("reading {}: {e}", from.display()))
     {
         let entry = entry.expect("a readable entry");
+        if !keep(&entry.file_name().to_string_lossy()) {
+            continue;
+        }
         let dest = to.join(entry.file_name());
         if entry.path().is_dir() {
-            copy_dir(&entry.path(), &dest);
+            copy_tree(&entry.path(), &dest, keep);
         } else {
             std::fs::copy(entry.path(), &dest).expect("the file copies");
         }
@@ -176,4 +189,41 @@ pub fn copy_package(root: &Path, from: &str, to: &str) {
         &format!("\"id\": \"{from}\""),
         &format!("\"id\": \"{to}\""),
     );
+}
+
+/// Writes `dir/name`, an executable POSIX shell script with `body` after the shebang, for
+/// stand-ins that answer differently per subcommand.
+pub fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}")).expect("the script is writable");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod works");
+    path
+}
+
+/// Whether real-tool tests must run: `STRATA_REAL_TOOLS=1` (set by `cargo xtask ci`).
+pub fn real_tools_required() -> bool {
+    std::env::var("STRATA_REAL_TOOLS").is_ok_and(|v| v == "1")
+}
+
+/// Finds `tool` on PATH for a real-tool test. Without it the test prints one line and is skipped
+/// (returns `None`), unless `STRATA_REAL_TOOLS=1`, which makes a missing tool a failure.
+pub fn real_tool(tool: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join(tool))
+            .find(|p| p.is_file())
+    });
+    match found {
+        Some(p) => Some(p),
+        None if real_tools_required() => {
+            panic!("`{tool}` is not on PATH and STRATA_REAL_TOOLS=1 requires it")
+        }
+        None => {
+            eprintln!(
+                "skipped: `{tool}` is not on PATH (set STRATA_REAL_TOOLS=1 to make this a failure)"
+            );
+            None
+        }
+    }
 }

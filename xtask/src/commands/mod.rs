@@ -6,4 +6,5 @@ pub(crate) mod ci;
 pub(crate) mod config;
 pub(crate) mod doctor;
 pub(crate) mod generate;
+pub(crate) mod infra;
 pub(crate) mod validate;

@@ -197,3 +197,8 @@ corpus! {
         write(r, vars, t + "ansible_become_password: very-secret-sudo\n");
     };
 }
+
+corpus! {
+    tfvars_undeclared_variable, "development.terraform.tfvars", |r| edit(r, &tfvars(), "vlan_id            = 110", "vlan_idd           = 110");
+    tfvars_missing_required_variable, "development.terraform.tfvars", |r| edit(r, &tfvars(), "template_name         = \"ubuntu-2404-dev-template\"\n", "");
+}

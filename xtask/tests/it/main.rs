@@ -3,4 +3,5 @@
 mod bundle;
 mod cli;
 mod corpus;
+mod infra;
 mod support;

@@ -2,10 +2,11 @@
 
 use std::path::Path;
 
+use super::KindContext;
 use crate::{Diagnostic, secrets};
 
 /// `terraform.tfvars`: HCL assignments only, and no secret values.
-pub(crate) fn check_terraform(rel: &Path, text: &str) -> Vec<Diagnostic> {
+pub(crate) fn check_terraform(rel: &Path, text: &str, cx: &KindContext<'_>) -> Vec<Diagnostic> {
     let body = match hcl::parse(text) {
         Ok(body) => body,
         Err(hcl::Error::Parse(e)) => {
@@ -52,5 +53,11 @@ pub(crate) fn check_terraform(rel: &Path, text: &str) -> Vec<Diagnostic> {
             &format!("remove it and export TF_VAR_{top} (or the provider's variable, such as PROXMOX_VE_API_TOKEN) where Terraform runs"),
         ));
     }
+    out.extend(crate::terraform::check_tfvars_against(
+        rel,
+        text,
+        &body,
+        cx.terraform_modules,
+    ));
     out
 }

@@ -1,0 +1,204 @@
+//! The Terraform modules packages feed: which variables each declares, and whether an
+//! environment's tfvars fits them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use strata_metadata::did_you_mean;
+
+use crate::source::read_text;
+use crate::{Diagnostic, Layout};
+
+/// The infrastructure modules, in the order they are applied.
+pub const TERRAFORM_MODULES: [&str; 3] = ["images", "templates", "nodes"];
+
+/// The platform whose modules packages target today.
+pub const DEFAULT_PLATFORM: &str = "proxmox";
+
+/// One module's declared variables.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModuleVariables {
+    /// The module folder, relative to the repository root.
+    pub dir: PathBuf,
+    /// Variable name to whether it is required (declared without a `default`).
+    pub variables: BTreeMap<String, bool>,
+}
+
+impl ModuleVariables {
+    /// Whether the module declares `name`.
+    pub fn declares(&self, name: &str) -> bool {
+        self.variables.contains_key(name)
+    }
+
+    /// The variables that have no default.
+    pub fn required(&self) -> impl Iterator<Item = &str> {
+        self.variables
+            .iter()
+            .filter(|(_, req)| **req)
+            .map(|(n, _)| n.as_str())
+    }
+}
+
+/// `infrastructure/platforms/<platform>/terraform/<module>`, relative to the root.
+pub fn module_rel(platform: &str, module: &str) -> PathBuf {
+    Path::new("infrastructure/platforms")
+        .join(platform)
+        .join("terraform")
+        .join(module)
+}
+
+/// Reads the `variable` blocks of every `.tf` file of a module (override files excluded: they
+/// only adjust, and Strata writes its own backend override there).
+pub fn module_variables(
+    layout: &Layout,
+    rel_dir: &Path,
+) -> Result<ModuleVariables, Vec<Diagnostic>> {
+    let entries = std::fs::read_dir(layout.abs(rel_dir))
+        .map_err(|e| vec![crate::source::io_diagnostic(rel_dir, &e)])?;
+    let mut files: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tf") && !n.ends_with("_override.tf") && n != "override.tf")
+        .collect();
+    files.sort();
+    let mut out = ModuleVariables {
+        dir: rel_dir.to_owned(),
+        variables: BTreeMap::new(),
+    };
+    let mut diags = Vec::new();
+    for name in files {
+        let rel = rel_dir.join(&name);
+        let text = match read_text(layout.root(), &rel) {
+            Ok(t) => t,
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
+        let body = match hcl::parse(&text) {
+            Ok(b) => b,
+            Err(hcl::Error::Parse(e)) => {
+                let loc = e.location();
+                diags.push(
+                    Diagnostic::error(&rel, "invalid-hcl", format!("invalid HCL: {}", e.message()))
+                        .at((loc.line(), loc.column())),
+                );
+                continue;
+            }
+            Err(e) => {
+                diags.push(Diagnostic::error(
+                    &rel,
+                    "invalid-hcl",
+                    format!("invalid HCL: {e}"),
+                ));
+                continue;
+            }
+        };
+        for block in body.blocks().filter(|b| b.identifier() == "variable") {
+            if let Some(label) = block.labels().first() {
+                let required = !block.body().attributes().any(|a| a.key() == "default");
+                out.variables.insert(label.as_str().to_owned(), required);
+            }
+        }
+    }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(diags)
+    }
+}
+
+/// The modules of the default platform that exist in this repository.
+pub fn load_modules(layout: &Layout) -> (Vec<ModuleVariables>, Vec<Diagnostic>) {
+    let mut modules = Vec::new();
+    let mut diags = Vec::new();
+    for module in TERRAFORM_MODULES {
+        let rel = module_rel(DEFAULT_PLATFORM, module);
+        if !layout.abs(&rel).is_dir() {
+            continue;
+        }
+        match module_variables(layout, &rel) {
+            Ok(m) => modules.push(m),
+            Err(d) => diags.extend(d),
+        }
+    }
+    (modules, diags)
+}
+
+/// Checks an environment's tfvars against the modules: every key is declared by some module (a
+/// typo fails here, not twenty minutes into a run), and every module's required variables are set.
+pub(crate) fn check_tfvars_against(
+    rel: &Path,
+    text: &str,
+    body: &hcl::Body,
+    modules: &[ModuleVariables],
+) -> Vec<Diagnostic> {
+    if modules.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let keys: Vec<&str> = body.attributes().map(|a| a.key()).collect();
+    for key in &keys {
+        if !modules.iter().any(|m| m.declares(key)) {
+            let all = modules
+                .iter()
+                .flat_map(|m| m.variables.keys().map(String::as_str));
+            let hint = match did_you_mean(key, all) {
+                Some(m) => format!("did you mean `{m}`?"),
+                None => "declare it in the module that uses it, or remove it".to_owned(),
+            };
+            out.push(
+                Diagnostic::error(
+                    rel,
+                    "tfvars-undeclared",
+                    format!(
+                        "`{key}` is not a variable of any Terraform module ({})",
+                        module_list(modules)
+                    ),
+                )
+                .at_opt(attribute_position(text, key))
+                .hint(hint),
+            );
+        }
+    }
+    for m in modules {
+        for required in m.required() {
+            if !keys.contains(&required) {
+                out.push(
+                    Diagnostic::error(
+                        rel,
+                        "tfvars-missing",
+                        format!(
+                            "`{required}` is required by module `{}` but not set",
+                            m.dir.display()
+                        ),
+                    )
+                    .hint(format!(
+                        "add `{required} = …`; see {}/variables.tf",
+                        m.dir.display()
+                    )),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn module_list(modules: &[ModuleVariables]) -> String {
+    modules
+        .iter()
+        .filter_map(|m| m.dir.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn attribute_position(text: &str, key: &str) -> Option<(usize, usize)> {
+    text.lines().enumerate().find_map(|(n, line)| {
+        let t = line.trim_start();
+        let rest = t.strip_prefix(key)?;
+        rest.trim_start()
+            .starts_with('=')
+            .then(|| (n + 1, line.len() - t.len() + 1))
+    })
+}

@@ -1,0 +1,72 @@
+//! What can go wrong staging or running a Terraform phase.
+
+use std::path::PathBuf;
+
+/// A Terraform phase could not be staged or run.
+#[derive(Debug, thiserror::Error)]
+pub enum TerraformError {
+    /// The module folder is missing.
+    #[error("module `{}` does not exist", .dir.display())]
+    ModuleMissing {
+        /// The module folder.
+        dir: PathBuf,
+    },
+
+    /// The module's variables could not be read.
+    #[error("cannot read the variables of module `{}`: {message}", .dir.display())]
+    ModuleInvalid {
+        /// The module folder.
+        dir: PathBuf,
+        /// The first problem.
+        message: String,
+    },
+
+    /// The bundle's tfvars do not parse.
+    #[error("`{}` is not valid HCL: {message}", .path.display())]
+    Tfvars {
+        /// The tfvars file.
+        path: PathBuf,
+        /// The parser's message.
+        message: String,
+    },
+
+    /// The staged tfvars were edited by hand since Strata wrote them.
+    #[error("`{}` was edited by hand since Strata staged it", .path.display())]
+    HandEdited {
+        /// The staged file.
+        path: PathBuf,
+    },
+
+    /// The terraform binary is older than the modules need.
+    #[error("`{program}` is version {found}; Strata needs terraform >= 1.5 or tofu >= 1.6")]
+    TooOld {
+        /// The program.
+        program: String,
+        /// The version it reported.
+        found: String,
+    },
+
+    /// Running terraform failed.
+    #[error("terraform {step} failed for module `{module}`")]
+    Command {
+        /// `init`, `plan` or `apply`.
+        step: &'static str,
+        /// The module.
+        module: String,
+        /// The command's failure.
+        #[source]
+        source: Box<strata_exec::ExecError>,
+    },
+
+    /// Reading or writing a file failed.
+    #[error("could not {action} `{}`", .path.display())]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,23 @@
+//! The infrastructure layer: stages a bundle's tfvars into the Terraform modules and drives
+//! terraform (or tofu) through init, plan and apply, one environment at a time.
+//!
+//! Each module receives only the variables it declares, in a `terraform.tfvars` whose header
+//! names the bundle and the digest of its own content, so a later run can tell an out-of-date
+//! file (replaced) from a hand-edited one (refused). Each environment keeps its own state and
+//! `.terraform` data under `.strata/<env>/terraform/`, so environments that share a module never
+//! touch each other's state.
+//!
+//! This crate never spawns a process itself (it builds `strata_exec::Command`s), never prints,
+//! and knows nothing of the phase graph.
+
+#![warn(missing_docs)]
+
+mod cli;
+mod error;
+mod phase;
+mod stage;
+
+pub use cli::{TerraformCli, check_version};
+pub use error::TerraformError;
+pub use phase::{PhaseOptions, PhaseReport, PhaseResult, StatePaths, run_module};
+pub use stage::{STAGED_FILE, StageOutcome, render, stage};

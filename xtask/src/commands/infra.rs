@@ -1,0 +1,158 @@
+//! `cargo xtask infra`: the Terraform phases of one environment.
+
+use std::path::PathBuf;
+
+use strata_bundle::{Bundle, BundleError};
+use strata_config::Layout;
+use strata_exec::{ExecError, TOOLS, find_tool};
+use strata_terraform::{
+    PhaseOptions, PhaseResult, StageOutcome, TerraformError, check_version, run_module,
+};
+
+use crate::Exit;
+use crate::cli::{InfraArgs, InfraPhase};
+use crate::ui::Ui;
+
+pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<Exit> {
+    let env = args.env.as_str();
+    let dir = layout.bundle_dir(env);
+    let bundle = match Bundle::open(&dir) {
+        Ok(b) => b,
+        Err(BundleError::NotFound { .. }) => {
+            let message = format!("no bundle for `{env}` at `api/outputs/{env}`");
+            let hint = format!(
+                "generate it first: `cargo xtask generate env --id {env} --config <package>`"
+            );
+            ui.error(&message, Some(&hint));
+            ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
+            return Ok(Exit::Invalid);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let terraform = &TOOLS[0];
+    let program = match find_tool(terraform) {
+        Ok(found) => {
+            if !args.dry_run {
+                let version = check_version(&found, layout.root())?;
+                ui.note(&format!("using {} ({version})", found.path.display()));
+            }
+            found.path
+        }
+        // A dry run only shows commands, so it works on a machine without terraform.
+        Err(ExecError::ToolNotFound { .. }) if args.dry_run => PathBuf::from("terraform"),
+        Err(e) => return Err(e.into()),
+    };
+    let modules: &[&str] = match args.phase {
+        InfraPhase::Images => &["images"],
+        InfraPhase::Templates => &["templates"],
+        InfraPhase::Nodes => &["nodes"],
+        InfraPhase::All => &strata_config::TERRAFORM_MODULES,
+    };
+    let run_id = run_id();
+    let logs = layout.state_dir(env).join("runs").join(&run_id);
+    let shown_logs = logs
+        .strip_prefix(layout.root())
+        .unwrap_or(&logs)
+        .display()
+        .to_string();
+    let mut results = Vec::new();
+    for module in modules {
+        ui.note(&ui.bold(&format!("==> {module}")));
+        let log = logs.join(format!("{module}.log"));
+        let opts = PhaseOptions {
+            dry_run: args.dry_run,
+            force: args.force,
+            lock_timeout: &args.lock_timeout,
+            log: Some(&log),
+        };
+        let report = match run_module(layout, &bundle, env, module, &program, &opts) {
+            Ok(r) => r,
+            Err(e) => return Ok(fail(ui, module, &e, &shown_logs, &results)),
+        };
+        let staged = match report.staged {
+            StageOutcome::Created => "staged terraform.tfvars",
+            StageOutcome::Unchanged => "terraform.tfvars already staged",
+            StageOutcome::Replaced => "replaced the out-of-date terraform.tfvars",
+            StageOutcome::Overwrote => "overwrote the hand-edited terraform.tfvars (--force)",
+        };
+        ui.note(&format!("  {staged}"));
+        for cmd in &report.commands {
+            if args.dry_run {
+                ui.result(&format!("  {cmd}"));
+            } else {
+                ui.note(&format!("  ran {}", cmd.display()));
+            }
+        }
+        let result = match report.result {
+            PhaseResult::DryRun => "dry run",
+            PhaseResult::NoChanges => "no changes",
+            PhaseResult::Applied => "applied",
+        };
+        ui.result(&format!("{module}: {result}"));
+        results.push(serde_json::json!({
+            "module": module,
+            "result": result,
+            "staged": format!("{:?}", report.staged).to_lowercase(),
+            "commands": report.commands.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        }));
+    }
+    ui.json(&serde_json::json!({"ok": true, "environment": env, "modules": results, "logs": (!args.dry_run).then_some(&shown_logs)}));
+    if !args.dry_run {
+        ui.note(&format!("logs: {shown_logs}"));
+    }
+    Ok(Exit::Success)
+}
+
+/// Reports a failed module: the command, its exit status, the last lines and the log.
+fn fail(
+    ui: &Ui,
+    module: &str,
+    err: &TerraformError,
+    logs: &str,
+    done: &[serde_json::Value],
+) -> Exit {
+    let (exit, hint) = match err {
+        TerraformError::HandEdited { .. } => (
+            Exit::Invalid,
+            Some("keep your change in the package's tfvars and regenerate the bundle, or rerun with `--force` to discard it".to_owned()),
+        ),
+        TerraformError::ModuleMissing { .. } | TerraformError::ModuleInvalid { .. } | TerraformError::Tfvars { .. } | TerraformError::TooOld { .. } => (Exit::Invalid, None),
+        TerraformError::Command { source, .. } => match &**source {
+            ExecError::Failed { stdout_tail, stderr_tail, .. } => {
+                for line in stdout_tail.iter().chain(stderr_tail) {
+                    ui.note(&format!("  | {line}"));
+                }
+                let lock = stderr_tail.iter().any(|l| l.contains("Error acquiring the state lock"));
+                let hint = if lock {
+                    "someone else holds this state's lock (see the lines above for who); wait, or raise `--lock-timeout`".to_owned()
+                } else {
+                    format!("the full output is in {logs}/{module}.log")
+                };
+                (Exit::Failed, Some(hint))
+            }
+            _ => (Exit::Failed, None),
+        },
+        _ => (Exit::Failed, None),
+    };
+    let mut message = err.to_string();
+    let mut cause = std::error::Error::source(err);
+    while let Some(c) = cause {
+        message.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    ui.error(&message, hint.as_deref());
+    ui.json(&serde_json::json!({"ok": false, "failed": module, "error": message, "hint": hint, "modules": done}));
+    exit
+}
+
+/// A sortable, unique id for this run's log folder: UTC time and process id.
+fn run_id() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!(
+        "{}-{}",
+        strata_bundle::rfc3339(secs).replace([':', '-'], ""),
+        std::process::id()
+    )
+}

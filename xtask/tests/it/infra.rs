@@ -1,0 +1,312 @@
+//! `cargo xtask infra`: staging and the terraform command lines, with a stand-in terraform, and
+//! the real terraform on a built-ins-only twin of the Proxmox modules.
+
+use std::path::Path;
+
+use crate::support::{edit, read, repo_with_bundle, write, xtask, xtask_env};
+
+/// A terraform stand-in: answers `version`, records each call as `TF_DATA_DIR|args`, exits with
+/// $PLAN_EXIT (default 2, "changes") for plan and $APPLY_EXIT (default 0) for apply.
+fn fake_terraform(dir: &Path) -> String {
+    let calls = dir.join("calls");
+    let body = format!(
+        r#"if [ "$1" = version ]; then echo "Terraform v1.11.4"; exit 0; fi
+echo "$TF_DATA_DIR|$*" >> '{}'
+case "$2" in
+  plan) echo "Plan: 2 to add, 0 to change, 0 to destroy."; exit ${{PLAN_EXIT:-2}} ;;
+  apply) if [ "${{APPLY_EXIT:-0}}" != 0 ]; then echo "Error: creating VM 1101: 500 Internal Server Error" >&2; fi; exit ${{APPLY_EXIT:-0}} ;;
+esac
+exit 0
+"#,
+        calls.display()
+    );
+    strata_testkit::script(dir, "terraform", &body)
+        .display()
+        .to_string()
+}
+
+fn calls(dir: &Path, root: &Path) -> String {
+    std::fs::read_to_string(dir.join("calls"))
+        .unwrap_or_default()
+        .replace(&root.display().to_string(), "[ROOT]")
+}
+
+#[test]
+fn runs_init_plan_apply_per_module_with_per_environment_state() {
+    let repo = repo_with_bundle();
+    let root = repo.path();
+    assert_eq!(
+        xtask(
+            root,
+            &["generate", "env", "--id", "staging", "--config", "core"]
+        )
+        .code,
+        0
+    );
+    let bin = strata_testkit::TempDir::new("tf");
+    let tf = fake_terraform(bin.path());
+    for env in ["development", "staging"] {
+        let run = xtask_env(root, &["infra", "--env", env], &[("STRATA_TERRAFORM", &tf)]);
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        assert_eq!(
+            run.stdout,
+            "images: applied\ntemplates: applied\nnodes: applied\n"
+        );
+    }
+    insta::assert_snapshot!("infra_calls", calls(bin.path(), root));
+    let staged = read(
+        root,
+        "infrastructure/platforms/proxmox/terraform/nodes/terraform.tfvars",
+    );
+    assert!(
+        staged.starts_with(
+            "# Staged by Strata from api/outputs/staging/terraform.tfvars (bundle sha256:"
+        ),
+        "{staged}"
+    );
+    assert!(
+        staged.contains("stg-cp-1") && !staged.contains("cloud_image_url"),
+        "nodes gets only its own variables:\n{staged}"
+    );
+    let logs = std::fs::read_dir(root.join(".strata/staging/runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(
+        read(&logs, "nodes.log").contains("Plan: 2 to add"),
+        "terraform's output is logged"
+    );
+}
+
+#[test]
+fn no_changes_means_no_apply() {
+    let repo = repo_with_bundle();
+    let bin = strata_testkit::TempDir::new("tf");
+    let tf = fake_terraform(bin.path());
+    let run = xtask_env(
+        repo.path(),
+        &["infra", "--env", "development", "--phase", "images"],
+        &[("STRATA_TERRAFORM", &tf), ("PLAN_EXIT", "0")],
+    );
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "images: no changes\n"),
+        "{}",
+        run.stderr
+    );
+    let calls = calls(bin.path(), repo.path());
+    assert_eq!(calls.lines().count(), 2, "init and plan only:\n{calls}");
+    assert!(
+        !repo
+            .join(".strata/development/plans/images.tfplan")
+            .exists()
+    );
+}
+
+#[test]
+fn a_failed_apply_shows_the_command_status_and_tail_and_keeps_the_plan() {
+    let repo = repo_with_bundle();
+    let root = repo.path();
+    let bin = strata_testkit::TempDir::new("tf");
+    let tf = fake_terraform(bin.path());
+    // The stand-in does not write a plan file; a real one would. Leave one where terraform would.
+    write(root, ".strata/development/plans/templates.tfplan", "plan");
+    let args = ["infra", "--env", "development", "--phase", "templates"];
+    let run = xtask_env(
+        root,
+        &args,
+        &[("STRATA_TERRAFORM", &tf), ("APPLY_EXIT", "1")],
+    );
+    assert_eq!(run.code, 1);
+    let shown = run
+        .stderr
+        .replace(&root.display().to_string(), "[ROOT]")
+        .replace(&tf, "[TF]");
+    let shown: String = shown
+        .lines()
+        .filter(|l| !l.starts_with("using "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!("infra_apply_failed", redact_run_id(&shown));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(root.join(".strata/development/plans/templates.tfplan"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "the plan stays for inspection, readable by its owner only"
+    );
+}
+
+#[test]
+fn a_hand_edited_staged_file_stops_the_run_unless_forced() {
+    let repo = repo_with_bundle();
+    let root = repo.path();
+    let bin = strata_testkit::TempDir::new("tf");
+    let tf = fake_terraform(bin.path());
+    let env = [("STRATA_TERRAFORM", tf.as_str())];
+    let args = ["infra", "--env", "development", "--phase", "images"];
+    assert_eq!(xtask_env(root, &args, &env).code, 0);
+    let staged = "infrastructure/platforms/proxmox/terraform/images/terraform.tfvars";
+    edit(
+        root,
+        staged,
+        "image_datastore_id = \"local\"",
+        "image_datastore_id = \"nfs\"",
+    );
+    let run = xtask_env(root, &args, &env);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let shown: String = run
+        .stderr
+        .lines()
+        .filter(|l| !l.starts_with("using "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!("infra_hand_edited", shown);
+    assert!(
+        read(root, staged).contains("\"nfs\""),
+        "the edit is left in place"
+    );
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    let run = xtask_env(root, &forced, &env);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("overwrote the hand-edited terraform.tfvars (--force)")
+    );
+    assert!(read(root, staged).contains("image_datastore_id = \"local\""));
+}
+
+#[test]
+fn dry_run_stages_and_prints_commands_without_terraform() {
+    let repo = repo_with_bundle();
+    let root = repo.path();
+    let args = ["infra", "--env", "development", "--dry-run"];
+    // An empty PATH: the dry run works on a machine without terraform.
+    let run = xtask_env(root, &args, &[("PATH", "/nonexistent")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!(
+        "infra_dry_run",
+        run.stdout.replace(&root.display().to_string(), "[ROOT]")
+    );
+    assert!(
+        root.join("infrastructure/platforms/proxmox/terraform/templates/terraform.tfvars")
+            .is_file(),
+        "staging is a local step and happens"
+    );
+    assert!(
+        !root.join(".strata/development/terraform").exists(),
+        "nothing else is written"
+    );
+}
+
+#[test]
+fn infra_needs_a_bundle_and_a_recent_terraform() {
+    let repo = strata_testkit::sample_repo();
+    let run = xtask(repo.path(), &["infra", "--env", "development"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(
+            "generate it first: `cargo xtask generate env --id development --config <package>`"
+        ),
+        "{}",
+        run.stderr
+    );
+
+    let repo = repo_with_bundle();
+    let bin = strata_testkit::TempDir::new("tf");
+    let old = strata_testkit::script(bin.path(), "terraform", "echo 'Terraform v1.3.9'\n")
+        .display()
+        .to_string();
+    let run = xtask_env(
+        repo.path(),
+        &["infra", "--env", "development"],
+        &[("STRATA_TERRAFORM", &old)],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("is version 1.3.9; Strata needs terraform >= 1.5 or tofu >= 1.6"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Tier 2: the real terraform applies the built-ins twin of the Proxmox modules for two
+/// environments from one module folder, each into its own state, and a second run changes nothing.
+#[test]
+fn real_terraform_keeps_environments_apart() {
+    let Some(terraform) = strata_testkit::real_tool("terraform") else {
+        return;
+    };
+    let repo = repo_with_bundle();
+    let root = repo.path();
+    assert_eq!(
+        xtask(
+            root,
+            &["generate", "env", "--id", "staging", "--config", "core"]
+        )
+        .code,
+        0
+    );
+    let modules = root.join("infrastructure/platforms/proxmox/terraform");
+    std::fs::remove_dir_all(&modules).unwrap();
+    strata_testkit::copy_dir(
+        &strata_testkit::workspace_root()
+            .join("crates/strata-terraform/tests/fixtures/proxmox-builtins"),
+        &modules,
+    );
+    let tf = terraform.display().to_string();
+    let env = [
+        ("STRATA_TERRAFORM", tf.as_str()),
+        ("TF_CLI_CONFIG_FILE", "/dev/null"),
+    ];
+    for e in ["development", "staging"] {
+        let run = xtask_env(root, &["infra", "--env", e], &env);
+        assert_eq!(run.code, 0, "{e}: {}{}", run.stdout, run.stderr);
+        assert_eq!(
+            run.stdout, "images: applied\ntemplates: applied\nnodes: applied\n",
+            "{e}"
+        );
+    }
+    let dev = read(root, ".strata/development/terraform/nodes.tfstate");
+    let stg = read(root, ".strata/staging/terraform/nodes.tfstate");
+    assert!(
+        dev.contains("dev-cp-1") && !dev.contains("stg-cp-1"),
+        "development's state holds only development"
+    );
+    assert!(
+        stg.contains("stg-cp-1") && !stg.contains("dev-cp-1"),
+        "staging's state holds only staging"
+    );
+    assert!(
+        !modules.join("nodes/.terraform").exists()
+            && !modules.join("nodes/terraform.tfstate").exists(),
+        "nothing lands in the shared module folder but the staged tfvars"
+    );
+    let again = xtask_env(root, &["infra", "--env", "development"], &env);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(
+        again.stdout,
+        "images: no changes\ntemplates: no changes\nnodes: no changes\n"
+    );
+}
+
+/// Log folders are named after the time and process: `runs/<id>/` becomes `runs/[RUN]/`.
+fn redact_run_id(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("runs/") {
+        out.push_str(&rest[..i + 5]);
+        rest = &rest[i + 5..];
+        out.push_str("[RUN]");
+        rest = &rest[rest.find('/').unwrap_or(rest.len())..];
+    }
+    out.push_str(rest);
+    out
+}
