@@ -152,6 +152,21 @@ pub(crate) struct InfraArgs {
     /// How long terraform waits for a state lock held by someone else
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub(crate) lock_timeout: String,
+    /// Stop after planning: save each plan under .strata/<env>/plans/ and show what it would do
+    #[arg(long, group = "action")]
+    pub(crate) plan: bool,
+    /// Apply exactly the plans --plan saved; refused when the bundle or a module changed since
+    #[arg(long, group = "action")]
+    pub(crate) apply_plan: bool,
+    /// Destroy what the modules manage, in reverse order (nodes, templates, images)
+    #[arg(long, group = "action", requires = "yes")]
+    pub(crate) destroy: bool,
+    /// Confirm --destroy (there is never a prompt)
+    #[arg(long)]
+    pub(crate) yes: bool,
+    /// Print the nodes module's outputs (names and addresses) and record them for later phases
+    #[arg(long, group = "action", conflicts_with = "phase")]
+    pub(crate) outputs: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

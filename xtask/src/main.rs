@@ -106,7 +106,9 @@ fn classify(err: &anyhow::Error) -> (Exit, Option<String>) {
                 T::ModuleMissing { .. }
                 | T::ModuleInvalid { .. }
                 | T::Tfvars { .. }
-                | T::HandEdited { .. } => (Exit::Invalid, None),
+                | T::HandEdited { .. }
+                | T::NoSavedPlan { .. }
+                | T::PlanStale { .. } => (Exit::Invalid, None),
                 T::Command { .. } | T::Io { .. } => (Exit::Failed, None),
             };
         }

@@ -59,6 +59,20 @@ impl TerraformCli {
             .arg(plan_file.display().to_string())
     }
 
+    /// `show -json PLAN`: the saved plan as JSON, for its summary.
+    pub fn show_json(&self, plan_file: &Path) -> Command {
+        self.base("show")
+            .args(["-json", "-no-color"])
+            .arg(plan_file.display().to_string())
+    }
+
+    /// `destroy -auto-approve`: only ever run after the user confirmed with `--yes`.
+    pub fn destroy(&self, lock_timeout: &str) -> Command {
+        self.base("destroy")
+            .args(["-input=false", "-no-color", "-auto-approve"])
+            .arg(format!("-lock-timeout={lock_timeout}"))
+    }
+
     /// `output -json`: `{name: {sensitive, type, value}}`.
     pub fn output_json(&self) -> Command {
         self.base("output").args(["-json", "-no-color"])

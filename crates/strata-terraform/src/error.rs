@@ -37,6 +37,22 @@ pub enum TerraformError {
         path: PathBuf,
     },
 
+    /// `--apply-plan` found no saved plan.
+    #[error("there is no saved plan for module `{module}`")]
+    NoSavedPlan {
+        /// The module.
+        module: String,
+    },
+
+    /// The bundle or module changed since the saved plan was made.
+    #[error(
+        "the saved plan for module `{module}` was made from other inputs: the bundle or the module changed since"
+    )]
+    PlanStale {
+        /// The module.
+        module: String,
+    },
+
     /// The terraform binary is older than the modules need.
     #[error("`{program}` is version {found}; Strata needs terraform >= 1.5 or tofu >= 1.6")]
     TooOld {

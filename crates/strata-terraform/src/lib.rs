@@ -19,5 +19,7 @@ mod stage;
 
 pub use cli::{TerraformCli, check_version};
 pub use error::TerraformError;
-pub use phase::{PhaseOptions, PhaseReport, PhaseResult, StatePaths, run_module};
+pub use phase::{
+    Action, PhaseOptions, PhaseReport, PhaseResult, PlanSummary, StatePaths, run_module,
+};
 pub use stage::{STAGED_FILE, StageOutcome, render, stage};

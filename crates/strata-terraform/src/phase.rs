@@ -1,19 +1,37 @@
-//! One infrastructure module for one environment: stage, init, plan, apply.
+//! One infrastructure module for one environment: stage, then init and the chosen action.
 
 use std::path::{Path, PathBuf};
 
+use sha2::{Digest as _, Sha256};
 use strata_bundle::Bundle;
 use strata_config::{DEFAULT_PLATFORM, Layout, module_rel, module_variables};
-use strata_exec::{Command, RunOptions, run};
+use strata_exec::{Command, Output, RunOptions, run};
 use strata_metadata::FileKind;
 use tracing::instrument;
 
 use crate::stage::{StageOutcome, render, stage};
-use crate::{TerraformCli, TerraformError};
+use crate::{STAGED_FILE, TerraformCli, TerraformError};
+
+/// What to do with a module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Plan, and apply that plan when it has changes.
+    Apply,
+    /// Plan and keep the plan for a later `ApplyPlan`.
+    Plan,
+    /// Apply the plan `Plan` saved, refusing when the bundle or module changed since.
+    ApplyPlan,
+    /// Destroy everything the module manages (the caller confirmed).
+    Destroy,
+    /// Read the module's outputs.
+    Outputs,
+}
 
 /// How to run a module.
 #[derive(Debug, Clone)]
 pub struct PhaseOptions<'a> {
+    /// What to do.
+    pub action: Action,
     /// Stage the tfvars, but only report the terraform commands.
     pub dry_run: bool,
     /// Overwrite a hand-edited staged tfvars.
@@ -24,15 +42,32 @@ pub struct PhaseOptions<'a> {
     pub log: Option<&'a Path>,
 }
 
+/// What a plan would do, from `terraform show -json`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlanSummary {
+    /// Resources to create (a replacement counts here and in `destroy`).
+    pub add: usize,
+    /// Resources to update in place.
+    pub change: usize,
+    /// Resources to delete.
+    pub destroy: usize,
+}
+
 /// How a module's run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PhaseResult {
     /// Dry run: commands reported, nothing run.
     DryRun,
     /// The plan had no changes; nothing was applied.
     NoChanges,
-    /// The plan had changes and was applied.
+    /// Changes were applied.
     Applied,
+    /// A plan was saved for `--apply-plan`.
+    Planned(PlanSummary),
+    /// Everything the module managed was destroyed.
+    Destroyed,
+    /// The module's outputs (`output -json`), also recorded under `.strata/<env>/terraform/`.
+    Outputs(serde_json::Value),
 }
 
 /// What running a module did.
@@ -48,7 +83,7 @@ pub struct PhaseReport {
     pub result: PhaseResult,
 }
 
-/// Where an environment keeps a module's Terraform state, data and plans, under `.strata/<env>/`.
+/// Where an environment keeps a module's Terraform files, under `.strata/<env>/`.
 #[derive(Debug, Clone)]
 pub struct StatePaths {
     /// The local backend's state file.
@@ -57,25 +92,29 @@ pub struct StatePaths {
     pub data_dir: PathBuf,
     /// The saved plan.
     pub plan: PathBuf,
+    /// The digest of the inputs the saved plan was made from.
+    pub plan_inputs: PathBuf,
+    /// The module's last recorded outputs.
+    pub outputs: PathBuf,
 }
 
 impl StatePaths {
     /// The paths of `module` in environment `env`.
     pub fn new(layout: &Layout, env: &str, module: &str) -> Self {
         let base = layout.state_dir(env).join("terraform");
+        let plans = layout.state_dir(env).join("plans");
         Self {
             state: base.join(format!("{module}.tfstate")),
             data_dir: base.join(module),
-            plan: layout
-                .state_dir(env)
-                .join("plans")
-                .join(format!("{module}.tfplan")),
+            plan: plans.join(format!("{module}.tfplan")),
+            plan_inputs: plans.join(format!("{module}.inputs")),
+            outputs: base.join(format!("{module}.outputs.json")),
         }
     }
 }
 
-/// Stages the bundle's tfvars into `module` and runs init, plan and (when the plan has changes)
-/// apply of that plan, with the environment's own state.
+/// Stages the bundle's tfvars into `module`, initialises the environment's own state and runs
+/// the action.
 #[instrument(skip_all, fields(env = env, module = module))]
 pub fn run_module(
     layout: &Layout,
@@ -97,25 +136,25 @@ pub fn run_module(
     let tfvars_path = bundle
         .path(FileKind::Terraform)
         .unwrap_or_else(|| bundle.dir().join(FileKind::Terraform.bundle_name()));
-    let tfvars = std::fs::read_to_string(&tfvars_path).map_err(|source| TerraformError::Io {
-        action: "read",
-        path: tfvars_path.clone(),
-        source,
-    })?;
+    let tfvars = read(&tfvars_path)?;
     let source = tfvars_path
         .strip_prefix(layout.root())
         .unwrap_or(&tfvars_path)
         .display()
         .to_string();
-    let staged =
-        stage(&dir, &render(&tfvars, &source, &variables)?, opts.force).map_err(|e| match e {
-            TerraformError::HandEdited { .. } => TerraformError::HandEdited {
-                path: rel.join(crate::STAGED_FILE),
-            },
-            other => other,
-        })?;
-
+    let rendered = render(&tfvars, &source, &variables)?;
     let paths = StatePaths::new(layout, env, module);
+    let inputs = inputs_digest(&dir, &rendered)?;
+    if opts.action == Action::ApplyPlan && !opts.dry_run {
+        check_saved_plan(&paths, &inputs, module)?;
+    }
+    let staged = stage(&dir, &rendered, opts.force).map_err(|e| match e {
+        TerraformError::HandEdited { .. } => TerraformError::HandEdited {
+            path: rel.join(STAGED_FILE),
+        },
+        other => other,
+    })?;
+
     let cli = TerraformCli {
         program: program.to_owned(),
         root: layout.root().to_owned(),
@@ -125,6 +164,13 @@ pub fn run_module(
     let init = cli.init(&[format!("path={}", paths.state.display())]);
     let plan = cli.plan(&paths.plan, opts.lock_timeout);
     let apply = cli.apply(&paths.plan, opts.lock_timeout);
+    let planned = match opts.action {
+        Action::Apply => vec![init.clone(), plan.clone(), apply.clone()],
+        Action::Plan => vec![init.clone(), plan.clone(), cli.show_json(&paths.plan)],
+        Action::ApplyPlan => vec![init.clone(), apply.clone()],
+        Action::Destroy => vec![init.clone(), cli.destroy(opts.lock_timeout)],
+        Action::Outputs => vec![init.clone(), cli.output_json()],
+    };
     let report = |commands: Vec<Command>, result| PhaseReport {
         module: module.to_owned(),
         staged,
@@ -132,60 +178,208 @@ pub fn run_module(
         result,
     };
     if opts.dry_run {
-        return Ok(report(vec![init, plan, apply], PhaseResult::DryRun));
+        return Ok(report(planned, PhaseResult::DryRun));
     }
 
     for dir in [
         &paths.data_dir,
         paths.plan.parent().unwrap_or(layout.root()),
     ] {
-        std::fs::create_dir_all(dir).map_err(|source| TerraformError::Io {
-            action: "create",
-            path: dir.to_owned(),
-            source,
-        })?;
+        std::fs::create_dir_all(dir).map_err(|source| io("create", dir, source))?;
     }
-    let run_opts = RunOptions {
+    let runner = Runner {
+        module,
         log: opts.log,
-        ..RunOptions::default()
     };
-    let step = |step, cmd: &Command, success: &[i32]| {
-        run(
-            cmd,
-            &RunOptions {
-                success_codes: success,
-                ..run_opts.clone()
-            },
-        )
-        .map_err(|source| TerraformError::Command {
+    let step =
+        |name, cmd: &Command, success: &[i32], capture| runner.step(name, cmd, success, capture);
+    step("init", &init, &[0], false)?;
+    let result = match opts.action {
+        Action::Apply => {
+            let has_changes = step("plan", &plan, &[0, 2], false)?.code == 2;
+            restrict(&paths.plan)?;
+            if !has_changes {
+                remove_plan(&paths);
+                return Ok(report(vec![init, plan], PhaseResult::NoChanges));
+            }
+            step("apply", &apply, &[0], false)?;
+            // A plan holds secrets in clear text; once applied it has no use. A failed apply
+            // keeps it (mode 0600) for inspection.
+            remove_plan(&paths);
+            record_outputs(&cli, &paths, &runner)?;
+            PhaseResult::Applied
+        }
+        Action::Plan => {
+            let has_changes = step("plan", &plan, &[0, 2], false)?.code == 2;
+            restrict(&paths.plan)?;
+            if !has_changes {
+                remove_plan(&paths);
+                return Ok(report(vec![init, plan], PhaseResult::NoChanges));
+            }
+            std::fs::write(&paths.plan_inputs, &inputs)
+                .map_err(|source| io("write", &paths.plan_inputs, source))?;
+            let shown = step("show", &cli.show_json(&paths.plan), &[0], true)?;
+            PhaseResult::Planned(summarize(&shown.stdout))
+        }
+        Action::ApplyPlan => {
+            step("apply", &apply, &[0], false)?;
+            remove_plan(&paths);
+            record_outputs(&cli, &paths, &runner)?;
+            PhaseResult::Applied
+        }
+        Action::Destroy => {
+            step("destroy", &cli.destroy(opts.lock_timeout), &[0], false)?;
+            remove_plan(&paths);
+            let _ = std::fs::remove_file(&paths.outputs);
+            PhaseResult::Destroyed
+        }
+        Action::Outputs => PhaseResult::Outputs(record_outputs(&cli, &paths, &runner)?),
+    };
+    Ok(report(planned, result))
+}
+
+/// Runs one module's terraform commands, logging to one file.
+struct Runner<'a> {
+    module: &'a str,
+    log: Option<&'a Path>,
+}
+
+impl Runner<'_> {
+    fn step(
+        &self,
+        step: &'static str,
+        cmd: &Command,
+        success: &[i32],
+        capture: bool,
+    ) -> Result<Output, TerraformError> {
+        let opts = RunOptions {
+            log: self.log,
+            success_codes: success,
+            capture_stdout: capture,
+            ..RunOptions::default()
+        };
+        run(cmd, &opts).map_err(|source| TerraformError::Command {
             step,
-            module: module.to_owned(),
+            module: self.module.to_owned(),
             source: Box::new(source),
         })
-    };
-    step("init", &init, &[0])?;
-    let planned = step("plan", &plan, &[0, 2])?;
-    restrict(&paths.plan)?;
-    if planned.code == 0 {
-        let _ = std::fs::remove_file(&paths.plan);
-        return Ok(report(vec![init, plan], PhaseResult::NoChanges));
     }
-    step("apply", &apply, &[0])?;
-    // A plan holds secrets in clear text; once applied it has no use. A failed apply keeps it
-    // (mode 0600) for inspection.
+}
+
+/// Reads `output -json` and records it for later phases; values marked sensitive are dropped.
+fn record_outputs(
+    cli: &TerraformCli,
+    paths: &StatePaths,
+    runner: &Runner<'_>,
+) -> Result<serde_json::Value, TerraformError> {
+    let out = runner.step("output", &cli.output_json(), &[0], true)?;
+    let mut outputs: serde_json::Value =
+        serde_json::from_str(&out.stdout).unwrap_or(serde_json::Value::Null);
+    if let Some(map) = outputs.as_object_mut() {
+        map.retain(|_, v| v.get("sensitive") != Some(&serde_json::Value::Bool(true)));
+    }
+    let text = serde_json::to_string_pretty(&outputs).expect("JSON values serialize") + "\n";
+    std::fs::write(&paths.outputs, text).map_err(|source| io("write", &paths.outputs, source))?;
+    Ok(outputs)
+}
+
+/// What the saved plan was made from: the staged tfvars and every file of the module.
+fn inputs_digest(module_dir: &Path, staged: &str) -> Result<String, TerraformError> {
+    let mut h = Sha256::new();
+    h.update(staged.as_bytes());
+    let mut files: Vec<PathBuf> = std::fs::read_dir(module_dir)
+        .map_err(|source| io("read", module_dir, source))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.file_name()
+                    .is_some_and(|n| n != STAGED_FILE && !n.to_string_lossy().starts_with('.'))
+        })
+        .collect();
+    files.sort();
+    for f in files {
+        h.update(f.file_name().unwrap_or_default().as_encoded_bytes());
+        h.update(read(&f)?.as_bytes());
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn check_saved_plan(paths: &StatePaths, inputs: &str, module: &str) -> Result<(), TerraformError> {
+    if !paths.plan.is_file() {
+        return Err(TerraformError::NoSavedPlan {
+            module: module.to_owned(),
+        });
+    }
+    match std::fs::read_to_string(&paths.plan_inputs) {
+        Ok(saved) if saved == inputs => Ok(()),
+        _ => Err(TerraformError::PlanStale {
+            module: module.to_owned(),
+        }),
+    }
+}
+
+/// Counts what a plan does from `terraform show -json`.
+fn summarize(show_json: &str) -> PlanSummary {
+    let mut s = PlanSummary::default();
+    let plan: serde_json::Value = serde_json::from_str(show_json).unwrap_or_default();
+    for change in plan["resource_changes"].as_array().into_iter().flatten() {
+        let actions: Vec<&str> = change["change"]["actions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.as_str())
+            .collect();
+        s.add += usize::from(actions.contains(&"create"));
+        s.change += usize::from(actions.contains(&"update"));
+        s.destroy += usize::from(actions.contains(&"delete"));
+    }
+    s
+}
+
+fn remove_plan(paths: &StatePaths) {
     let _ = std::fs::remove_file(&paths.plan);
-    Ok(report(vec![init, plan, apply], PhaseResult::Applied))
+    let _ = std::fs::remove_file(&paths.plan_inputs);
 }
 
 /// Makes a plan file readable by its owner only.
 fn restrict(plan: &Path) -> Result<(), TerraformError> {
     use std::os::unix::fs::PermissionsExt;
     match std::fs::set_permissions(plan, std::fs::Permissions::from_mode(0o600)) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(TerraformError::Io {
-            action: "protect",
-            path: plan.to_owned(),
-            source: e,
-        }),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io("protect", plan, e)),
         _ => Ok(()),
+    }
+}
+
+fn read(path: &Path) -> Result<String, TerraformError> {
+    std::fs::read_to_string(path).map_err(|source| io("read", path, source))
+}
+
+fn io(action: &'static str, path: &Path, source: std::io::Error) -> TerraformError {
+    TerraformError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_summary_counts_replacements_twice() {
+        let json = r#"{"resource_changes":[
+            {"change":{"actions":["create"]}},{"change":{"actions":["create"]}},
+            {"change":{"actions":["update"]}},{"change":{"actions":["delete","create"]}},
+            {"change":{"actions":["no-op"]}}]}"#;
+        assert_eq!(
+            summarize(json),
+            PlanSummary {
+                add: 3,
+                change: 1,
+                destroy: 1
+            }
+        );
     }
 }

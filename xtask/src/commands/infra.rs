@@ -6,7 +6,7 @@ use strata_bundle::{Bundle, BundleError};
 use strata_config::Layout;
 use strata_exec::{ExecError, TOOLS, find_tool};
 use strata_terraform::{
-    PhaseOptions, PhaseResult, StageOutcome, TerraformError, check_version, run_module,
+    Action, PhaseOptions, PhaseResult, StageOutcome, TerraformError, check_version, run_module,
 };
 
 use crate::Exit;
@@ -42,12 +42,27 @@ pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<
         Err(ExecError::ToolNotFound { .. }) if args.dry_run => PathBuf::from("terraform"),
         Err(e) => return Err(e.into()),
     };
-    let modules: &[&str] = match args.phase {
-        InfraPhase::Images => &["images"],
-        InfraPhase::Templates => &["templates"],
-        InfraPhase::Nodes => &["nodes"],
-        InfraPhase::All => &strata_config::TERRAFORM_MODULES,
+    let action = if args.plan {
+        Action::Plan
+    } else if args.apply_plan {
+        Action::ApplyPlan
+    } else if args.destroy {
+        Action::Destroy
+    } else if args.outputs {
+        Action::Outputs
+    } else {
+        Action::Apply
     };
+    let mut modules: Vec<&str> = match (args.outputs, args.phase) {
+        (true, _) | (false, InfraPhase::Nodes) => vec!["nodes"],
+        (false, InfraPhase::Images) => vec!["images"],
+        (false, InfraPhase::Templates) => vec!["templates"],
+        (false, InfraPhase::All) => strata_config::TERRAFORM_MODULES.to_vec(),
+    };
+    if action == Action::Destroy {
+        // What was built last goes first: nodes are clones of the template, made from the image.
+        modules.reverse();
+    }
     let run_id = run_id();
     let logs = layout.state_dir(env).join("runs").join(&run_id);
     let shown_logs = logs
@@ -60,6 +75,7 @@ pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<
         ui.note(&ui.bold(&format!("==> {module}")));
         let log = logs.join(format!("{module}.log"));
         let opts = PhaseOptions {
+            action,
             dry_run: args.dry_run,
             force: args.force,
             lock_timeout: &args.lock_timeout,
@@ -83,18 +99,39 @@ pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<
                 ui.note(&format!("  ran {}", cmd.display()));
             }
         }
-        let result = match report.result {
-            PhaseResult::DryRun => "dry run",
-            PhaseResult::NoChanges => "no changes",
-            PhaseResult::Applied => "applied",
-        };
-        ui.result(&format!("{module}: {result}"));
-        results.push(serde_json::json!({
+        let mut entry = serde_json::json!({
             "module": module,
-            "result": result,
             "staged": format!("{:?}", report.staged).to_lowercase(),
             "commands": report.commands.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        }));
+        });
+        let result = match &report.result {
+            PhaseResult::DryRun => "dry run".to_owned(),
+            PhaseResult::NoChanges => "no changes".to_owned(),
+            PhaseResult::Applied => "applied".to_owned(),
+            PhaseResult::Destroyed => "destroyed".to_owned(),
+            PhaseResult::Planned(p) => {
+                entry["plan"] =
+                    serde_json::json!({"add": p.add, "change": p.change, "destroy": p.destroy});
+                let saved = format!(".strata/{env}/plans/{module}.tfplan");
+                format!(
+                    "plan saved to {saved}: {} to add, {} to change, {} to destroy",
+                    p.add, p.change, p.destroy
+                )
+            }
+            PhaseResult::Outputs(outputs) => {
+                entry["outputs"] = outputs.clone();
+                print_nodes(ui, outputs);
+                "outputs recorded".to_owned()
+            }
+        };
+        ui.result(&format!("{module}: {result}"));
+        entry["result"] = serde_json::Value::String(result);
+        results.push(entry);
+    }
+    if action == Action::Plan && !args.dry_run {
+        ui.note(&format!(
+            "apply exactly these plans with `cargo xtask infra --env {env} --apply-plan`"
+        ));
     }
     ui.json(&serde_json::json!({"ok": true, "environment": env, "modules": results, "logs": (!args.dry_run).then_some(&shown_logs)}));
     if !args.dry_run {
@@ -117,6 +154,11 @@ fn fail(
             Some("keep your change in the package's tfvars and regenerate the bundle, or rerun with `--force` to discard it".to_owned()),
         ),
         TerraformError::ModuleMissing { .. } | TerraformError::ModuleInvalid { .. } | TerraformError::Tfvars { .. } | TerraformError::TooOld { .. } => (Exit::Invalid, None),
+        TerraformError::NoSavedPlan { .. } => (Exit::Invalid, Some("make one first with `--plan`".to_owned())),
+        TerraformError::PlanStale { .. } => (
+            Exit::Invalid,
+            Some("nothing was applied; review a fresh plan with `--plan`, then `--apply-plan` it".to_owned()),
+        ),
         TerraformError::Command { source, .. } => match &**source {
             ExecError::Failed { stdout_tail, stderr_tail, .. } => {
                 for line in stdout_tail.iter().chain(stderr_tail) {
@@ -155,4 +197,18 @@ fn run_id() -> String {
         strata_bundle::rfc3339(secs).replace([':', '-'], ""),
         std::process::id()
     )
+}
+
+/// The nodes module's `nodes` output as a table: name, address, role.
+fn print_nodes(ui: &Ui, outputs: &serde_json::Value) {
+    let Some(nodes) = outputs["nodes"]["value"].as_object() else {
+        return;
+    };
+    for (name, node) in nodes {
+        ui.result(&format!(
+            "  {name:<16} {:<15} {}",
+            node["ip"].as_str().unwrap_or("-"),
+            node["role"].as_str().unwrap_or("-")
+        ));
+    }
 }

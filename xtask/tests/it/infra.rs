@@ -310,3 +310,186 @@ fn redact_run_id(text: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// A copy of the sample with both bundles and the built-ins twin in place of the Proxmox modules.
+fn twin_repo() -> strata_testkit::TempDir {
+    let repo = repo_with_bundle();
+    let root = repo.path();
+    assert_eq!(
+        xtask(
+            root,
+            &["generate", "env", "--id", "staging", "--config", "core"]
+        )
+        .code,
+        0
+    );
+    let modules = root.join("infrastructure/platforms/proxmox/terraform");
+    std::fs::remove_dir_all(&modules).unwrap();
+    strata_testkit::copy_dir(
+        &strata_testkit::workspace_root()
+            .join("crates/strata-terraform/tests/fixtures/proxmox-builtins"),
+        &modules,
+    );
+    repo
+}
+
+/// Tier 2: plan, a refused stale plan, apply-plan, outputs and destroy, with the real terraform.
+#[test]
+fn real_terraform_plan_apply_plan_outputs_destroy() {
+    let Some(terraform) = strata_testkit::real_tool("terraform") else {
+        return;
+    };
+    let repo = twin_repo();
+    let root = repo.path();
+    let tf = terraform.display().to_string();
+    let env = [
+        ("STRATA_TERRAFORM", tf.as_str()),
+        ("TF_CLI_CONFIG_FILE", "/dev/null"),
+    ];
+    let infra = |extra: &[&str]| {
+        let mut args = vec!["infra", "--env", "development"];
+        args.extend(extra);
+        xtask_env(root, &args, &env)
+    };
+
+    let planned = infra(&["--plan"]);
+    assert_eq!(planned.code, 0, "{}", planned.stderr);
+    assert!(planned.stdout.contains("nodes: plan saved to .strata/development/plans/nodes.tfplan: 3 to add, 0 to change, 0 to destroy"), "{}", planned.stdout);
+    use std::os::unix::fs::PermissionsExt;
+    let plan = root.join(".strata/development/plans/nodes.tfplan");
+    assert_eq!(
+        std::fs::metadata(&plan).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(
+        !root
+            .join(".strata/development/terraform/nodes.tfstate")
+            .exists()
+            || !read(root, ".strata/development/terraform/nodes.tfstate").contains("dev-cp-1"),
+        "--plan applies nothing"
+    );
+
+    // A module edited after planning: its saved plan no longer says what would happen.
+    let main_tf = "infrastructure/platforms/proxmox/terraform/nodes/main.tf";
+    let original = read(root, main_tf);
+    write(root, main_tf, format!("{original}\n# reviewed\n"));
+    let stale = infra(&["--apply-plan", "--phase", "nodes"]);
+    assert_eq!(stale.code, 2, "{}", stale.stderr);
+    assert!(
+        stale
+            .stderr
+            .contains("the saved plan for module `nodes` was made from other inputs"),
+        "{}",
+        stale.stderr
+    );
+    write(root, main_tf, original);
+
+    let applied = infra(&["--apply-plan"]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert_eq!(
+        applied.stdout,
+        "images: applied\ntemplates: applied\nnodes: applied\n"
+    );
+    assert!(
+        !plan.exists(),
+        "an applied plan is removed: it holds secrets in clear text"
+    );
+    let again = infra(&["--apply-plan", "--phase", "nodes"]);
+    assert_eq!(again.code, 2);
+    assert!(
+        again
+            .stderr
+            .contains("there is no saved plan for module `nodes`"),
+        "{}",
+        again.stderr
+    );
+
+    let outputs = infra(&["--outputs"]);
+    assert_eq!(outputs.code, 0, "{}", outputs.stderr);
+    assert_eq!(
+        outputs.stdout,
+        "  dev-cp-1         10.10.0.11      k8s-control-plane\n  dev-worker-1     10.10.0.21      k8s-worker\n  dev-worker-2     10.10.0.22      k8s-worker\nnodes: outputs recorded\n"
+    );
+    let recorded: serde_json::Value = serde_json::from_str(&read(
+        root,
+        ".strata/development/terraform/nodes.outputs.json",
+    ))
+    .unwrap();
+    assert_eq!(
+        recorded["nodes"]["value"]["dev-worker-2"]["ip"],
+        "10.10.0.22"
+    );
+
+    let destroyed = infra(&["--destroy", "--yes"]);
+    assert_eq!(destroyed.code, 0, "{}", destroyed.stderr);
+    assert_eq!(
+        destroyed.stdout,
+        "nodes: destroyed\ntemplates: destroyed\nimages: destroyed\n"
+    );
+    let state: serde_json::Value =
+        serde_json::from_str(&read(root, ".strata/development/terraform/nodes.tfstate")).unwrap();
+    assert_eq!(
+        state["resources"].as_array().map(Vec::len),
+        Some(0),
+        "nothing is left in development's state"
+    );
+}
+
+#[test]
+fn destroy_needs_yes_and_json_reports_the_plan() {
+    let repo = repo_with_bundle();
+    let root = repo.path();
+    let run = xtask(root, &["infra", "--env", "development", "--destroy"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--yes"), "{}", run.stderr);
+    let run = xtask(
+        root,
+        &[
+            "infra",
+            "--env",
+            "development",
+            "--plan",
+            "--destroy",
+            "--yes",
+        ],
+    );
+    assert_eq!(run.code, 2, "one action at a time: {}", run.stderr);
+    let run = xtask_env(
+        root,
+        &[
+            "infra",
+            "--env",
+            "development",
+            "--dry-run",
+            "--destroy",
+            "--yes",
+            "--output",
+            "json",
+        ],
+        &[("PATH", "/nonexistent")],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let order: Vec<&str> = v["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["module"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        ["nodes", "templates", "images"],
+        "destroy goes in reverse"
+    );
+    let last = v["modules"][0]["commands"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .as_str()
+        .unwrap();
+    assert!(
+        last.contains(" destroy -input=false -no-color -auto-approve -lock-timeout=5m"),
+        "{last}"
+    );
+}
