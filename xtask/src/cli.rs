@@ -140,7 +140,7 @@ pub(crate) struct InfraArgs {
     /// The environment, such as `development`
     #[arg(long, value_name = "ENV")]
     pub(crate) env: EnvironmentId,
-    /// Which module to run; `all` runs images, templates and nodes in order
+    /// Which phase to run; `all` runs bootstrap, images, templates and nodes in order
     #[arg(long, value_enum, default_value_t = InfraPhase::All)]
     pub(crate) phase: InfraPhase,
     /// Stage the tfvars, then print each terraform command instead of running it
@@ -171,13 +171,15 @@ pub(crate) struct InfraArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum InfraPhase {
+    /// Generate the bundle when it is missing or older than its package
+    Bootstrap,
     /// Cloud images downloaded onto the Proxmox nodes
     Images,
     /// The VM template built from the image
     Templates,
     /// The cluster's VMs, cloned from the template
     Nodes,
-    /// images, then templates, then nodes
+    /// bootstrap, then images, templates and nodes
     All,
 }
 

@@ -9,6 +9,7 @@
 
 #![warn(missing_docs)]
 
+mod bootstrap;
 mod error;
 mod generate;
 mod read;
@@ -16,6 +17,7 @@ mod swap;
 mod time;
 mod verify;
 
+pub use bootstrap::{Bootstrap, ensure_current};
 pub use error::BundleError;
 pub use generate::{GenerateOptions, Generated, generate, source_date_epoch};
 pub use read::Bundle;

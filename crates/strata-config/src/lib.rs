@@ -30,7 +30,7 @@ pub use kinds::{find_cycle, parse_size};
 pub use layout::{Layout, MODULES};
 pub use lock::{LockChange, check_lock, plan_lock, plan_lock_for, read_lock, render_lock};
 pub use package::{Depth, Package, load_package, package_folders};
-pub use selectors::{Selector, check_selectors};
+pub use selectors::{Selector, check_selectors, selected_package};
 pub use source::MAX_FILE_BYTES;
 pub use terraform::{
     DEFAULT_PLATFORM, ModuleVariables, TERRAFORM_MODULES, load_modules, module_rel,

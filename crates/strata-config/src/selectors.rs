@@ -231,3 +231,15 @@ pub fn check_selectors(layout: &Layout, packages: &[Package]) -> (Vec<Selector>,
     }
     (selectors, diags)
 }
+
+/// The package `module` selects for `env`, read from `<module>/environments/<env>.yaml`.
+pub fn selected_package(
+    layout: &Layout,
+    module: &str,
+    env: &str,
+) -> Result<strata_metadata::PackageId, Diagnostic> {
+    let rel = Layout::selectors_rel(module).join(format!("{env}.yaml"));
+    let text = read_text(layout.root(), &rel)?;
+    let selector: ModuleSelector = parse_yaml(&rel, &text)?;
+    Ok(selector.config_package)
+}

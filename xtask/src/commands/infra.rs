@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use strata_bundle::{Bundle, BundleError};
+use strata_bundle::{
+    Bootstrap, Bundle, BundleError, GenerateOptions, ensure_current, source_date_epoch,
+};
 use strata_config::Layout;
 use strata_exec::{ExecError, TOOLS, find_tool};
 use strata_terraform::{
@@ -15,20 +17,54 @@ use crate::ui::Ui;
 
 pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<Exit> {
     let env = args.env.as_str();
-    let dir = layout.bundle_dir(env);
-    let bundle = match Bundle::open(&dir) {
-        Ok(b) => b,
-        Err(BundleError::NotFound { .. }) => {
-            let message = format!("no bundle for `{env}` at `api/outputs/{env}`");
-            let hint = format!(
-                "generate it first: `cargo xtask generate env --id {env} --config <package>`"
-            );
-            ui.error(&message, Some(&hint));
-            ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
-            return Ok(Exit::Invalid);
+    let bootstrap = matches!(args.phase, InfraPhase::Bootstrap | InfraPhase::All) && !args.outputs;
+    let bundle = if bootstrap {
+        ui.note(&ui.bold("==> bootstrap"));
+        let opts = GenerateOptions {
+            skip_validate: false,
+            generated_at: source_date_epoch()?,
+        };
+        match ensure_current(layout, &args.env, &opts) {
+            Ok((bundle, outcome)) => {
+                let what = match outcome {
+                    Bootstrap::Current => "bundle is current",
+                    Bootstrap::Generated => "bundle generated",
+                    Bootstrap::Regenerated => "bundle regenerated: its package changed",
+                };
+                ui.result(&format!("bootstrap: {what}"));
+                bundle
+            }
+            Err(BundleError::Invalid(report)) => {
+                for d in &report.diagnostics {
+                    ui.diagnostic(d);
+                }
+                ui.error(
+                    &format!("bootstrap failed: the bundle for `{env}` cannot be generated"),
+                    None,
+                );
+                return Ok(Exit::Invalid);
+            }
+            Err(e) => return Err(e.into()),
         }
-        Err(e) => return Err(e.into()),
+    } else {
+        match Bundle::open(&layout.bundle_dir(env)) {
+            Ok(b) => b,
+            Err(BundleError::NotFound { .. }) => {
+                let message = format!("no bundle for `{env}` at `api/outputs/{env}`");
+                let hint = format!(
+                    "run `cargo xtask infra --env {env} --phase bootstrap`, or `cargo xtask generate env --id {env} --config <package>`"
+                );
+                ui.error(&message, Some(&hint));
+                ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
+                return Ok(Exit::Invalid);
+            }
+            Err(e) => return Err(e.into()),
+        }
     };
+    if args.phase == InfraPhase::Bootstrap {
+        ui.json(&serde_json::json!({"ok": true, "environment": env, "modules": []}));
+        return Ok(Exit::Success);
+    }
     let terraform = &TOOLS[0];
     let program = match find_tool(terraform) {
         Ok(found) => {
@@ -58,6 +94,7 @@ pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<
         (false, InfraPhase::Images) => vec!["images"],
         (false, InfraPhase::Templates) => vec!["templates"],
         (false, InfraPhase::All) => strata_config::TERRAFORM_MODULES.to_vec(),
+        (false, InfraPhase::Bootstrap) => Vec::new(),
     };
     if action == Action::Destroy {
         // What was built last goes first: nodes are clones of the template, made from the image.

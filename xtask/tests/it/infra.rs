@@ -50,7 +50,7 @@ fn runs_init_plan_apply_per_module_with_per_environment_state() {
         assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
         assert_eq!(
             run.stdout,
-            "images: applied\ntemplates: applied\nnodes: applied\n"
+            "bootstrap: bundle is current\nimages: applied\ntemplates: applied\nnodes: applied\n"
         );
     }
     insta::assert_snapshot!("infra_calls", calls(bin.path(), root));
@@ -208,12 +208,14 @@ fn dry_run_stages_and_prints_commands_without_terraform() {
 #[test]
 fn infra_needs_a_bundle_and_a_recent_terraform() {
     let repo = strata_testkit::sample_repo();
-    let run = xtask(repo.path(), &["infra", "--env", "development"]);
+    let run = xtask(
+        repo.path(),
+        &["infra", "--env", "development", "--phase", "images"],
+    );
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr.contains(
-            "generate it first: `cargo xtask generate env --id development --config <package>`"
-        ),
+        run.stderr
+            .contains("run `cargo xtask infra --env development --phase bootstrap`"),
         "{}",
         run.stderr
     );
@@ -270,7 +272,8 @@ fn real_terraform_keeps_environments_apart() {
         let run = xtask_env(root, &["infra", "--env", e], &env);
         assert_eq!(run.code, 0, "{e}: {}{}", run.stdout, run.stderr);
         assert_eq!(
-            run.stdout, "images: applied\ntemplates: applied\nnodes: applied\n",
+            run.stdout,
+            "bootstrap: bundle is current\nimages: applied\ntemplates: applied\nnodes: applied\n",
             "{e}"
         );
     }
@@ -293,7 +296,7 @@ fn real_terraform_keeps_environments_apart() {
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(
         again.stdout,
-        "images: no changes\ntemplates: no changes\nnodes: no changes\n"
+        "bootstrap: bundle is current\nimages: no changes\ntemplates: no changes\nnodes: no changes\n"
     );
 }
 
@@ -388,7 +391,7 @@ fn real_terraform_plan_apply_plan_outputs_destroy() {
     assert_eq!(applied.code, 0, "{}", applied.stderr);
     assert_eq!(
         applied.stdout,
-        "images: applied\ntemplates: applied\nnodes: applied\n"
+        "bootstrap: bundle is current\nimages: applied\ntemplates: applied\nnodes: applied\n"
     );
     assert!(
         !plan.exists(),
@@ -424,7 +427,7 @@ fn real_terraform_plan_apply_plan_outputs_destroy() {
     assert_eq!(destroyed.code, 0, "{}", destroyed.stderr);
     assert_eq!(
         destroyed.stdout,
-        "nodes: destroyed\ntemplates: destroyed\nimages: destroyed\n"
+        "bootstrap: bundle is current\nnodes: destroyed\ntemplates: destroyed\nimages: destroyed\n"
     );
     let state: serde_json::Value =
         serde_json::from_str(&read(root, ".strata/development/terraform/nodes.tfstate")).unwrap();
@@ -491,5 +494,69 @@ fn destroy_needs_yes_and_json_reports_the_plan() {
     assert!(
         last.contains(" destroy -input=false -no-color -auto-approve -lock-timeout=5m"),
         "{last}"
+    );
+}
+
+#[test]
+fn bootstrap_generates_a_missing_or_outdated_bundle() {
+    let repo = strata_testkit::sample_repo();
+    let root = repo.path();
+    let bootstrap = ["infra", "--env", "development", "--phase", "bootstrap"];
+    let first = xtask(root, &bootstrap);
+    assert_eq!(
+        (first.code, first.stdout.as_str()),
+        (0, "bootstrap: bundle generated\n"),
+        "{}",
+        first.stderr
+    );
+    assert_eq!(
+        xtask(root, &["bundle", "verify", "--env", "development"]).code,
+        0
+    );
+    assert_eq!(
+        xtask(root, &bootstrap).stdout,
+        "bootstrap: bundle is current\n"
+    );
+    let tfvars = "config/packages/core/environments/development.terraform.tfvars";
+    edit(
+        root,
+        tfvars,
+        "vlan_id            = 110",
+        "vlan_id            = 111",
+    );
+    edit(
+        root,
+        "config/packages/core/package.json",
+        "\"0.2.0\"",
+        "\"0.2.1\"",
+    );
+    assert_eq!(xtask(root, &["config", "lock"]).code, 0);
+    let third = xtask(root, &bootstrap);
+    assert_eq!(
+        third.stdout, "bootstrap: bundle regenerated: its package changed\n",
+        "{}",
+        third.stderr
+    );
+    assert!(
+        read(root, "api/outputs/development/terraform.tfvars").contains("vlan_id            = 111")
+    );
+    edit(
+        root,
+        tfvars,
+        "vlan_id            = 111",
+        "vlan_id            = 112",
+    );
+    let refused = xtask(root, &bootstrap);
+    assert_eq!(
+        refused.code, 2,
+        "an invalid package is not rendered: {}",
+        refused.stderr
+    );
+    assert!(
+        refused
+            .stderr
+            .contains("content changed but version is still 0.2.1"),
+        "{}",
+        refused.stderr
     );
 }
