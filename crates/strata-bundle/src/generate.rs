@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use strata_config::{Layout, Package, check_for_generate, sha256};
 use strata_metadata::{
-    BUNDLE_SCHEMA_VERSION, BundleMetadata, ConfigPackageRef, EnvironmentId, FileKind, PackageId,
+    BUNDLE_SCHEMA_VERSION, BackendKind, BackendSettings, BundleMetadata, ConfigPackageRef,
+    EnvironmentId, FileKind, PackageId, TERRAFORM_BACKEND_FILE,
 };
 use tracing::{debug, instrument};
 
@@ -154,6 +155,26 @@ fn write_staged(
             digests.insert(name.to_owned(), sha256(bytes));
         }
         kinds.insert(kind, name.to_owned());
+    }
+    // The Terraform backend travels with the bundle, since later layers read nothing else.
+    let backend = package
+        .manifest
+        .terraform
+        .as_ref()
+        .and_then(|t| t.backend.as_ref());
+    if let Some(backend) = backend.filter(|b| b.kind != BackendKind::Local) {
+        let expanded = BackendSettings {
+            kind: backend.kind,
+            config: backend
+                .config
+                .iter()
+                .map(|(k, v)| (k.clone(), v.replace("{env}", env.as_str())))
+                .collect(),
+        };
+        let mut json = serde_json::to_vec_pretty(&expanded).expect("backend settings serialize");
+        json.push(b'\n');
+        write_file(&staged.join(TERRAFORM_BACKEND_FILE), &json)?;
+        digests.insert(TERRAFORM_BACKEND_FILE.to_owned(), sha256(&json));
     }
     // Image records describe artifacts built for this environment, not package content: they
     // survive regeneration.

@@ -154,6 +154,13 @@ pub fn load_package(
             .at_opt(positions.get(&["environments"])),
         );
     }
+    if let Some(backend) = manifest.terraform.as_ref().and_then(|t| t.backend.as_ref()) {
+        diags.extend(crate::terraform::check_backend(
+            &manifest_rel,
+            &positions,
+            backend,
+        ));
+    }
     let package = Package {
         folder: folder.to_owned(),
         digest: files.digest(),

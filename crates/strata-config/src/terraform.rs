@@ -202,3 +202,84 @@ fn attribute_position(text: &str, key: &str) -> Option<(usize, usize)> {
             .then(|| (n + 1, line.len() - t.len() + 1))
     })
 }
+
+/// Checks a package's Terraform backend settings: the value naming a state keeps every
+/// environment and module apart, placeholders are known, and no credential is written down.
+pub(crate) fn check_backend(
+    rel: &Path,
+    positions: &crate::locate::JsonPositions,
+    backend: &strata_metadata::BackendSettings,
+) -> Vec<Diagnostic> {
+    use strata_metadata::BackendKind;
+    let at = |path: &[&str]| positions.get(path);
+    let mut out = Vec::new();
+    let kind = backend.kind;
+    if kind == BackendKind::Local && !backend.config.is_empty() {
+        out.push(
+            Diagnostic::error(rel, "backend-config", "the `local` backend takes no `config`: Strata keeps its state under .strata/<env>/terraform/")
+                .at_opt(at(&["terraform", "backend", "config"])),
+        );
+    }
+    if let Some(key) = kind.state_key() {
+        match backend.config.get(key) {
+            None => out.push(
+                Diagnostic::error(rel, "backend-config", format!("the `{}` backend needs `config.{key}`", kind.name()))
+                    .at_opt(at(&["terraform", "backend"]))
+                    .hint(format!("name each state with both placeholders, such as `\"{key}\": \"{}\"`", example(kind))),
+            ),
+            Some(value) if !(value.contains("{env}") && value.contains("{module}")) => out.push(
+                Diagnostic::error(rel, "backend-shared-state", format!("`config.{key}` must contain `{{env}}` and `{{module}}`, or environments and modules would share one state"))
+                    .at_opt(at(&["terraform", "backend", "config", key]))
+                    .hint(format!("for example `\"{key}\": \"{}\"`", example(kind))),
+            ),
+            Some(_) => {}
+        }
+    }
+    let credential_hint = match kind {
+        BackendKind::Pg => "export PG_CONN_STR where Terraform runs",
+        BackendKind::S3 => {
+            "use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, where Terraform runs"
+        }
+        BackendKind::Http => "export TF_HTTP_USERNAME and TF_HTTP_PASSWORD where Terraform runs",
+        BackendKind::Local => "credentials have no place in a local backend",
+    };
+    for (key, value) in &backend.config {
+        let pos = at(&["terraform", "backend", "config", key]);
+        let credential = ["conn_str", "access_key", "username"].contains(&key.as_str())
+            || crate::secrets::is_secret_key(key);
+        if credential {
+            out.push(
+                Diagnostic::error(
+                    rel,
+                    "secret-in-package",
+                    format!("`config.{key}` would put credentials in the package"),
+                )
+                .at_opt(pos)
+                .hint(credential_hint),
+            );
+        }
+        let mut rest = value.as_str();
+        while let Some(i) = rest.find('{') {
+            let end = rest[i..].find('}').map_or(rest.len(), |e| i + e + 1);
+            let placeholder = &rest[i..end];
+            if placeholder != "{env}" && placeholder != "{module}" {
+                out.push(
+                    Diagnostic::error(rel, "backend-config", format!("`config.{key}` uses `{placeholder}`; only `{{env}}` and `{{module}}` are filled in"))
+                        .at_opt(pos),
+                );
+            }
+            rest = &rest[end..];
+        }
+    }
+    out
+}
+
+fn example(kind: strata_metadata::BackendKind) -> &'static str {
+    use strata_metadata::BackendKind;
+    match kind {
+        BackendKind::Pg => "strata_{env}_{module}",
+        BackendKind::S3 => "strata/{env}/{module}.tfstate",
+        BackendKind::Http => "https://state.example.internal/strata/{env}/{module}",
+        BackendKind::Local => "",
+    }
+}

@@ -8,6 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::{EnvironmentId, PackageId};
 
+/// The bundle file that carries the package's Terraform backend, with `{env}` filled in; present
+/// only when the package declares a backend other than `local`. Like every file of a bundle it
+/// is covered by `digests`.
+pub const TERRAFORM_BACKEND_FILE: &str = "terraform-backend.json";
+
 /// The `schemaVersion` this crate reads and writes.
 pub const BUNDLE_SCHEMA_VERSION: u32 = 1;
 

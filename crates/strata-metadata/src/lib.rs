@@ -22,7 +22,10 @@ mod provisioner;
 mod schemas;
 mod suggest;
 
-pub use bundle::{BUNDLE_SCHEMA_VERSION, BundleMetadata, ConfigPackageRef, Digest, FileKind};
+pub use bundle::{
+    BUNDLE_SCHEMA_VERSION, BundleMetadata, ConfigPackageRef, Digest, FileKind,
+    TERRAFORM_BACKEND_FILE,
+};
 pub use business::{AppHelm, Application, BusinessConfig, BusinessShared};
 pub use definitions::{
     EnvironmentDefinition, EnvironmentDefinitions, RoleDefinition, RoleDefinitions,
@@ -32,8 +35,8 @@ pub use kubespray::{
     Inventory, InventoryGroup, KubesprayConfig, KubesprayRuntime, LEGACY_GROUPS, REQUIRED_GROUPS,
 };
 pub use package::{
-    LOCK_SCHEMA_VERSION, LockEntry, ModuleSelector, PackageEnvironment, PackageManifest,
-    PackagesLock,
+    BackendKind, BackendSettings, LOCK_SCHEMA_VERSION, LockEntry, ModuleSelector,
+    PackageEnvironment, PackageManifest, PackagesLock, TerraformSettings,
 };
 pub use platform::{PlatformConfig, Release};
 pub use provisioner::{

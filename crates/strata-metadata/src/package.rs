@@ -21,6 +21,70 @@ pub struct PackageManifest {
     pub description: String,
     /// The environments this package offers, each with the files it provides.
     pub environments: BTreeMap<EnvironmentId, PackageEnvironment>,
+    /// How the infrastructure layer runs Terraform for this package's environments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terraform: Option<TerraformSettings>,
+}
+
+/// A package's Terraform settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TerraformSettings {
+    /// Where state is kept; a local file per environment and module when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<BackendSettings>,
+}
+
+/// A Terraform state backend: its type and its partial configuration, passed to `terraform init`
+/// with `-backend-config`. Values may use `{env}` and `{module}`, and the value that names the
+/// state (`schema_name`, `key`, `address`) must use both, so that no two environments or modules
+/// share a state. Credentials never appear here: each backend reads them from the environment
+/// (`PG_CONN_STR`, `AWS_*`, `TF_HTTP_USERNAME`/`TF_HTTP_PASSWORD`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BackendSettings {
+    /// The backend type.
+    #[serde(rename = "type")]
+    pub kind: BackendKind,
+    /// Partial backend configuration, `key = value`.
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+}
+
+/// The state backends Strata configures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// A state file under `.strata/<env>/terraform/` (the default).
+    Local,
+    /// PostgreSQL, one schema per environment and module.
+    Pg,
+    /// An S3 bucket, one key per environment and module.
+    S3,
+    /// An HTTP state service, one address per environment and module.
+    Http,
+}
+
+impl BackendKind {
+    /// The name terraform uses in `backend "…"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Local => "local",
+            BackendKind::Pg => "pg",
+            BackendKind::S3 => "s3",
+            BackendKind::Http => "http",
+        }
+    }
+
+    /// The setting that names one state, which must contain `{env}` and `{module}`.
+    pub fn state_key(self) -> Option<&'static str> {
+        match self {
+            BackendKind::Local => None,
+            BackendKind::Pg => Some("schema_name"),
+            BackendKind::S3 => Some("key"),
+            BackendKind::Http => Some("address"),
+        }
+    }
 }
 
 /// The files one environment of a package provides, as paths relative to the package folder.

@@ -22,4 +22,4 @@ pub use error::TerraformError;
 pub use phase::{
     Action, PhaseOptions, PhaseReport, PhaseResult, PlanSummary, StatePaths, run_module,
 };
-pub use stage::{STAGED_FILE, StageOutcome, render, stage};
+pub use stage::{BACKEND_OVERRIDE_FILE, STAGED_FILE, StageOutcome, render, stage};

@@ -6,11 +6,11 @@ use sha2::{Digest as _, Sha256};
 use strata_bundle::Bundle;
 use strata_config::{DEFAULT_PLATFORM, Layout, module_rel, module_variables};
 use strata_exec::{Command, Output, RunOptions, run};
-use strata_metadata::FileKind;
+use strata_metadata::{BackendSettings, FileKind, TERRAFORM_BACKEND_FILE};
 use tracing::instrument;
 
 use crate::stage::{StageOutcome, render, stage};
-use crate::{STAGED_FILE, TerraformCli, TerraformError};
+use crate::{BACKEND_OVERRIDE_FILE, STAGED_FILE, TerraformCli, TerraformError};
 
 /// What to do with a module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,10 +144,20 @@ pub fn run_module(
         .to_string();
     let rendered = render(&tfvars, &source, &variables)?;
     let paths = StatePaths::new(layout, env, module);
-    let inputs = inputs_digest(&dir, &rendered)?;
+    let backend = read_backend(bundle)?;
+    let backend_config: Vec<String> = match &backend {
+        Some(b) => b
+            .config
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.replace("{module}", module)))
+            .collect(),
+        None => vec![format!("path={}", paths.state.display())],
+    };
+    let inputs = inputs_digest(&dir, &rendered, &backend_config)?;
     if opts.action == Action::ApplyPlan && !opts.dry_run {
         check_saved_plan(&paths, &inputs, module)?;
     }
+    stage_backend(&dir, backend.as_ref())?;
     let staged = stage(&dir, &rendered, opts.force).map_err(|e| match e {
         TerraformError::HandEdited { .. } => TerraformError::HandEdited {
             path: rel.join(STAGED_FILE),
@@ -161,7 +171,7 @@ pub fn run_module(
         module_dir: dir,
         data_dir: paths.data_dir.clone(),
     };
-    let init = cli.init(&[format!("path={}", paths.state.display())]);
+    let init = cli.init(&backend_config);
     let plan = cli.plan(&paths.plan, opts.lock_timeout);
     let apply = cli.apply(&paths.plan, opts.lock_timeout);
     let planned = match opts.action {
@@ -283,18 +293,72 @@ fn record_outputs(
     Ok(outputs)
 }
 
-/// What the saved plan was made from: the staged tfvars and every file of the module.
-fn inputs_digest(module_dir: &Path, staged: &str) -> Result<String, TerraformError> {
+/// The bundle's Terraform backend, when the package declares one other than `local`.
+fn read_backend(bundle: &Bundle) -> Result<Option<BackendSettings>, TerraformError> {
+    let path = bundle.dir().join(TERRAFORM_BACKEND_FILE);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = read(&path)?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| TerraformError::Tfvars {
+            path,
+            message: e.to_string(),
+        })
+}
+
+/// Points the module at the backend: an override file declaring the remote backend's type
+/// (Terraform lets an override file replace the `backend` block), or none for the local one.
+fn stage_backend(
+    module_dir: &Path,
+    backend: Option<&BackendSettings>,
+) -> Result<(), TerraformError> {
+    let path = module_dir.join(BACKEND_OVERRIDE_FILE);
+    match backend {
+        Some(b) => {
+            let content = format!(
+                "# Written by Strata from the bundle's {TERRAFORM_BACKEND_FILE}; do not edit.\nterraform {{\n  backend \"{}\" {{}}\n}}\n",
+                b.kind.name()
+            );
+            if std::fs::read_to_string(&path).ok().as_deref() != Some(content.as_str()) {
+                std::fs::write(&path, content).map_err(|source| io("write", &path, source))?;
+            }
+        }
+        None => match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(io("remove", &path, e));
+            }
+            _ => {}
+        },
+    }
+    Ok(())
+}
+
+/// What the saved plan was made from: the staged tfvars, the backend, and every file of the
+/// module (but the files Strata itself stages there).
+fn inputs_digest(
+    module_dir: &Path,
+    staged: &str,
+    backend_config: &[String],
+) -> Result<String, TerraformError> {
     let mut h = Sha256::new();
     h.update(staged.as_bytes());
+    for line in backend_config {
+        h.update(line.as_bytes());
+        h.update([0]);
+    }
     let mut files: Vec<PathBuf> = std::fs::read_dir(module_dir)
         .map_err(|source| io("read", module_dir, source))?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| {
             p.is_file()
-                && p.file_name()
-                    .is_some_and(|n| n != STAGED_FILE && !n.to_string_lossy().starts_with('.'))
+                && p.file_name().is_some_and(|n| {
+                    n != STAGED_FILE
+                        && n != BACKEND_OVERRIDE_FILE
+                        && !n.to_string_lossy().starts_with('.')
+                })
         })
         .collect();
     files.sort();

@@ -11,6 +11,9 @@ use crate::TerraformError;
 /// The file Strata writes into each module.
 pub const STAGED_FILE: &str = "terraform.tfvars";
 
+/// The override file Strata writes into a module when the package uses a remote backend.
+pub const BACKEND_OVERRIDE_FILE: &str = "strata_backend_override.tf";
+
 const MARK: &str = "# Staged by Strata from ";
 
 /// What staging did.

@@ -79,7 +79,12 @@ pub fn sample_repo() -> TempDir {
 
 /// Files Strata or terraform write into the checkout (all git-ignored): a test's copy starts
 /// without them, as a clean clone does.
-const GENERATED: [&str; 3] = ["terraform.tfvars", ".terraform", "current"];
+const GENERATED: [&str; 4] = [
+    "terraform.tfvars",
+    "strata_backend_override.tf",
+    ".terraform",
+    "current",
+];
 
 /// Copies a directory tree (files and folders; symlinks are copied as the files they point at).
 pub fn copy_dir(from: &Path, to: &Path) {
@@ -226,4 +231,177 @@ pub fn real_tool(tool: &str) -> Option<PathBuf> {
             None
         }
     }
+}
+
+/// A PostgreSQL server started for one test: its own data directory and socket in a temp dir,
+/// listening on a free port of 127.0.0.1 only, stopped (by `pg_ctl stop`) when dropped.
+#[derive(Debug)]
+pub struct Postgres {
+    bin: PathBuf,
+    data: PathBuf,
+    /// The TCP port on 127.0.0.1.
+    pub port: u16,
+    dir: TempDir,
+}
+
+impl Postgres {
+    /// Starts a server, or returns `None` (printing why) when PostgreSQL is not installed and
+    /// `STRATA_REAL_TOOLS` is not set. As root, the server runs as the `postgres` user.
+    pub fn start() -> Option<Self> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .and_then(|versions| {
+                let mut dirs: Vec<PathBuf> = versions
+                    .filter_map(Result::ok)
+                    .map(|e| e.path().join("bin"))
+                    .filter(|b| b.join("initdb").is_file())
+                    .collect();
+                dirs.sort();
+                dirs.pop()
+            });
+        let Some(bin) = bin else {
+            if real_tools_required() {
+                panic!(
+                    "PostgreSQL (initdb, pg_ctl) is not installed and STRATA_REAL_TOOLS=1 requires it"
+                );
+            }
+            eprintln!(
+                "skipped: PostgreSQL is not installed (set STRATA_REAL_TOOLS=1 to make this a failure)"
+            );
+            return None;
+        };
+        let dir = TempDir::new("pg");
+        let data = dir.join("data");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let root = run_as_root();
+        if root {
+            chown_postgres(dir.path());
+        }
+        let initdb = bin.join("initdb").display().to_string();
+        let data_s = data.display().to_string();
+        pg_command(
+            root,
+            &[
+                &initdb,
+                "-D",
+                &data_s,
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ],
+        );
+        let pg_ctl = bin.join("pg_ctl").display().to_string();
+        let opts = format!(
+            "-c listen_addresses=127.0.0.1 -p {port} -k {}",
+            dir.path().display()
+        );
+        let log = dir.join("server.log").display().to_string();
+        pg_command(
+            root,
+            &[
+                &pg_ctl, "-D", &data_s, "-o", &opts, "-l", &log, "-w", "start",
+            ],
+        );
+        Some(Self {
+            bin,
+            data,
+            port,
+            dir,
+        })
+    }
+
+    /// A connection string for the `postgres` database, as `PG_CONN_STR` takes it.
+    pub fn conn_str(&self) -> String {
+        format!(
+            "postgres://postgres@127.0.0.1:{}/postgres?sslmode=disable",
+            self.port
+        )
+    }
+
+    /// Runs one SQL query with `psql` and returns its unaligned, tuples-only output.
+    pub fn query(&self, sql: &str) -> String {
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "test support: reads the test database"
+        )]
+        let out = std::process::Command::new(self.bin.join("psql"))
+            .args(["-X", "-tA", "-c", sql, &self.conn_str()])
+            .output()
+            .expect("psql runs");
+        assert!(
+            out.status.success(),
+            "psql failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The server's own folder (data, socket, log).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let pg_ctl = self.bin.join("pg_ctl").display().to_string();
+        let data = self.data.display().to_string();
+        pg_command(
+            run_as_root(),
+            &[&pg_ctl, "-D", &data, "-m", "immediate", "-w", "stop"],
+        );
+    }
+}
+
+fn run_as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+fn chown_postgres(dir: &Path) {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "test support: hands a temp dir to the postgres user"
+    )]
+    let status = std::process::Command::new("chown")
+        .arg("postgres")
+        .arg(dir)
+        .status()
+        .expect("chown runs");
+    assert!(status.success(), "chown postgres {}", dir.display());
+}
+
+/// Runs a PostgreSQL program, as the `postgres` user when we are root (initdb refuses root).
+fn pg_command(as_postgres: bool, argv: &[&str]) {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "test support: starts and stops a test database"
+    )]
+    let mut cmd = if as_postgres {
+        let mut c = std::process::Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).args(argv);
+        c
+    } else {
+        let mut c = std::process::Command::new(argv[0]);
+        c.args(&argv[1..]);
+        c
+    };
+    let out = cmd.output().expect("PostgreSQL's programs run");
+    assert!(
+        out.status.success(),
+        "{argv:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -202,3 +202,20 @@ corpus! {
     tfvars_undeclared_variable, "development.terraform.tfvars", |r| edit(r, &tfvars(), "vlan_id            = 110", "vlan_idd           = 110");
     tfvars_missing_required_variable, "development.terraform.tfvars", |r| edit(r, &tfvars(), "template_name         = \"ubuntu-2404-dev-template\"\n", "");
 }
+
+fn backend(r: &Path, json: &str) {
+    edit(
+        r,
+        PKG,
+        "\"description\": \"Proxmox + Kubespray baseline\",",
+        &format!(
+            "\"description\": \"Proxmox + Kubespray baseline\",\n  \"terraform\": {{\"backend\": {json}}},"
+        ),
+    );
+}
+
+corpus! {
+    backend_shared_state, PKG, |r| backend(r, r#"{"type": "pg", "config": {"schema_name": "strata_{env}"}}"#);
+    backend_credentials, PKG, |r| backend(r, r#"{"type": "pg", "config": {"schema_name": "strata_{env}_{module}", "conn_str": "postgres://admin:very-secret@db/state"}}"#);
+    backend_unknown_type, PKG, |r| backend(r, r#"{"type": "consul", "config": {}}"#);
+}

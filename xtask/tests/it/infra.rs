@@ -560,3 +560,138 @@ fn bootstrap_generates_a_missing_or_outdated_bundle() {
         refused.stderr
     );
 }
+
+/// Tier 2: with a real PostgreSQL, the `pg` backend declared in the package keeps one schema per
+/// environment and module, and terraform's own lock refuses a second apply of one environment.
+#[test]
+fn real_terraform_pg_backend_and_state_lock() {
+    let Some(terraform) = strata_testkit::real_tool("terraform") else {
+        return;
+    };
+    let Some(pg) = strata_testkit::Postgres::start() else {
+        return;
+    };
+    let repo = twin_repo();
+    let root = repo.path();
+    let pkg = "config/packages/core/package.json";
+    edit(
+        root,
+        pkg,
+        "\"description\": \"Proxmox + Kubespray baseline\",",
+        "\"description\": \"Proxmox + Kubespray baseline\",\n  \"terraform\": {\"backend\": {\"type\": \"pg\", \"config\": {\"schema_name\": \"strata_{env}_{module}\"}}},",
+    );
+    edit(root, pkg, "\"0.2.0\"", "\"0.3.0\"");
+    assert_eq!(xtask(root, &["config", "lock"]).code, 0);
+    let tf = terraform.display().to_string();
+    let conn = pg.conn_str();
+    let env = [
+        ("STRATA_TERRAFORM", tf.as_str()),
+        ("TF_CLI_CONFIG_FILE", "/dev/null"),
+        ("PG_CONN_STR", conn.as_str()),
+    ];
+    for e in ["development", "staging"] {
+        let run = xtask_env(root, &["infra", "--env", e], &env);
+        assert_eq!(run.code, 0, "{e}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout
+                .starts_with("bootstrap: bundle regenerated: its package changed\n"),
+            "{}",
+            run.stdout
+        );
+    }
+    let backend = read(root, "api/outputs/development/terraform-backend.json");
+    assert!(
+        backend.contains("\"schema_name\": \"strata_development_{module}\""),
+        "{backend}"
+    );
+    assert!(
+        !root
+            .join(".strata/development/terraform/nodes.tfstate")
+            .exists(),
+        "no local state with a remote backend"
+    );
+    let schemas = pg.query("select schema_name from information_schema.schemata where schema_name like 'strata_%' order by 1");
+    assert_eq!(
+        schemas,
+        "strata_development_images\nstrata_development_nodes\nstrata_development_templates\nstrata_staging_images\nstrata_staging_nodes\nstrata_staging_templates\n"
+    );
+    let dev_state = pg.query("select data from strata_development_nodes.states");
+    assert!(dev_state.contains("dev-cp-1") && !dev_state.contains("stg-cp-1"));
+
+    // Hold development's nodes lock with a slow apply, then try a second apply of it.
+    let main_tf = "infrastructure/platforms/proxmox/terraform/nodes/main.tf";
+    let slow = "\nresource \"terraform_data\" \"slow_apply\" {\n  triggers_replace = [timestamp()]\n  provisioner \"local-exec\" {\n    command = \"sleep 8\"\n  }\n}\n";
+    write(root, main_tf, read(root, main_tf) + slow);
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the test runs two deploys of one environment at once"
+    )]
+    let first = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "infra",
+            "--env",
+            "development",
+            "--phase",
+            "nodes",
+            "--root",
+        ])
+        .arg(root)
+        .envs(env)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let runs = root.join(".strata/development/runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let applying = || {
+        std::fs::read_dir(&runs)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .any(|d| {
+                std::fs::read_to_string(d.path().join("nodes.log"))
+                    .is_ok_and(|l| l.contains("slow_apply: Provisioning with 'local-exec'"))
+            })
+    };
+    while !applying() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first apply never started its slow resource"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let second = xtask_env(
+        root,
+        &[
+            "infra",
+            "--env",
+            "development",
+            "--phase",
+            "nodes",
+            "--lock-timeout",
+            "0s",
+        ],
+        &env,
+    );
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "the first apply finishes: {}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(second.code, 1, "{}", second.stderr);
+    assert!(
+        second.stderr.contains("Error acquiring the state lock"),
+        "terraform's reason is shown: {}",
+        second.stderr
+    );
+    assert!(
+        second
+            .stderr
+            .contains("someone else holds this state's lock"),
+        "{}",
+        second.stderr
+    );
+}
