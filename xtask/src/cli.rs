@@ -179,7 +179,9 @@ pub(crate) enum InfraPhase {
     Templates,
     /// The cluster's VMs, cloned from the template
     Nodes,
-    /// bootstrap, then images, templates and nodes
+    /// The team's own playbook (infrastructure/ansible/playbook.yml), when there is one
+    Ansible,
+    /// bootstrap, images, templates, nodes, then ansible when configured
     All,
 }
 

@@ -108,7 +108,8 @@ fn classify(err: &anyhow::Error) -> (Exit, Option<String>) {
                 | T::Tfvars { .. }
                 | T::HandEdited { .. }
                 | T::NoSavedPlan { .. }
-                | T::PlanStale { .. } => (Exit::Invalid, None),
+                | T::PlanStale { .. }
+                | T::SshKey { .. } => (Exit::Invalid, None),
                 T::Command { .. } | T::Io { .. } => (Exit::Failed, None),
             };
         }

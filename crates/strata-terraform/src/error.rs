@@ -53,6 +53,13 @@ pub enum TerraformError {
         module: String,
     },
 
+    /// The SSH key the bundle names is not there.
+    #[error("the SSH private key `{}` does not exist", .path.display())]
+    SshKey {
+        /// The key's path, with `~` expanded.
+        path: PathBuf,
+    },
+
     /// The terraform binary is older than the modules need.
     #[error("`{program}` is version {found}; Strata needs terraform >= 1.5 or tofu >= 1.6")]
     TooOld {

@@ -7,6 +7,8 @@
 //! `.terraform` data under `.strata/<env>/terraform/`, so environments that share a module never
 //! touch each other's state.
 //!
+//! The `ansible` phase, a team's own playbook run after the nodes exist, lives here too.
+//!
 //! This crate never spawns a process itself (it builds `strata_exec::Command`s), never prints,
 //! and knows nothing of the phase graph.
 
@@ -14,11 +16,13 @@
 
 mod cli;
 mod error;
+mod hook;
 mod phase;
 mod stage;
 
 pub use cli::{TerraformCli, check_version};
 pub use error::TerraformError;
+pub use hook::{ANSIBLE_HOOK, HookOutcome, ansible_hook};
 pub use phase::{
     Action, PhaseOptions, PhaseReport, PhaseResult, PlanSummary, StatePaths, run_module,
 };

@@ -16,7 +16,14 @@ pub(crate) fn run(layout: &Layout, args: &CiArgs, ui: &Ui) -> anyhow::Result<Exi
     let cargo = std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from);
     let xtask = std::env::current_exe().context("failed to find the running xtask binary")?;
     let root_arg = root.to_string_lossy().into_owned();
-    let tests = Command::new(&cargo, root).args(["test", "--workspace", "--locked"]);
+    let tools = prepare_tools(root, ui)?;
+    let path = match std::env::var_os("PATH") {
+        Some(p) => format!("{}:{}", tools.display(), p.to_string_lossy()),
+        None => tools.display().to_string(),
+    };
+    let tests = Command::new(&cargo, root)
+        .args(["test", "--workspace", "--locked"])
+        .env("PATH", path);
     let tests = if args.allow_missing_tools {
         tests
     } else {
@@ -91,4 +98,32 @@ fn print_summary(ui: &Ui, lines: &[String]) {
     for l in lines {
         ui.note(&format!("  {l}"));
     }
+}
+
+/// The Python tools the real-tool tests use (TESTING.md), in a venv under `target/ci-tools/`,
+/// installed from PyPI when missing. Returns the venv's `bin`, to put first on `PATH`.
+fn prepare_tools(root: &std::path::Path, ui: &Ui) -> anyhow::Result<PathBuf> {
+    let venv = root.join("target/ci-tools/venv");
+    let bin = venv.join("bin");
+    if bin.join("ansible-playbook").is_file() {
+        return Ok(bin);
+    }
+    ui.note(&ui.bold("==> tools: installing ansible-core into target/ci-tools/venv (pip)"));
+    let quiet = RunOptions {
+        tail_lines: 30,
+        ..RunOptions::default()
+    };
+    let make = Command::new("python3", root)
+        .args(["-m", "venv"])
+        .arg(venv.display().to_string());
+    exec(&make, &quiet)
+        .context("failed to create the tools venv (is python3 with venv installed?)")?;
+    let pip = Command::new(bin.join("pip"), root).args([
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "ansible-core>=2.19,<2.20",
+    ]);
+    exec(&pip, &quiet).context("failed to install ansible-core from PyPI")?;
+    Ok(bin)
 }

@@ -8,7 +8,8 @@ use strata_bundle::{
 use strata_config::Layout;
 use strata_exec::{ExecError, TOOLS, find_tool};
 use strata_terraform::{
-    Action, PhaseOptions, PhaseResult, StageOutcome, TerraformError, check_version, run_module,
+    ANSIBLE_HOOK, Action, HookOutcome, PhaseOptions, PhaseResult, StageOutcome, TerraformError,
+    ansible_hook, check_version, run_module,
 };
 
 use crate::Exit;
@@ -65,19 +66,6 @@ pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<
         ui.json(&serde_json::json!({"ok": true, "environment": env, "modules": []}));
         return Ok(Exit::Success);
     }
-    let terraform = &TOOLS[0];
-    let program = match find_tool(terraform) {
-        Ok(found) => {
-            if !args.dry_run {
-                let version = check_version(&found, layout.root())?;
-                ui.note(&format!("using {} ({version})", found.path.display()));
-            }
-            found.path
-        }
-        // A dry run only shows commands, so it works on a machine without terraform.
-        Err(ExecError::ToolNotFound { .. }) if args.dry_run => PathBuf::from("terraform"),
-        Err(e) => return Err(e.into()),
-    };
     let action = if args.plan {
         Action::Plan
     } else if args.apply_plan {
@@ -94,7 +82,12 @@ pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<
         (false, InfraPhase::Images) => vec!["images"],
         (false, InfraPhase::Templates) => vec!["templates"],
         (false, InfraPhase::All) => strata_config::TERRAFORM_MODULES.to_vec(),
-        (false, InfraPhase::Bootstrap) => Vec::new(),
+        (false, InfraPhase::Bootstrap | InfraPhase::Ansible) => Vec::new(),
+    };
+    let program = if modules.is_empty() {
+        PathBuf::from("terraform")
+    } else {
+        terraform_program(layout, args, ui)?
     };
     if action == Action::Destroy {
         // What was built last goes first: nodes are clones of the template, made from the image.
@@ -165,6 +158,36 @@ pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<
         entry["result"] = serde_json::Value::String(result);
         results.push(entry);
     }
+    // The legacy hook runs after the nodes exist, on its own or as the last step of `all`.
+    if args.phase == InfraPhase::Ansible
+        || (args.phase == InfraPhase::All && action == Action::Apply)
+    {
+        ui.note(&ui.bold("==> ansible"));
+        let log = logs.join("ansible.log");
+        let program = match find_tool(&TOOLS[2]) {
+            Ok(found) => found.path,
+            Err(ExecError::ToolNotFound { .. })
+                if args.dry_run || !layout.abs(ANSIBLE_HOOK).is_file() =>
+            {
+                PathBuf::from("ansible-playbook")
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let result = match ansible_hook(layout, &bundle, env, &program, args.dry_run, Some(&log)) {
+            Ok(HookOutcome::Skipped) => format!("skipped (no {ANSIBLE_HOOK})"),
+            Ok(HookOutcome::DryRun(cmd)) => {
+                ui.result(&format!("  {cmd}"));
+                "dry run".to_owned()
+            }
+            Ok(HookOutcome::Ran(cmd)) => {
+                ui.note(&format!("  ran {}", cmd.display()));
+                "ran".to_owned()
+            }
+            Err(e) => return Ok(fail(ui, "ansible", &e, &shown_logs, &results)),
+        };
+        ui.result(&format!("ansible: {result}"));
+        results.push(serde_json::json!({"module": "ansible", "result": result}));
+    }
     if action == Action::Plan && !args.dry_run {
         ui.note(&format!(
             "apply exactly these plans with `cargo xtask infra --env {env} --apply-plan`"
@@ -191,6 +214,10 @@ fn fail(
             Some("keep your change in the package's tfvars and regenerate the bundle, or rerun with `--force` to discard it".to_owned()),
         ),
         TerraformError::ModuleMissing { .. } | TerraformError::ModuleInvalid { .. } | TerraformError::Tfvars { .. } | TerraformError::TooOld { .. } => (Exit::Invalid, None),
+        TerraformError::SshKey { .. } => (
+            Exit::Invalid,
+            Some("put the key there, or fix `sshPrivateKeyPath` in the package's Kubespray config".to_owned()),
+        ),
         TerraformError::NoSavedPlan { .. } => (Exit::Invalid, Some("make one first with `--plan`".to_owned())),
         TerraformError::PlanStale { .. } => (
             Exit::Invalid,
@@ -203,7 +230,13 @@ fn fail(
                 }
                 let lock = stderr_tail.iter().any(|l| l.contains("Error acquiring the state lock"));
                 let hint = if lock {
-                    "someone else holds this state's lock (see the lines above for who); wait, or raise `--lock-timeout`".to_owned()
+                    // Terraform's lock info names the holder on a `Who:` line.
+                    let who = stderr_tail
+                        .iter()
+                        .chain(stdout_tail)
+                        .find_map(|l| l.trim().strip_prefix("Who:").map(str::trim))
+                        .unwrap_or("someone else");
+                    format!("{who} holds this state's lock; wait for them, or retry with a longer `--lock-timeout` (such as 10m)")
                 } else {
                     format!("the full output is in {logs}/{module}.log")
                 };
@@ -248,4 +281,22 @@ fn print_nodes(ui: &Ui, outputs: &serde_json::Value) {
             node["role"].as_str().unwrap_or("-")
         ));
     }
+}
+
+/// The terraform (or tofu) to run: recent enough, or just its name for a dry run on a machine
+/// without it.
+fn terraform_program(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<PathBuf> {
+    let terraform = &TOOLS[0];
+    Ok(match find_tool(terraform) {
+        Ok(found) => {
+            if !args.dry_run {
+                let version = check_version(&found, layout.root())?;
+                ui.note(&format!("using {} ({version})", found.path.display()));
+            }
+            found.path
+        }
+        // A dry run only shows commands, so it works on a machine without terraform.
+        Err(ExecError::ToolNotFound { .. }) if args.dry_run => PathBuf::from("terraform"),
+        Err(e) => return Err(e.into()),
+    })
 }

@@ -50,7 +50,7 @@ fn runs_init_plan_apply_per_module_with_per_environment_state() {
         assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
         assert_eq!(
             run.stdout,
-            "bootstrap: bundle is current\nimages: applied\ntemplates: applied\nnodes: applied\n"
+            "bootstrap: bundle is current\nimages: applied\ntemplates: applied\nnodes: applied\nansible: skipped (no infrastructure/ansible/playbook.yml)\n"
         );
     }
     insta::assert_snapshot!("infra_calls", calls(bin.path(), root));
@@ -273,7 +273,7 @@ fn real_terraform_keeps_environments_apart() {
         assert_eq!(run.code, 0, "{e}: {}{}", run.stdout, run.stderr);
         assert_eq!(
             run.stdout,
-            "bootstrap: bundle is current\nimages: applied\ntemplates: applied\nnodes: applied\n",
+            "bootstrap: bundle is current\nimages: applied\ntemplates: applied\nnodes: applied\nansible: skipped (no infrastructure/ansible/playbook.yml)\n",
             "{e}"
         );
     }
@@ -296,7 +296,7 @@ fn real_terraform_keeps_environments_apart() {
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(
         again.stdout,
-        "bootstrap: bundle is current\nimages: no changes\ntemplates: no changes\nnodes: no changes\n"
+        "bootstrap: bundle is current\nimages: no changes\ntemplates: no changes\nnodes: no changes\nansible: skipped (no infrastructure/ansible/playbook.yml)\n"
     );
 }
 
@@ -687,11 +687,172 @@ fn real_terraform_pg_backend_and_state_lock() {
         "terraform's reason is shown: {}",
         second.stderr
     );
+    let holder = second
+        .stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with("hint:"))
+        .unwrap_or_default();
     assert!(
-        second
-            .stderr
-            .contains("someone else holds this state's lock"),
-        "{}",
+        holder.contains("@") && holder.contains("holds this state's lock"),
+        "the hint names who holds the lock: {}",
         second.stderr
     );
+}
+
+const HOOK: &str = "infrastructure/ansible/playbook.yml";
+
+/// A HOME holding the key the development bundle names (`~/.ssh/strata-development`).
+fn home_with_key() -> strata_testkit::TempDir {
+    let home = strata_testkit::TempDir::new("home");
+    write(
+        home.path(),
+        ".ssh/strata-development",
+        "not a real key: the connection here is local\n",
+    );
+    home
+}
+
+#[test]
+fn ansible_hook_runs_the_teams_playbook_with_the_bundles_inventory_and_key() {
+    let repo = repo_with_bundle();
+    let root = repo.path();
+    let args = ["infra", "--env", "development", "--phase", "ansible"];
+    let skipped = xtask(root, &args);
+    assert_eq!(
+        (skipped.code, skipped.stdout.as_str()),
+        (
+            0,
+            "ansible: skipped (no infrastructure/ansible/playbook.yml)\n"
+        )
+    );
+
+    write(root, HOOK, "- hosts: all\n  tasks: []\n");
+    let bin = strata_testkit::TempDir::new("ansible");
+    let stand_in = strata_testkit::stand_in(bin.path(), "ansible-playbook", "PLAY RECAP\n", "", 0)
+        .display()
+        .to_string();
+    let home = home_with_key();
+    let home_s = home.path().display().to_string();
+    let env = [
+        ("STRATA_ANSIBLE_PLAYBOOK", stand_in.as_str()),
+        ("HOME", home_s.as_str()),
+    ];
+    let ran = xtask_env(root, &args, &env);
+    assert_eq!(
+        (ran.code, ran.stdout.as_str()),
+        (0, "ansible: ran\n"),
+        "{}",
+        ran.stderr
+    );
+    let calls = strata_testkit::stand_in_calls(bin.path(), "ansible-playbook");
+    let argv = calls[0][1..]
+        .join(" ")
+        .replace(&root.display().to_string(), "[ROOT]")
+        .replace(&home_s, "[HOME]");
+    assert_eq!(
+        argv,
+        "-i [ROOT]/api/outputs/development/kubespray/hosts.yaml [ROOT]/infrastructure/ansible/playbook.yml -u ubuntu --private-key [HOME]/.ssh/strata-development -e strata_env=development"
+    );
+
+    let unreachable = strata_testkit::stand_in(
+        bin.path(),
+        "ansible-playbook",
+        "",
+        "fatal: [dev-worker-2]: UNREACHABLE!\n",
+        4,
+    )
+    .display()
+    .to_string();
+    let failed = xtask_env(
+        root,
+        &args,
+        &[
+            ("STRATA_ANSIBLE_PLAYBOOK", unreachable.as_str()),
+            ("HOME", home_s.as_str()),
+        ],
+    );
+    assert_eq!(failed.code, 1);
+    assert!(
+        failed
+            .stderr
+            .contains("fatal: [dev-worker-2]: UNREACHABLE!")
+            && failed.stderr.contains("exited with status 4"),
+        "{}",
+        failed.stderr
+    );
+
+    let nokey = xtask_env(
+        root,
+        &args,
+        &[
+            ("STRATA_ANSIBLE_PLAYBOOK", stand_in.as_str()),
+            ("HOME", "/nonexistent"),
+        ],
+    );
+    assert_eq!(nokey.code, 2);
+    assert!(
+        nokey
+            .stderr
+            .contains("the SSH private key `/nonexistent/.ssh/strata-development` does not exist"),
+        "{}",
+        nokey.stderr
+    );
+}
+
+/// Tier 2: the real ansible-playbook runs the hook over the bundle's inventory (with a local
+/// connection, since the hosts are not there), with the user and variables Strata passes.
+#[test]
+fn real_ansible_runs_the_hook() {
+    let Some(ansible) = strata_testkit::real_tool("ansible-playbook") else {
+        return;
+    };
+    let repo = strata_testkit::sample_repo();
+    let root = repo.path();
+    let hosts = "config/packages/core/kubespray/inventory/pn-development/hosts.yaml";
+    // The hosts do not exist here: run each host's tasks on this machine instead.
+    edit(
+        root,
+        hosts,
+        "all:\n",
+        "all:\n  vars:\n    ansible_connection: local\n    ansible_python_interpreter: /usr/bin/python3\n",
+    );
+    edit(
+        root,
+        "config/packages/core/package.json",
+        "\"0.2.0\"",
+        "\"0.2.1\"",
+    );
+    assert_eq!(xtask(root, &["config", "lock"]).code, 0);
+    assert_eq!(
+        xtask(
+            root,
+            &["generate", "env", "--id", "development", "--config", "core"]
+        )
+        .code,
+        0
+    );
+    write(
+        root,
+        HOOK,
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.copy:\n        content: \"{{ inventory_hostname }} {{ strata_env }} {{ ansible_user }}\\n\"\n        dest: \"{{ playbook_dir }}/out/{{ inventory_hostname }}\"\n",
+    );
+    std::fs::create_dir_all(root.join("infrastructure/ansible/out")).unwrap();
+    let home = home_with_key();
+    let ansible_s = ansible.display().to_string();
+    let home_s = home.path().display().to_string();
+    let run = xtask_env(
+        root,
+        &["infra", "--env", "development", "--phase", "ansible"],
+        &[
+            ("STRATA_ANSIBLE_PLAYBOOK", ansible_s.as_str()),
+            ("HOME", home_s.as_str()),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    for host in ["dev-cp-1", "dev-worker-1", "dev-worker-2"] {
+        assert_eq!(
+            read(root, &format!("infrastructure/ansible/out/{host}")),
+            format!("{host} development ubuntu\n")
+        );
+    }
 }
