@@ -31,25 +31,31 @@ pub fn ensure_current(
     })?;
     let dir = layout.bundle_dir(env.as_str());
     let outcome = match Bundle::open(&dir) {
-        Ok(bundle) => {
-            let (current, _) = load_package(
-                layout,
-                package.as_str(),
-                &Definitions::default(),
-                Depth::Manifest,
-            );
-            let same = current.is_some_and(|p| {
-                p.digest == bundle.metadata().config_package.digest
-                    && p.id() == &bundle.metadata().config_package.id
-            });
-            if same {
-                return Ok((bundle, Bootstrap::Current));
-            }
-            Bootstrap::Regenerated
+        Ok(bundle) if matches_package(layout, &bundle, &package) => {
+            return Ok((bundle, Bootstrap::Current));
         }
+        Ok(_) => Bootstrap::Regenerated,
         Err(BundleError::NotFound { .. }) => Bootstrap::Generated,
         Err(e) => return Err(e),
     };
     let generated = generate(layout, env, &package, opts)?;
     Ok((Bundle::open(&generated.dir)?, outcome))
+}
+
+/// Whether `bundle` was generated from the current content of `package`.
+fn matches_package(layout: &Layout, bundle: &Bundle, package: &strata_metadata::PackageId) -> bool {
+    let (current, _) = load_package(
+        layout,
+        package.as_str(),
+        &Definitions::default(),
+        Depth::Manifest,
+    );
+    let made_from = &bundle.metadata().config_package;
+    current.is_some_and(|p| p.id() == &made_from.id && p.digest == made_from.digest)
+}
+
+/// Whether `bundle` still matches the package it was generated from (its content digest); a
+/// phase run on a stale bundle deploys yesterday's configuration.
+pub fn is_current(layout: &Layout, bundle: &Bundle) -> bool {
+    matches_package(layout, bundle, &bundle.metadata().config_package.id)
 }

@@ -17,7 +17,7 @@ mod swap;
 mod time;
 mod verify;
 
-pub use bootstrap::{Bootstrap, ensure_current};
+pub use bootstrap::{Bootstrap, ensure_current, is_current};
 pub use error::BundleError;
 pub use generate::{GenerateOptions, Generated, generate, source_date_epoch};
 pub use read::Bundle;

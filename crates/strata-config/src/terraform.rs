@@ -122,6 +122,11 @@ pub fn load_modules(layout: &Layout) -> (Vec<ModuleVariables>, Vec<Diagnostic>) 
             Err(d) => diags.extend(d),
         }
     }
+    // Checking tfvars against a partial set of modules would report every variable of the
+    // broken module as undeclared; the module's own error says what to fix first.
+    if !diags.is_empty() {
+        modules.clear();
+    }
     (modules, diags)
 }
 

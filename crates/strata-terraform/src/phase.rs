@@ -129,6 +129,9 @@ pub fn run_module(
     if !dir.is_dir() {
         return Err(TerraformError::ModuleMissing { dir: rel });
     }
+    // Environments share the module folder (its staged tfvars and backend override): one run
+    // uses it at a time, and the lock is held until this run's terraform is done with it.
+    let _module_lock = lock_module(layout, module)?;
     let variables = module_variables(layout, &rel).map_err(|d| TerraformError::ModuleInvalid {
         dir: rel.clone(),
         message: d.first().map(ToString::to_string).unwrap_or_default(),
@@ -154,11 +157,13 @@ pub fn run_module(
         None => vec![format!("path={}", paths.state.display())],
     };
     let inputs = inputs_digest(&dir, &rendered, &backend_config)?;
-    if opts.action == Action::ApplyPlan && !opts.dry_run {
-        check_saved_plan(&paths, &inputs, module)?;
-    }
+    let saved = if opts.action == Action::ApplyPlan && !opts.dry_run {
+        Some(check_saved_plan(&paths, &inputs, module)?)
+    } else {
+        None
+    };
     stage_backend(&dir, backend.as_ref())?;
-    let staged = stage(&dir, &rendered, opts.force).map_err(|e| match e {
+    let staged = stage(&dir, &rendered, opts.force, opts.dry_run).map_err(|e| match e {
         TerraformError::HandEdited { .. } => TerraformError::HandEdited {
             path: rel.join(STAGED_FILE),
         },
@@ -222,14 +227,20 @@ pub fn run_module(
         Action::Plan => {
             let has_changes = step("plan", &plan, &[0, 2], false)?.code == 2;
             restrict(&paths.plan)?;
-            if !has_changes {
-                remove_plan(&paths);
-                return Ok(report(vec![init, plan], PhaseResult::NoChanges));
-            }
+            // The inputs are recorded either way: `--apply-plan` then knows that "no changes"
+            // was the plan, rather than finding no plan at all.
             std::fs::write(&paths.plan_inputs, &inputs)
                 .map_err(|source| io("write", &paths.plan_inputs, source))?;
+            if !has_changes {
+                let _ = std::fs::remove_file(&paths.plan);
+                return Ok(report(vec![init, plan], PhaseResult::NoChanges));
+            }
             let shown = step("show", &cli.show_json(&paths.plan), &[0], true)?;
             PhaseResult::Planned(summarize(&shown.stdout))
+        }
+        Action::ApplyPlan if saved == Some(SavedPlan::NoChanges) => {
+            remove_plan(&paths);
+            return Ok(report(vec![init], PhaseResult::NoChanges));
         }
         Action::ApplyPlan => {
             step("apply", &apply, &[0], false)?;
@@ -266,6 +277,8 @@ impl Runner<'_> {
             log: self.log,
             success_codes: success,
             capture_stdout: capture,
+            // Terraform explains a failure at length, and several failures at once run longer.
+            tail_lines: 40,
             ..RunOptions::default()
         };
         run(cmd, &opts).map_err(|source| TerraformError::Command {
@@ -369,18 +382,49 @@ fn inputs_digest(
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-fn check_saved_plan(paths: &StatePaths, inputs: &str, module: &str) -> Result<(), TerraformError> {
-    if !paths.plan.is_file() {
-        return Err(TerraformError::NoSavedPlan {
-            module: module.to_owned(),
-        });
-    }
+/// What `--plan` left for `--apply-plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SavedPlan {
+    /// A plan with changes.
+    Changes,
+    /// The plan found nothing to change.
+    NoChanges,
+}
+
+fn check_saved_plan(
+    paths: &StatePaths,
+    inputs: &str,
+    module: &str,
+) -> Result<SavedPlan, TerraformError> {
+    let stale = || TerraformError::PlanStale {
+        module: module.to_owned(),
+    };
     match std::fs::read_to_string(&paths.plan_inputs) {
-        Ok(saved) if saved == inputs => Ok(()),
-        _ => Err(TerraformError::PlanStale {
+        Err(_) => Err(TerraformError::NoSavedPlan {
             module: module.to_owned(),
         }),
+        Ok(saved) if saved != inputs => Err(stale()),
+        Ok(_) if paths.plan.is_file() => Ok(SavedPlan::Changes),
+        Ok(_) => Ok(SavedPlan::NoChanges),
     }
+}
+
+/// Takes the module folder's lock under `.strata/modules/`, waiting while another run holds it.
+fn lock_module(layout: &Layout, module: &str) -> Result<std::fs::File, TerraformError> {
+    let dir = layout.root().join(".strata/modules");
+    std::fs::create_dir_all(&dir).map_err(|source| io("create", &dir, source))?;
+    let path = dir.join(format!("{module}.lock"));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| io("open", &path, source))?;
+    if file.try_lock().is_err() {
+        tracing::info!(module, "waiting: another run is using this module folder");
+        file.lock().map_err(|source| io("lock", &path, source))?;
+    }
+    Ok(file)
 }
 
 /// Counts what a plan does from `terraform show -json`.

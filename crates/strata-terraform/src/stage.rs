@@ -27,6 +27,8 @@ pub enum StageOutcome {
     Replaced,
     /// The staged file had been edited by hand and `force` replaced it.
     Overwrote,
+    /// Dry run: the staged file was edited by hand and `force` would replace it; it was kept.
+    WouldOverwrite,
 }
 
 /// The staged content for `module`: a header naming the bundle file and its digest (and the
@@ -59,7 +61,15 @@ pub fn render(
 
 /// Writes `staged` into `dir/terraform.tfvars` unless it is already there. A file whose content
 /// no longer matches its own header was edited by hand: that stops the run unless `force`.
-pub fn stage(dir: &Path, staged: &str, force: bool) -> Result<StageOutcome, TerraformError> {
+///
+/// A dry run stages too (staging is local and reversible), except over a hand edit: that is
+/// only reported, never replaced, whatever `force` says.
+pub fn stage(
+    dir: &Path,
+    staged: &str,
+    force: bool,
+    dry_run: bool,
+) -> Result<StageOutcome, TerraformError> {
     let path = dir.join(STAGED_FILE);
     let outcome = match std::fs::read_to_string(&path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => StageOutcome::Created,
@@ -72,6 +82,7 @@ pub fn stage(dir: &Path, staged: &str, force: bool) -> Result<StageOutcome, Terr
         }
         Ok(existing) if existing == staged => return Ok(StageOutcome::Unchanged),
         Ok(existing) if intact(&existing) => StageOutcome::Replaced,
+        Ok(_) if force && dry_run => return Ok(StageOutcome::WouldOverwrite),
         Ok(_) if force => StageOutcome::Overwrote,
         Ok(_) => return Err(TerraformError::HandEdited { path }),
     };
@@ -149,34 +160,42 @@ mod tests {
         let first = render(TFVARS, "bundle-a", &module(&["a", "b"])).unwrap();
         let second = render(&TFVARS.replace("1", "2"), "bundle-b", &module(&["a", "b"])).unwrap();
         assert_eq!(
-            stage(dir.path(), &first, false).unwrap(),
+            stage(dir.path(), &first, false, false).unwrap(),
             StageOutcome::Created
         );
         assert_eq!(
-            stage(dir.path(), &first, false).unwrap(),
+            stage(dir.path(), &first, false, false).unwrap(),
             StageOutcome::Unchanged
         );
         assert_eq!(
-            stage(dir.path(), &second, false).unwrap(),
+            stage(dir.path(), &second, false, false).unwrap(),
             StageOutcome::Replaced
         );
         let path = dir.join(STAGED_FILE);
         std::fs::write(&path, second.replace("a = 2", "a = 3")).unwrap();
-        let err = stage(dir.path(), &first, false).unwrap_err();
+        let err = stage(dir.path(), &first, false, false).unwrap_err();
         assert!(matches!(err, TerraformError::HandEdited { .. }), "{err}");
         assert!(
             std::fs::read_to_string(&path).unwrap().contains("a = 3"),
             "the edit is kept"
         );
         assert_eq!(
-            stage(dir.path(), &first, true).unwrap(),
+            stage(dir.path(), &first, true, true).unwrap(),
+            StageOutcome::WouldOverwrite
+        );
+        assert!(
+            std::fs::read_to_string(&path).unwrap().contains("a = 3"),
+            "a dry run never overwrites a hand edit"
+        );
+        assert_eq!(
+            stage(dir.path(), &first, true, false).unwrap(),
             StageOutcome::Overwrote
         );
         assert_eq!(std::fs::read_to_string(&path).unwrap(), first);
         std::fs::write(&path, "a = 9\n").unwrap();
         assert!(
             matches!(
-                stage(dir.path(), &first, false),
+                stage(dir.path(), &first, false, false),
                 Err(TerraformError::HandEdited { .. })
             ),
             "a file with no header is not Strata's"

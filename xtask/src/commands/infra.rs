@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use strata_bundle::{
-    Bootstrap, Bundle, BundleError, GenerateOptions, ensure_current, source_date_epoch,
+    Bootstrap, Bundle, BundleError, GenerateOptions, ensure_current, is_current, source_date_epoch,
 };
 use strata_config::Layout;
 use strata_exec::{ExecError, TOOLS, find_tool};
@@ -49,7 +49,15 @@ pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<
         }
     } else {
         match Bundle::open(&layout.bundle_dir(env)) {
-            Ok(b) => b,
+            Ok(b) => {
+                if !is_current(layout, &b) {
+                    ui.warning(
+                        &format!("the bundle for `{env}` is older than its package: this run uses the configuration it was generated from"),
+                        Some(&format!("regenerate it with `cargo xtask infra --env {env} --phase bootstrap`")),
+                    );
+                }
+                b
+            }
             Err(BundleError::NotFound { .. }) => {
                 let message = format!("no bundle for `{env}` at `api/outputs/{env}`");
                 let hint = format!(
@@ -120,6 +128,9 @@ pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<
             StageOutcome::Unchanged => "terraform.tfvars already staged",
             StageOutcome::Replaced => "replaced the out-of-date terraform.tfvars",
             StageOutcome::Overwrote => "overwrote the hand-edited terraform.tfvars (--force)",
+            StageOutcome::WouldOverwrite => {
+                "would overwrite the hand-edited terraform.tfvars (--force); kept it in this dry run"
+            }
         };
         ui.note(&format!("  {staged}"));
         for cmd in &report.commands {

@@ -219,3 +219,11 @@ corpus! {
     backend_credentials, PKG, |r| backend(r, r#"{"type": "pg", "config": {"schema_name": "strata_{env}_{module}", "conn_str": "postgres://admin:very-secret@db/state"}}"#);
     backend_unknown_type, PKG, |r| backend(r, r#"{"type": "consul", "config": {}}"#);
 }
+
+corpus! {
+    module_variables_syntax, "infrastructure/platforms/proxmox/terraform/nodes/variables.tf", |r| {
+        let vars = "infrastructure/platforms/proxmox/terraform/nodes/variables.tf";
+        let t = read(r, vars);
+        write(r, vars, format!("{t}\nvariable \"broken\" {{\n  type = \n}}\n"));
+    };
+}

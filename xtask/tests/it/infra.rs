@@ -562,7 +562,8 @@ fn bootstrap_generates_a_missing_or_outdated_bundle() {
 }
 
 /// Tier 2: with a real PostgreSQL, the `pg` backend declared in the package keeps one schema per
-/// environment and module, and terraform's own lock refuses a second apply of one environment.
+/// environment and module, and terraform's own lock refuses an apply of the same environment
+/// from another checkout while one is running.
 #[test]
 fn real_terraform_pg_backend_and_state_lock() {
     let Some(terraform) = strata_testkit::real_tool("terraform") else {
@@ -622,6 +623,10 @@ fn real_terraform_pg_backend_and_state_lock() {
     let main_tf = "infrastructure/platforms/proxmox/terraform/nodes/main.tf";
     let slow = "\nresource \"terraform_data\" \"slow_apply\" {\n  triggers_replace = [timestamp()]\n  provisioner \"local-exec\" {\n    command = \"sleep 8\"\n  }\n}\n";
     write(root, main_tf, read(root, main_tf) + slow);
+    // A second checkout (another engineer, another CI runner) of the same repository: it shares
+    // nothing with this one but the state in PostgreSQL.
+    let other = strata_testkit::TempDir::new("checkout");
+    strata_testkit::copy_dir(root, other.path());
     #[expect(
         clippy::disallowed_methods,
         reason = "the test runs two deploys of one environment at once"
@@ -662,7 +667,7 @@ fn real_terraform_pg_backend_and_state_lock() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let second = xtask_env(
-        root,
+        other.path(),
         &[
             "infra",
             "--env",
@@ -855,4 +860,146 @@ fn real_ansible_runs_the_hook() {
             format!("{host} development ubuntu\n")
         );
     }
+}
+
+/// Tier 2: two environments planned at the same time from one checkout each plan with their
+/// own values (the module folder is locked while one uses it); an unchanged `--plan` followed by
+/// `--apply-plan` over every module applies nothing and succeeds.
+#[test]
+fn real_terraform_concurrent_environments_and_empty_plans() {
+    let Some(terraform) = strata_testkit::real_tool("terraform") else {
+        return;
+    };
+    let repo = twin_repo();
+    let root = repo.path();
+    let tf = terraform.display().to_string();
+    let env = [
+        ("STRATA_TERRAFORM", tf.as_str()),
+        ("TF_CLI_CONFIG_FILE", "/dev/null"),
+    ];
+    for e in ["development", "staging"] {
+        assert_eq!(xtask_env(root, &["infra", "--env", e], &env).code, 0);
+    }
+    let spawn = |e: &str| {
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "two environments run at once, as two people would"
+        )]
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["infra", "--env", e, "--plan", "--root"])
+            .arg(root)
+            .envs(env)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+    };
+    let (dev, stg) = (spawn("development"), spawn("staging"));
+    for (name, child) in [("development", dev), ("staging", stg)] {
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            stdout,
+            "bootstrap: bundle is current\nimages: no changes\ntemplates: no changes\nnodes: no changes\n",
+            "{name} planned with its own values"
+        );
+    }
+    let applied = xtask_env(
+        root,
+        &["infra", "--env", "development", "--apply-plan"],
+        &env,
+    );
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert_eq!(
+        applied.stdout,
+        "bootstrap: bundle is current\nimages: no changes\ntemplates: no changes\nnodes: no changes\n"
+    );
+}
+
+#[test]
+fn a_dry_run_never_overwrites_a_hand_edit_and_single_phases_warn_of_a_stale_bundle() {
+    let repo = repo_with_bundle();
+    let root = repo.path();
+    let bin = strata_testkit::TempDir::new("tf");
+    let tf = fake_terraform(bin.path());
+    let env = [("STRATA_TERRAFORM", tf.as_str())];
+    assert_eq!(
+        xtask_env(
+            root,
+            &["infra", "--env", "development", "--phase", "images"],
+            &env
+        )
+        .code,
+        0
+    );
+    let staged = "infrastructure/platforms/proxmox/terraform/images/terraform.tfvars";
+    edit(
+        root,
+        staged,
+        "image_datastore_id = \"local\"",
+        "image_datastore_id = \"nfs\"",
+    );
+    let dry = xtask_env(
+        root,
+        &[
+            "infra",
+            "--env",
+            "development",
+            "--phase",
+            "images",
+            "--dry-run",
+            "--force",
+        ],
+        &env,
+    );
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(
+        dry.stderr.contains(
+            "would overwrite the hand-edited terraform.tfvars (--force); kept it in this dry run"
+        ),
+        "{}",
+        dry.stderr
+    );
+    assert!(read(root, staged).contains("\"nfs\""));
+
+    edit(
+        root,
+        "config/packages/core/environments/development.terraform.tfvars",
+        "vlan_id            = 110",
+        "vlan_id            = 111",
+    );
+    edit(
+        root,
+        "config/packages/core/package.json",
+        "\"0.2.0\"",
+        "\"0.2.1\"",
+    );
+    assert_eq!(xtask(root, &["config", "lock"]).code, 0);
+    let stale = xtask_env(
+        root,
+        &["infra", "--env", "development", "--phase", "nodes"],
+        &env,
+    );
+    assert_eq!(stale.code, 0);
+    assert!(
+        stale
+            .stderr
+            .contains("warning: the bundle for `development` is older than its package"),
+        "{}",
+        stale.stderr
+    );
+    assert!(
+        stale
+            .stderr
+            .contains("regenerate it with `cargo xtask infra --env development --phase bootstrap`"),
+        "{}",
+        stale.stderr
+    );
 }
