@@ -5,13 +5,13 @@ use std::path::Path;
 
 use crate::support::{edit, read, repo_with_bundle, write, xtask, xtask_env};
 
-/// A terraform stand-in: answers `version`, records each call as `TF_DATA_DIR|args`, exits with
+/// A terraform stand-in: answers `version`, records each call (cwd, environment, arguments), exits with
 /// $PLAN_EXIT (default 2, "changes") for plan and $APPLY_EXIT (default 0) for apply.
 fn fake_terraform(dir: &Path) -> String {
     let calls = dir.join("calls");
     let body = format!(
         r#"if [ "$1" = version ]; then echo "Terraform v1.11.4"; exit 0; fi
-echo "$TF_DATA_DIR|$*" >> '{}'
+echo "cwd=$PWD automation=$TF_IN_AUTOMATION input=$TF_INPUT data=$TF_DATA_DIR | $*" >> '{}'
 case "$2" in
   plan) echo "Plan: 2 to add, 0 to change, 0 to destroy."; exit ${{PLAN_EXIT:-2}} ;;
   apply) if [ "${{APPLY_EXIT:-0}}" != 0 ]; then echo "Error: creating VM 1101: 500 Internal Server Error" >&2; fi; exit ${{APPLY_EXIT:-0}} ;;
