@@ -140,7 +140,7 @@ pub(crate) struct InfraArgs {
     /// The environment, such as `development`
     #[arg(long, value_name = "ENV")]
     pub(crate) env: EnvironmentId,
-    /// Which phase to run; `all` runs bootstrap, images, templates and nodes in order
+    /// Which phase to run; `all` runs bootstrap, images, templates, nodes and ansible in order
     #[arg(long, value_enum, default_value_t = InfraPhase::All)]
     pub(crate) phase: InfraPhase,
     /// Stage the tfvars, then print each terraform command instead of running it

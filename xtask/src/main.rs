@@ -110,7 +110,7 @@ fn classify(err: &anyhow::Error) -> (Exit, Option<String>) {
                 | T::NoSavedPlan { .. }
                 | T::PlanStale { .. }
                 | T::SshKey { .. } => (Exit::Invalid, None),
-                T::Command { .. } | T::Io { .. } => (Exit::Failed, None),
+                T::Command { .. } | T::Hook { .. } | T::Io { .. } => (Exit::Failed, None),
             };
         }
         if let Some(e) = cause.downcast_ref::<ExecError>() {

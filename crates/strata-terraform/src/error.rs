@@ -69,6 +69,14 @@ pub enum TerraformError {
         found: String,
     },
 
+    /// The ansible hook's playbook failed.
+    #[error("the ansible phase's playbook failed")]
+    Hook {
+        /// The command's failure.
+        #[source]
+        source: Box<strata_exec::ExecError>,
+    },
+
     /// Running terraform failed.
     #[error("terraform {step} failed for module `{module}`")]
     Command {

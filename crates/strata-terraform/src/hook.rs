@@ -81,16 +81,12 @@ pub fn ansible_hook(
     if !key.is_file() {
         return Err(TerraformError::SshKey { path: key });
     }
-    run(
-        &cmd,
-        &RunOptions {
-            log,
-            ..RunOptions::default()
-        },
-    )
-    .map_err(|source| TerraformError::Command {
-        step: "ansible-playbook",
-        module: "ansible".to_owned(),
+    let opts = RunOptions {
+        log,
+        tail_lines: 40,
+        ..RunOptions::default()
+    };
+    run(&cmd, &opts).map_err(|source| TerraformError::Hook {
         source: Box::new(source),
     })?;
     Ok(HookOutcome::Ran(cmd))

@@ -238,8 +238,9 @@ pub fn run_module(
             let shown = step("show", &cli.show_json(&paths.plan), &[0], true)?;
             PhaseResult::Planned(summarize(&shown.stdout))
         }
+        // The record of an empty plan stays: a rerun after a later module was refused still
+        // finds it, and the inputs digest keeps it honest.
         Action::ApplyPlan if saved == Some(SavedPlan::NoChanges) => {
-            remove_plan(&paths);
             return Ok(report(vec![init], PhaseResult::NoChanges));
         }
         Action::ApplyPlan => {

@@ -85,6 +85,17 @@ pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<
     } else {
         Action::Apply
     };
+    if args.phase == InfraPhase::Ansible && action != Action::Apply {
+        let message = "the ansible phase only runs its playbook; --plan, --apply-plan, --destroy and --outputs are for the Terraform phases";
+        ui.error(
+            message,
+            Some(&format!(
+                "run `cargo xtask infra --env {env} --phase ansible` on its own"
+            )),
+        );
+        ui.json(&serde_json::json!({"ok": false, "error": message}));
+        return Ok(Exit::Invalid);
+    }
     let mut modules: Vec<&str> = match (args.outputs, args.phase) {
         (true, _) | (false, InfraPhase::Nodes) => vec!["nodes"],
         (false, InfraPhase::Images) => vec!["images"],
@@ -205,7 +216,7 @@ pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<
         ));
     }
     ui.json(&serde_json::json!({"ok": true, "environment": env, "modules": results, "logs": (!args.dry_run).then_some(&shown_logs)}));
-    if !args.dry_run {
+    if !args.dry_run && logs.is_dir() {
         ui.note(&format!("logs: {shown_logs}"));
     }
     Ok(Exit::Success)
@@ -234,6 +245,15 @@ fn fail(
             Exit::Invalid,
             Some("nothing was applied; review a fresh plan with `--plan`, then `--apply-plan` it".to_owned()),
         ),
+        TerraformError::Hook { source } => match &**source {
+            ExecError::Failed { stdout_tail, stderr_tail, .. } => {
+                for line in stdout_tail.iter().chain(stderr_tail) {
+                    ui.note(&format!("  | {line}"));
+                }
+                (Exit::Failed, Some(format!("the full output is in {logs}/ansible.log")))
+            }
+            _ => (Exit::Failed, None),
+        },
         TerraformError::Command { source, .. } => match &**source {
             ExecError::Failed { stdout_tail, stderr_tail, .. } => {
                 for line in stdout_tail.iter().chain(stderr_tail) {

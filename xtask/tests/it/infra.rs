@@ -786,6 +786,25 @@ fn ansible_hook_runs_the_teams_playbook_with_the_bundles_inventory_and_key() {
         failed.stderr
     );
 
+    assert!(
+        failed
+            .stderr
+            .contains("error: the ansible phase's playbook failed:"),
+        "{}",
+        failed.stderr
+    );
+    let mut with_plan = args.to_vec();
+    with_plan.push("--plan");
+    let refused = xtask_env(root, &with_plan, &env);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("the ansible phase only runs its playbook"),
+        "{}",
+        refused.stderr
+    );
+
     let nokey = xtask_env(
         root,
         &args,
@@ -911,6 +930,14 @@ fn real_terraform_concurrent_environments_and_empty_plans() {
             "{name} planned with its own values"
         );
     }
+    // A first --apply-plan, then the real one below: a rerun (say, after a refused module)
+    // still finds the empty plans' records.
+    let first = xtask_env(
+        root,
+        &["infra", "--env", "development", "--apply-plan"],
+        &env,
+    );
+    assert_eq!(first.code, 0, "{}", first.stderr);
     let applied = xtask_env(
         root,
         &["infra", "--env", "development", "--apply-plan"],
