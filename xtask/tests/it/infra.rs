@@ -246,23 +246,9 @@ fn real_terraform_keeps_environments_apart() {
     let Some(terraform) = strata_testkit::real_tool("terraform") else {
         return;
     };
-    let repo = repo_with_bundle();
+    let repo = twin_repo();
     let root = repo.path();
-    assert_eq!(
-        xtask(
-            root,
-            &["generate", "env", "--id", "staging", "--config", "core"]
-        )
-        .code,
-        0
-    );
     let modules = root.join("infrastructure/platforms/proxmox/terraform");
-    std::fs::remove_dir_all(&modules).unwrap();
-    strata_testkit::copy_dir(
-        &strata_testkit::workspace_root()
-            .join("crates/strata-terraform/tests/fixtures/proxmox-builtins"),
-        &modules,
-    );
     let tf = terraform.display().to_string();
     let env = [
         ("STRATA_TERRAFORM", tf.as_str()),
