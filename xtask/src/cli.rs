@@ -65,6 +65,9 @@ pub(crate) enum Command {
     Config(ConfigCommand),
     /// Run the infrastructure phases (Terraform on Proxmox) for an environment
     Infra(InfraArgs),
+    /// Run Kubespray's lifecycle playbooks against an environment's cluster
+    #[command(subcommand)]
+    Kubespray(KubesprayCommand),
     /// List the external tools Strata drives, found or not, with versions
     Doctor,
     /// Run every check CI runs: formatting, clippy, all tests, the README's main command
@@ -183,6 +186,81 @@ pub(crate) enum InfraPhase {
     Ansible,
     /// bootstrap, images, templates, nodes, then ansible when configured
     All,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KubesprayCommand {
+    /// Install or converge the cluster (cluster.yml)
+    Deploy(KubesprayArgs),
+    /// Tear the cluster down (reset.yml); needs --yes
+    Reset {
+        #[command(flatten)]
+        common: KubesprayArgs,
+        /// Confirm the reset (there is never a prompt)
+        #[arg(long, required = true)]
+        yes: bool,
+    },
+    /// Add worker nodes (scale.yml)
+    Scale {
+        #[command(flatten)]
+        common: KubesprayArgs,
+        /// Only these hosts; facts are gathered for every host first (playbooks/facts.yml)
+        #[arg(long, value_name = "HOSTS")]
+        limit: Option<String>,
+    },
+    /// Upgrade Kubernetes (upgrade-cluster.yml)
+    Upgrade {
+        #[command(flatten)]
+        common: KubesprayArgs,
+        /// The Kubernetes version to upgrade to, such as v1.33.5
+        #[arg(long, value_name = "VERSION")]
+        kube_version: String,
+        /// How many nodes are upgraded at a time
+        #[arg(long, value_name = "N")]
+        serial: Option<u32>,
+    },
+    /// Drain and remove nodes (remove-node.yml)
+    RemoveNode {
+        #[command(flatten)]
+        common: KubesprayArgs,
+        /// The nodes to remove, by inventory name, comma-separated
+        #[arg(long, value_name = "NODES", value_delimiter = ',', required = true)]
+        node: Vec<String>,
+    },
+    /// Recover the control plane (recover-control-plane.yml)
+    Recover(KubesprayArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KubesprayArgs {
+    /// The environment, such as `development`
+    #[arg(long, value_name = "ENV")]
+    pub(crate) env: EnvironmentId,
+    /// Where the playbooks run [default: the bundle's Kubespray config]
+    #[arg(long, value_enum)]
+    pub(crate) runtime: Option<RuntimeArg>,
+    /// Stage the inventory, then print each command instead of running it
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Extra variables for ansible-playbook, `key=value` (repeatable)
+    #[arg(short = 'e', long = "extra-var", value_name = "KEY=VALUE")]
+    pub(crate) extra_vars: Vec<String>,
+    /// Only run tasks with these tags
+    #[arg(long)]
+    pub(crate) tags: Option<String>,
+    /// Skip tasks with these tags
+    #[arg(long)]
+    pub(crate) skip_tags: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RuntimeArg {
+    /// The pinned Kubespray image under docker
+    Docker,
+    /// The pinned Kubespray image under podman
+    Podman,
+    /// ansible-playbook from the Kubespray checkout the config names
+    Local,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod runs;
 mod ui;
 
 use std::path::PathBuf;
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
         Command::Bundle(cmd) => commands::bundle::run(&layout, &cmd, &ui),
         Command::Config(cmd) => commands::config::run(&layout, &cmd, &ui),
         Command::Infra(args) => commands::infra::run(&layout, &args, &ui),
+        Command::Kubespray(cmd) => commands::kubespray::run(&layout, &cmd, &ui),
         Command::Doctor => commands::doctor::run(&layout, &ui),
         Command::Ci(args) => commands::ci::run(&layout, &args, &ui),
         Command::Bench(args) => commands::bench::run(&layout, &args, &ui),

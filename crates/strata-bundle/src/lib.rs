@@ -5,7 +5,9 @@
 //! so a reader sees the old bundle or the new one, never half of either. [`Bundle::open`] reads
 //! a bundle for the later layers and [`verify`] recomputes its digests.
 //!
-//! This crate writes only under `api/outputs/`. It never runs external tools and never prints.
+//! This crate writes only under `api/outputs/`; its directory swap ([`swap_in`]) is public so
+//! that other layers that stage whole directories (the Kubespray inventory) get the same
+//! guarantee. It never runs external tools and never prints.
 
 #![warn(missing_docs)]
 
@@ -21,5 +23,6 @@ pub use bootstrap::{Bootstrap, ensure_current, is_current};
 pub use error::BundleError;
 pub use generate::{GenerateOptions, Generated, generate, source_date_epoch};
 pub use read::Bundle;
+pub use swap::{remove_stale_siblings, sibling, swap_in};
 pub use time::rfc3339;
 pub use verify::{Drift, VerifyReport, verify};

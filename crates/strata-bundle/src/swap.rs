@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// always names a whole bundle; the old one then sits at `staged` and is removed. Elsewhere (or
 /// on a file system without exchange) the old bundle is renamed aside first, leaving a moment
 /// in which `target` is absent but never partial.
-pub(crate) fn swap_in(staged: &Path, target: &Path) -> io::Result<()> {
+pub fn swap_in(staged: &Path, target: &Path) -> io::Result<()> {
     if !target.exists() {
         return std::fs::rename(staged, target);
     }
@@ -60,7 +60,7 @@ fn exchange(_: &Path, _: &Path) -> io::Result<()> {
 }
 
 /// A unique hidden sibling of `target`: `.<name>.<what>-<pid>-<nanos>`.
-pub(crate) fn sibling(target: &Path, what: &str) -> PathBuf {
+pub fn sibling(target: &Path, what: &str) -> PathBuf {
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -73,7 +73,7 @@ pub(crate) fn sibling(target: &Path, what: &str) -> PathBuf {
 
 /// Removes staging directories of `target` left by processes that no longer run (killed
 /// mid-generate). Directories of live processes are left alone: they may be generating now.
-pub(crate) fn remove_stale_siblings(target: &Path) {
+pub fn remove_stale_siblings(target: &Path) {
     let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
         return;
     };

@@ -112,7 +112,7 @@ pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<
         // What was built last goes first: nodes are clones of the template, made from the image.
         modules.reverse();
     }
-    let run_id = run_id();
+    let run_id = crate::runs::run_id();
     let logs = layout.state_dir(env).join("runs").join(&run_id);
     let shown_logs = logs
         .strip_prefix(layout.root())
@@ -286,18 +286,6 @@ fn fail(
     ui.error(&message, hint.as_deref());
     ui.json(&serde_json::json!({"ok": false, "failed": module, "error": message, "hint": hint, "modules": done}));
     exit
-}
-
-/// A sortable, unique id for this run's log folder: UTC time and process id.
-fn run_id() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    format!(
-        "{}-{}",
-        strata_bundle::rfc3339(secs).replace([':', '-'], ""),
-        std::process::id()
-    )
 }
 
 /// The nodes module's `nodes` output as a table: name, address, role.

@@ -7,4 +7,5 @@ pub(crate) mod config;
 pub(crate) mod doctor;
 pub(crate) mod generate;
 pub(crate) mod infra;
+pub(crate) mod kubespray;
 pub(crate) mod validate;

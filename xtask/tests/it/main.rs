@@ -4,4 +4,5 @@ mod bundle;
 mod cli;
 mod corpus;
 mod infra;
+mod kubespray;
 mod support;

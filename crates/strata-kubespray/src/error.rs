@@ -1,0 +1,69 @@
+//! What can go wrong staging or running Kubespray.
+
+use std::path::PathBuf;
+
+/// Kubespray could not be staged or run.
+#[derive(Debug, thiserror::Error)]
+pub enum KubesprayError {
+    /// The SSH private key is missing.
+    #[error("the SSH private key `{}` does not exist", .path.display())]
+    KeyMissing {
+        /// The key's path, `~` expanded.
+        path: PathBuf,
+    },
+
+    /// A public key (or something else) is where the private key should be.
+    #[error("`{}` is not an SSH private key{}", .path.display(), if *.public { " (it is a public key)" } else { "" })]
+    NotAPrivateKey {
+        /// The key's path.
+        path: PathBuf,
+        /// Whether it is a public key.
+        public: bool,
+    },
+
+    /// Group or others can read the private key; ssh refuses such keys.
+    #[error("the SSH private key `{}` is readable by others (mode {mode:o})", .path.display())]
+    KeyPermissions {
+        /// The key's path.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+
+    /// The bundle's Kubespray config cannot be read.
+    #[error("cannot read the bundle's Kubespray config `{}`: {message}", .path.display())]
+    Config {
+        /// The config file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// The `local` runtime needs a Kubespray checkout.
+    #[error(
+        "the `local` runtime needs `kubesprayPath`, a Kubespray checkout, in the Kubespray config"
+    )]
+    NoCheckout,
+
+    /// A playbook run failed.
+    #[error("kubespray `{playbook}` failed")]
+    Run {
+        /// The playbook.
+        playbook: String,
+        /// The command's failure.
+        #[source]
+        source: Box<strata_exec::ExecError>,
+    },
+
+    /// Reading or writing a file failed.
+    #[error("could not {action} `{}`", .path.display())]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,107 @@
+//! Staging the bundle's inventory for Kubespray: a whole-directory swap, so files from an
+//! earlier environment never survive, with a record of the bundle it came from.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest as _, Sha256};
+use strata_bundle::{Bundle, remove_stale_siblings, sibling, swap_in};
+use strata_config::Layout;
+use strata_metadata::FileKind;
+
+use crate::KubesprayError;
+
+/// Where the inventory is staged, relative to the repository root.
+pub const STAGED_INVENTORY: &str = "container-orchestration/providers/kubespray/inventory/current";
+
+/// The file in the staged inventory that records where it came from.
+pub const SOURCE_FILE: &str = ".strata-source";
+
+/// The staged inventory.
+#[derive(Debug, Clone)]
+pub struct StagedInventory {
+    /// The staged folder, absolute.
+    pub dir: PathBuf,
+    /// `sha256:` of the inventory's files, from the bundle's digests.
+    pub digest: String,
+    /// Whether the staged folder already held exactly this inventory.
+    pub unchanged: bool,
+}
+
+/// Copies the bundle's inventory into [`STAGED_INVENTORY`] as one directory swap.
+pub fn stage_inventory(
+    layout: &Layout,
+    bundle: &Bundle,
+) -> Result<StagedInventory, KubesprayError> {
+    let source_dir = bundle
+        .path(FileKind::KubesprayInventory)
+        .unwrap_or_else(|| bundle.dir().join("kubespray"));
+    let prefix = format!("{}/", FileKind::KubesprayInventory.bundle_name());
+    let mut h = Sha256::new();
+    let mut files = Vec::new();
+    for (path, digest) in &bundle.metadata().digests {
+        if let Some(rel) = path.strip_prefix(&prefix) {
+            h.update(rel.as_bytes());
+            h.update(digest.as_str().as_bytes());
+            files.push(rel.to_owned());
+        }
+    }
+    let digest = format!(
+        "sha256:{}",
+        h.finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let shown_bundle = bundle
+        .dir()
+        .strip_prefix(layout.root())
+        .unwrap_or(bundle.dir())
+        .display()
+        .to_string();
+    let record = format!(
+        "bundle {shown_bundle} (environment {}) inventory {digest}\n",
+        bundle.metadata().environment
+    );
+    let target = layout.abs(STAGED_INVENTORY);
+    if std::fs::read_to_string(target.join(SOURCE_FILE)).is_ok_and(|r| r == record) {
+        return Ok(StagedInventory {
+            dir: target,
+            digest,
+            unchanged: true,
+        });
+    }
+    let parent = target.parent().expect("the staged inventory has a parent");
+    std::fs::create_dir_all(parent).map_err(|source| io("create", parent, source))?;
+    remove_stale_siblings(&target);
+    let staged = sibling(&target, "new");
+    let result = (|| {
+        for rel in &files {
+            let from = source_dir.join(rel);
+            let to = staged.join(rel);
+            std::fs::create_dir_all(to.parent().unwrap_or(&staged))
+                .map_err(|source| io("create", &to, source))?;
+            std::fs::copy(&from, &to).map_err(|source| io("copy", &from, source))?;
+        }
+        std::fs::create_dir_all(&staged).map_err(|source| io("create", &staged, source))?;
+        std::fs::write(staged.join(SOURCE_FILE), &record)
+            .map_err(|source| io("write", &staged, source))?;
+        swap_in(&staged, &target).map_err(|source| io("swap in", &target, source))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&staged);
+    }
+    result?;
+    Ok(StagedInventory {
+        dir: target,
+        digest,
+        unchanged: false,
+    })
+}
+
+fn io(action: &'static str, path: &Path, source: std::io::Error) -> KubesprayError {
+    KubesprayError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}

@@ -1,0 +1,209 @@
+//! `cargo xtask kubespray`: Kubespray's lifecycle playbooks for one environment.
+
+use std::path::PathBuf;
+
+use strata_bundle::{Bundle, BundleError};
+use strata_config::Layout;
+use strata_exec::{ExecError, FoundTool, TOOLS, find_tool, find_tool_with};
+use strata_kubespray::{
+    Extras, KubesprayError, KubesprayRun, Operation, check_private_key, stage_inventory,
+};
+use strata_metadata::{FileKind, KubesprayConfig, KubesprayRuntime};
+
+use crate::Exit;
+use crate::cli::{KubesprayCommand, RuntimeArg};
+use crate::ui::Ui;
+
+pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::Result<Exit> {
+    let (args, op) = match cmd {
+        KubesprayCommand::Deploy(a) => (a, Operation::Deploy),
+        KubesprayCommand::Reset { common, .. } => (common, Operation::Reset),
+        KubesprayCommand::Scale { common, limit } => (
+            common,
+            Operation::Scale {
+                limit: limit.clone(),
+            },
+        ),
+        KubesprayCommand::Upgrade {
+            common,
+            kube_version,
+            serial,
+        } => (
+            common,
+            Operation::Upgrade {
+                kube_version: kube_version.clone(),
+                serial: *serial,
+            },
+        ),
+        KubesprayCommand::RemoveNode { common, node } => (
+            common,
+            Operation::RemoveNode {
+                nodes: node.clone(),
+            },
+        ),
+        KubesprayCommand::Recover(a) => (a, Operation::Recover),
+    };
+    let env = args.env.as_str();
+    let bundle = match Bundle::open(&layout.bundle_dir(env)) {
+        Ok(b) => b,
+        Err(BundleError::NotFound { .. }) => {
+            let message = format!("no bundle for `{env}` at `api/outputs/{env}`");
+            let hint = format!(
+                "run `cargo xtask infra --env {env} --phase bootstrap`, or `cargo xtask generate env --id {env} --config <package>`"
+            );
+            ui.error(&message, Some(&hint));
+            ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
+            return Ok(Exit::Invalid);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let config_path = bundle
+        .path(FileKind::KubesprayConfig)
+        .unwrap_or_else(|| bundle.dir().join("kubesprayConfig.json"));
+    let config: KubesprayConfig = serde_json::from_str(&std::fs::read_to_string(&config_path)?)?;
+    let runtime = match args.runtime {
+        Some(RuntimeArg::Docker) => KubesprayRuntime::Docker,
+        Some(RuntimeArg::Podman) => KubesprayRuntime::Podman,
+        Some(RuntimeArg::Local) => KubesprayRuntime::Local,
+        None => config.runtime,
+    };
+
+    let staged = match stage_inventory(layout, &bundle) {
+        Ok(s) => s,
+        Err(e) => return Ok(fail(ui, &e)),
+    };
+    let shown_inventory = staged
+        .dir
+        .strip_prefix(layout.root())
+        .unwrap_or(&staged.dir)
+        .display()
+        .to_string();
+    ui.note(&if staged.unchanged {
+        format!(
+            "inventory already staged in {shown_inventory} ({})",
+            staged.digest
+        )
+    } else {
+        format!(
+            "staged the inventory of api/outputs/{env} into {shown_inventory} ({})",
+            staged.digest
+        )
+    });
+
+    let program = match program(runtime) {
+        Ok(found) => found.path,
+        Err(ExecError::ToolNotFound { .. }) if args.dry_run => PathBuf::from(runtime_name(runtime)),
+        Err(e) => return Err(e.into()),
+    };
+    let ks = KubesprayRun {
+        runtime,
+        program,
+        root: layout.root().to_owned(),
+        config,
+        inventory: staged.dir.clone(),
+    };
+    if !args.dry_run
+        && let Err(e) = check_private_key(&ks.key())
+    {
+        return Ok(fail(ui, &e));
+    }
+    let extras = Extras {
+        extra_vars: args.extra_vars.clone(),
+        tags: args.tags.clone(),
+        skip_tags: args.skip_tags.clone(),
+    };
+    let logs = layout
+        .state_dir(env)
+        .join("runs")
+        .join(crate::runs::run_id());
+    let log = logs.join("kubespray.log");
+    let commands = match ks.run(&op, &extras, args.dry_run, Some(&log)) {
+        Ok(c) => c,
+        Err(e) => return Ok(fail(ui, &e)),
+    };
+    for cmd in &commands {
+        if args.dry_run {
+            ui.result(&format!("  {cmd}"));
+        } else {
+            ui.note(&format!("  ran {}", cmd.display()));
+        }
+    }
+    let what = op
+        .plays()
+        .iter()
+        .map(|(p, _)| *p)
+        .collect::<Vec<_>>()
+        .join(", ");
+    ui.result(&format!(
+        "kubespray {what}: {}",
+        if args.dry_run { "dry run" } else { "done" }
+    ));
+    ui.json(&serde_json::json!({
+        "ok": true,
+        "environment": env,
+        "runtime": runtime_name(runtime),
+        "inventory": {"dir": shown_inventory, "digest": staged.digest},
+        "commands": commands.iter().map(ToString::to_string).collect::<Vec<_>>(),
+    }));
+    if logs.is_dir() {
+        ui.note(&format!(
+            "log: {}",
+            log.strip_prefix(layout.root()).unwrap_or(&log).display()
+        ));
+    }
+    Ok(Exit::Success)
+}
+
+/// The container runtime the config asks for (STRATA_CONTAINER_RUNTIME overrides it), or
+/// ansible-playbook for the local runtime.
+fn program(runtime: KubesprayRuntime) -> Result<FoundTool, ExecError> {
+    match runtime {
+        KubesprayRuntime::Local => find_tool(&TOOLS[2]),
+        KubesprayRuntime::Docker | KubesprayRuntime::Podman => {
+            let mut tool = TOOLS[1];
+            tool.candidates = if runtime == KubesprayRuntime::Docker {
+                &["docker"]
+            } else {
+                &["podman"]
+            };
+            find_tool_with(&tool, |k| std::env::var_os(k))
+        }
+    }
+}
+
+fn runtime_name(runtime: KubesprayRuntime) -> &'static str {
+    match runtime {
+        KubesprayRuntime::Docker => "docker",
+        KubesprayRuntime::Podman => "podman",
+        KubesprayRuntime::Local => "ansible-playbook",
+    }
+}
+
+fn fail(ui: &Ui, err: &KubesprayError) -> Exit {
+    let (exit, hint) = match err {
+        KubesprayError::KeyPermissions { path, .. } => (Exit::Invalid, Some(format!("run `chmod 600 {}`", path.display()))),
+        KubesprayError::NotAPrivateKey { .. } => {
+            (Exit::Invalid, Some("point `sshPrivateKeyPath` in the Kubespray config at the private key, not the `.pub` file".to_owned()))
+        }
+        KubesprayError::KeyMissing { .. } => (Exit::Invalid, Some("put the key there, or fix `sshPrivateKeyPath` in the package's Kubespray config".to_owned())),
+        KubesprayError::NoCheckout | KubesprayError::Config { .. } => (Exit::Invalid, None),
+        KubesprayError::Run { source, .. } => {
+            if let ExecError::Failed { stdout_tail, stderr_tail, .. } = &**source {
+                for line in stdout_tail.iter().chain(stderr_tail) {
+                    ui.note(&format!("  | {line}"));
+                }
+            }
+            (Exit::Failed, None)
+        }
+        KubesprayError::Io { .. } => (Exit::Failed, None),
+    };
+    let mut message = err.to_string();
+    let mut cause = std::error::Error::source(err);
+    while let Some(c) = cause {
+        message.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    ui.error(&message, hint.as_deref());
+    ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
+    exit
+}
