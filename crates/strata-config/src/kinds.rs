@@ -59,3 +59,11 @@ pub(crate) fn dns_label_problem(name: &str, max: usize) -> Option<String> {
             .to_owned()
     })
 }
+
+/// Reads an Ansible YAML inventory (`hosts.yaml`) from anywhere, as the layers after the bundle
+/// do; problems come back as a diagnostic with line and column.
+pub fn read_inventory(path: &Path) -> Result<strata_metadata::Inventory, Diagnostic> {
+    let bytes = std::fs::read(path).map_err(|e| crate::source::io_diagnostic(path, &e))?;
+    let text = decode(path, bytes)?;
+    crate::source::parse_yaml(path, &text)
+}

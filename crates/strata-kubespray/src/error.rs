@@ -39,6 +39,19 @@ pub enum KubesprayError {
         message: String,
     },
 
+    /// The local ansible-core is outside the range the Kubespray checkout asserts.
+    #[error(
+        "ansible-core {found} is outside the range this Kubespray checkout accepts (>= {min}, < {max})"
+    )]
+    AnsibleVersion {
+        /// The version found.
+        found: String,
+        /// The minimum (inclusive).
+        min: String,
+        /// The maximum (exclusive).
+        max: String,
+    },
+
     /// The `local` runtime needs a Kubespray checkout.
     #[error(
         "the `local` runtime needs `kubesprayPath`, a Kubespray checkout, in the Kubespray config"

@@ -11,11 +11,13 @@
 
 #![warn(missing_docs)]
 
+mod checks;
 mod error;
 mod key;
 mod run;
 mod stage;
 
+pub use checks::{ansible_range, check_ansible_version, inventory_drift};
 pub use error::KubesprayError;
 pub use key::{check_private_key, expand_home};
 pub use run::{Extras, KubesprayRun, Operation};

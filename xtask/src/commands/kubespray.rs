@@ -3,10 +3,11 @@
 use std::path::PathBuf;
 
 use strata_bundle::{Bundle, BundleError};
-use strata_config::Layout;
-use strata_exec::{ExecError, FoundTool, TOOLS, find_tool, find_tool_with};
+use strata_config::{Layout, read_inventory};
+use strata_exec::{ExecError, FoundTool, TOOLS, find_tool, find_tool_with, tool_version};
 use strata_kubespray::{
-    Extras, KubesprayError, KubesprayRun, Operation, check_private_key, stage_inventory,
+    Extras, KubesprayError, KubesprayRun, Operation, check_ansible_version, check_private_key,
+    expand_home, inventory_drift, stage_inventory,
 };
 use strata_metadata::{FileKind, KubesprayConfig, KubesprayRuntime};
 
@@ -90,8 +91,34 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
         )
     });
 
+    // The nodes Terraform recorded, when the infrastructure phases ran here: a host whose
+    // address moved is the classic cause of a run that hangs on SSH for an hour.
+    let outputs_path = layout.state_dir(env).join("terraform/nodes.outputs.json");
+    if let Ok(text) = std::fs::read_to_string(&outputs_path) {
+        let outputs: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        if let Ok(inventory) = read_inventory(&staged.dir.join("hosts.yaml")) {
+            for drift in inventory_drift(&inventory, &outputs) {
+                ui.warning(
+                    &format!("inventory drift: {drift}"),
+                    Some("make the package's inventory and tfvars describe the same machines, then regenerate the bundle"),
+                );
+            }
+        }
+    }
+
     let program = match program(runtime) {
-        Ok(found) => found.path,
+        Ok(found) => {
+            if runtime == KubesprayRuntime::Local && !args.dry_run {
+                let (_, version) = tool_version(&found, layout.root())?;
+                let checkout = expand_home(config.kubespray_path.as_deref().unwrap_or_default());
+                if let Err(e) =
+                    check_ansible_version(&checkout, version.as_deref().unwrap_or_default())
+                {
+                    return Ok(fail(ui, &e));
+                }
+            }
+            found.path
+        }
         Err(ExecError::ToolNotFound { .. }) if args.dry_run => PathBuf::from(runtime_name(runtime)),
         Err(e) => return Err(e.into()),
     };
@@ -186,6 +213,10 @@ fn fail(ui: &Ui, err: &KubesprayError) -> Exit {
             (Exit::Invalid, Some("point `sshPrivateKeyPath` in the Kubespray config at the private key, not the `.pub` file".to_owned()))
         }
         KubesprayError::KeyMissing { .. } => (Exit::Invalid, Some("put the key there, or fix `sshPrivateKeyPath` in the package's Kubespray config".to_owned())),
+        KubesprayError::AnsibleVersion { min, max, .. } => (
+            Exit::Invalid,
+            Some(format!("install a fitting one (`pip install 'ansible-core>={min},<{max}'`), or use the docker runtime, whose image brings its own")),
+        ),
         KubesprayError::NoCheckout | KubesprayError::Config { .. } => (Exit::Invalid, None),
         KubesprayError::Run { source, .. } => {
             if let ExecError::Failed { stdout_tail, stderr_tail, .. } = &**source {

@@ -227,3 +227,8 @@ corpus! {
         write(r, vars, format!("{t}\nvariable \"broken\" {{\n  type = \n}}\n"));
     };
 }
+
+corpus! {
+    inventory_duplicate_host, "hosts.yaml", |r| edit(r, HOSTS, "      ansible_host: 10.10.0.22\n", "      ansible_host: 10.10.0.21\n");
+    inventory_bad_address, "hosts.yaml", |r| edit(r, HOSTS, "      ansible_host: 10.10.0.22\n", "      ansible_host: 10.10.0.300\n");
+}

@@ -304,3 +304,110 @@ fn the_local_runtime_runs_ansible_playbook_from_the_checkout() {
     let home = std::env::var("HOME").unwrap_or_default();
     insta::assert_snapshot!("kubespray_local_dry_run", shown.replace(&home, "[HOME]"));
 }
+
+#[test]
+fn warns_when_the_inventory_drifted_from_terraforms_nodes() {
+    let s = Setup::new(0);
+    let root = s.repo.path();
+    write(
+        root,
+        ".strata/development/terraform/nodes.outputs.json",
+        r#"{"nodes": {"sensitive": false, "value": {
+            "dev-cp-1": {"ip": "10.10.0.11", "role": "k8s-control-plane"},
+            "dev-worker-1": {"ip": "10.10.0.21", "role": "k8s-worker"},
+            "dev-worker-2": {"ip": "10.10.0.99", "role": "k8s-worker"},
+            "dev-worker-3": {"ip": "10.10.0.23", "role": "k8s-worker"}}}}"#,
+    );
+    let run = s.run(&["kubespray", "deploy", "--env", "development", "--dry-run"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let warnings: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning:"))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "warning: inventory drift: host `dev-worker-2` is at 10.10.0.22 in the inventory, but Terraform created it at 10.10.0.99",
+            "warning: inventory drift: node `dev-worker-3` (10.10.0.23) was created by Terraform but is not in the inventory",
+        ]
+    );
+}
+
+#[test]
+fn the_local_runtime_refuses_an_ansible_core_the_checkout_does_not_accept() {
+    let s = Setup::new(0);
+    let root = s.repo.path();
+    let checkout = strata_testkit::TempDir::new("kubespray-checkout");
+    write(
+        checkout.path(),
+        "playbooks/ansible_version.yml",
+        "- hosts: all\n  vars:\n    minimal_ansible_version: 2.18.0\n    maximal_ansible_version: 2.19.0\n",
+    );
+    let config = "config/packages/core/environments/development.kubespray.json";
+    edit(
+        root,
+        config,
+        "\"runtime\": \"docker\",",
+        &format!(
+            "\"runtime\": \"local\",\n  \"kubesprayPath\": \"{}\",",
+            checkout.path().display()
+        ),
+    );
+    edit(
+        root,
+        "config/packages/core/package.json",
+        "\"0.2.0\"",
+        "\"0.2.1\"",
+    );
+    assert_eq!(xtask(root, &["config", "lock"]).code, 0);
+    assert_eq!(
+        xtask(
+            root,
+            &["generate", "env", "--id", "development", "--config", "core"]
+        )
+        .code,
+        0
+    );
+    let bin = strata_testkit::TempDir::new("ansible");
+    let home = s.home.path().display().to_string();
+    for (core, want) in [("2.19.14", 2), ("2.18.6", 0)] {
+        let ansible = strata_testkit::stand_in(
+            bin.path(),
+            "ansible-playbook",
+            &format!("ansible-playbook [core {core}]\n"),
+            "",
+            0,
+        )
+        .display()
+        .to_string();
+        let run = xtask_env(
+            root,
+            &["kubespray", "deploy", "--env", "development"],
+            &[
+                ("STRATA_ANSIBLE_PLAYBOOK", ansible.as_str()),
+                ("HOME", home.as_str()),
+            ],
+        );
+        assert_eq!(run.code, want, "{core}: {}", run.stderr);
+        if want == 2 {
+            assert!(run.stderr.contains("ansible-core 2.19.14 is outside the range this Kubespray checkout accepts (>= 2.18.0, < 2.19.0)"), "{}", run.stderr);
+            assert!(
+                run.stderr
+                    .contains("pip install 'ansible-core>=2.18.0,<2.19.0'"),
+                "{}",
+                run.stderr
+            );
+        }
+    }
+    let calls = strata_testkit::stand_in_calls(bin.path(), "ansible-playbook");
+    let deploy = calls
+        .iter()
+        .find(|c| c.contains(&"cluster.yml".to_owned()))
+        .expect("the fitting version ran cluster.yml");
+    assert_eq!(
+        deploy[0],
+        checkout.path().display().to_string(),
+        "it runs in the checkout, so its ansible.cfg applies"
+    );
+}

@@ -153,6 +153,44 @@ pub(crate) fn check_inventory(rel_dir: &Path, files: &[(&str, &[u8])]) -> Vec<Di
             );
         }
     }
+    // Addresses must parse, and one machine must not appear twice under different names: a
+    // duplicate gets the same node configured twice, with two identities.
+    let mut seen: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
+    for host in inv.hosts_of("all") {
+        let vars = inv.host_vars(host);
+        let pos = || yaml_key(&text, &["all", "hosts", host]).or_else(|| yaml_key(&text, &[host]));
+        for key in ["ansible_host", "ip", "access_ip"] {
+            let Some(value) = vars.get(key) else { continue };
+            let address = value
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| value.to_string());
+            if !is_address(&address) {
+                out.push(
+                    Diagnostic::error(
+                        &rel,
+                        "inventory-address",
+                        format!(
+                            "host `{host}`: `{key}` is `{address}`, not an IP address or host name"
+                        ),
+                    )
+                    .at_opt(pos()),
+                );
+            } else if key == "ansible_host"
+                && let Some(first) = seen.insert(address.clone(), host)
+            {
+                out.push(
+                    Diagnostic::error(
+                        &rel,
+                        "inventory-duplicate-host",
+                        format!("hosts `{first}` and `{host}` have the same address {address}"),
+                    )
+                    .at_opt(pos())
+                    .hint("list each machine once, under one name"),
+                );
+            }
+        }
+    }
     out
 }
 
@@ -176,4 +214,21 @@ fn var_secrets(rel: &Path, text: &str, vars: &serde_yaml_ng::Value) -> Vec<Diagn
             )
         })
         .collect()
+}
+
+/// An IP address, or a host name made of DNS labels.
+fn is_address(s: &str) -> bool {
+    if s.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    // A dotted quad that failed to parse is a broken address, not a name.
+    let numeric = s.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    !numeric && s.len() <= 253 && s.split('.').all(label)
 }
