@@ -25,4 +25,4 @@ pub use generate::{GenerateOptions, Generated, generate, source_date_epoch};
 pub use read::Bundle;
 pub use swap::{remove_stale_siblings, sibling, swap_in};
 pub use time::rfc3339;
-pub use verify::{Drift, VerifyReport, verify};
+pub use verify::{Drift, VerifyReport, list_files, verify};

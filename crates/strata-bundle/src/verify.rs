@@ -102,8 +102,7 @@ pub fn verify(bundle: &Bundle, layout: Option<&Layout>) -> Result<VerifyReport, 
             Err(e) => return Err(io("read", full)(e)),
         }
     }
-    let mut present = BTreeSet::new();
-    list_files(bundle.dir(), "", &mut present).map_err(io("read", bundle.dir()))?;
+    let present = list_files(bundle.dir()).map_err(io("read", bundle.dir()))?;
     for path in present {
         let ignored = path == "metadata.json" || path.starts_with("provisioner/");
         if !ignored && !bundle.metadata().digests.contains_key(&path) {
@@ -129,7 +128,14 @@ pub fn verify(bundle: &Bundle, layout: Option<&Layout>) -> Result<VerifyReport, 
     Ok(report)
 }
 
-fn list_files(dir: &Path, prefix: &str, out: &mut BTreeSet<String>) -> std::io::Result<()> {
+/// Every file under `dir`, by `/`-separated relative path.
+pub fn list_files(dir: &Path) -> std::io::Result<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
+    walk(dir, "", &mut out)?;
+    Ok(out)
+}
+
+fn walk(dir: &Path, prefix: &str, out: &mut BTreeSet<String>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -139,7 +145,7 @@ fn list_files(dir: &Path, prefix: &str, out: &mut BTreeSet<String>) -> std::io::
             format!("{prefix}/{name}")
         };
         if entry.file_type()?.is_dir() {
-            list_files(&entry.path(), &rel, out)?;
+            walk(&entry.path(), &rel, out)?;
         } else {
             out.insert(rel);
         }

@@ -21,4 +21,4 @@ pub use checks::{ansible_range, check_ansible_version, inventory_drift};
 pub use error::KubesprayError;
 pub use key::{check_private_key, expand_home};
 pub use run::{Extras, KubesprayRun, Operation};
-pub use stage::{SOURCE_FILE, STAGED_INVENTORY, StagedInventory, stage_inventory};
+pub use stage::{SOURCE_FILE, STAGED_INVENTORY, StagedInventory, lock_staging, stage_inventory};

@@ -63,7 +63,9 @@ pub fn stage_inventory(
         bundle.metadata().environment
     );
     let target = layout.abs(STAGED_INVENTORY);
-    if std::fs::read_to_string(target.join(SOURCE_FILE)).is_ok_and(|r| r == record) {
+    if std::fs::read_to_string(target.join(SOURCE_FILE)).is_ok_and(|r| r == record)
+        && intact(&target, bundle, &prefix, &files)
+    {
         return Ok(StagedInventory {
             dir: target,
             digest,
@@ -104,4 +106,40 @@ fn io(action: &'static str, path: &Path, source: std::io::Error) -> KubesprayErr
         path: path.to_owned(),
         source,
     }
+}
+
+/// Whether the staged folder holds exactly the bundle's inventory files, byte for byte: a hand
+/// edit in the staged copy is undone by staging again.
+fn intact(target: &Path, bundle: &Bundle, prefix: &str, files: &[String]) -> bool {
+    let present = strata_bundle::list_files(target).unwrap_or_default();
+    let expected: std::collections::BTreeSet<String> = files
+        .iter()
+        .cloned()
+        .chain([SOURCE_FILE.to_owned()])
+        .collect();
+    present == expected
+        && files.iter().all(|rel| {
+            let want = &bundle.metadata().digests[&format!("{prefix}{rel}")];
+            std::fs::read(target.join(rel))
+                .is_ok_and(|bytes| &strata_config::sha256(&bytes) == want)
+        })
+}
+
+/// Holds the staged inventory for one run at a time: every environment stages into the same
+/// folder, so a second run waits until the first is done with it.
+pub fn lock_staging(layout: &Layout) -> Result<std::fs::File, KubesprayError> {
+    let dir = layout.root().join(".strata/modules");
+    std::fs::create_dir_all(&dir).map_err(|source| io("create", &dir, source))?;
+    let path = dir.join("kubespray-inventory.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| io("open", &path, source))?;
+    if file.try_lock().is_err() {
+        tracing::info!("waiting: another run is using the staged Kubespray inventory");
+        file.lock().map_err(|source| io("lock", &path, source))?;
+    }
+    Ok(file)
 }

@@ -7,7 +7,7 @@ use strata_config::{Layout, read_inventory};
 use strata_exec::{ExecError, FoundTool, TOOLS, find_tool, find_tool_with, tool_version};
 use strata_kubespray::{
     Extras, KubesprayError, KubesprayRun, Operation, check_ansible_version, check_private_key,
-    expand_home, inventory_drift, stage_inventory,
+    expand_home, inventory_drift, lock_staging, stage_inventory,
 };
 use strata_metadata::{FileKind, KubesprayConfig, KubesprayRuntime};
 
@@ -61,7 +61,22 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
     let config_path = bundle
         .path(FileKind::KubesprayConfig)
         .unwrap_or_else(|| bundle.dir().join("kubesprayConfig.json"));
-    let config: KubesprayConfig = serde_json::from_str(&std::fs::read_to_string(&config_path)?)?;
+    let config: KubesprayConfig = match std::fs::read_to_string(&config_path)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+    {
+        Ok(c) => c,
+        Err(message) => {
+            return Ok(fail(
+                ui,
+                &KubesprayError::Config {
+                    path: config_path,
+                    message,
+                },
+                None,
+            ));
+        }
+    };
     let runtime = match args.runtime {
         Some(RuntimeArg::Docker) => KubesprayRuntime::Docker,
         Some(RuntimeArg::Podman) => KubesprayRuntime::Podman,
@@ -69,9 +84,14 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
         None => config.runtime,
     };
 
+    // Every environment stages into the same folder: one run uses it at a time.
+    let _staging = match lock_staging(layout) {
+        Ok(lock) => lock,
+        Err(e) => return Ok(fail(ui, &e, None)),
+    };
     let staged = match stage_inventory(layout, &bundle) {
         Ok(s) => s,
-        Err(e) => return Ok(fail(ui, &e)),
+        Err(e) => return Ok(fail(ui, &e, None)),
     };
     let shown_inventory = staged
         .dir
@@ -114,7 +134,7 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
                 if let Err(e) =
                     check_ansible_version(&checkout, version.as_deref().unwrap_or_default())
                 {
-                    return Ok(fail(ui, &e));
+                    return Ok(fail(ui, &e, None));
                 }
             }
             found.path
@@ -132,7 +152,7 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
     if !args.dry_run
         && let Err(e) = check_private_key(&ks.key())
     {
-        return Ok(fail(ui, &e));
+        return Ok(fail(ui, &e, None));
     }
     let extras = Extras {
         extra_vars: args.extra_vars.clone(),
@@ -146,7 +166,14 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
     let log = logs.join("kubespray.log");
     let commands = match ks.run(&op, &extras, args.dry_run, Some(&log)) {
         Ok(c) => c,
-        Err(e) => return Ok(fail(ui, &e)),
+        Err(e) => {
+            let shown = log
+                .strip_prefix(layout.root())
+                .unwrap_or(&log)
+                .display()
+                .to_string();
+            return Ok(fail(ui, &e, Some(&shown)));
+        }
     };
     for cmd in &commands {
         if args.dry_run {
@@ -206,7 +233,7 @@ fn runtime_name(runtime: KubesprayRuntime) -> &'static str {
     }
 }
 
-fn fail(ui: &Ui, err: &KubesprayError) -> Exit {
+fn fail(ui: &Ui, err: &KubesprayError, log: Option<&str>) -> Exit {
     let (exit, hint) = match err {
         KubesprayError::KeyPermissions { path, .. } => (Exit::Invalid, Some(format!("run `chmod 600 {}`", path.display()))),
         KubesprayError::NotAPrivateKey { .. } => {
@@ -224,7 +251,7 @@ fn fail(ui: &Ui, err: &KubesprayError) -> Exit {
                     ui.note(&format!("  | {line}"));
                 }
             }
-            (Exit::Failed, None)
+            (Exit::Failed, log.map(|l| format!("the full output is in {l}")))
         }
         KubesprayError::Io { .. } => (Exit::Failed, None),
     };

@@ -216,6 +216,22 @@ fn staging_swaps_the_whole_inventory() {
         "{}",
         again.stderr
     );
+    // A hand edit in the staged copy is undone: the staged files are checked, not only the record.
+    edit(
+        root,
+        &format!("{STAGED}/hosts.yaml"),
+        "stg-cp-1",
+        "stg-cp-9",
+    );
+    let restaged = s.run(&["kubespray", "deploy", "--env", "staging", "--dry-run"]);
+    assert!(
+        restaged
+            .stderr
+            .contains("staged the inventory of api/outputs/staging"),
+        "{}",
+        restaged.stderr
+    );
+    assert!(read(root, &format!("{STAGED}/hosts.yaml")).contains("stg-cp-1"));
     let leftovers: Vec<_> = std::fs::read_dir(root.join(STAGED).parent().unwrap())
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -230,6 +246,12 @@ fn a_failing_playbook_shows_its_lines_and_exits_1() {
     assert_eq!(run.code, 1);
     assert!(
         run.stderr.contains("| fatal: [dev-cp-1]: FAILED!"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("hint: the full output is in .strata/development/runs/"),
         "{}",
         run.stderr
     );
@@ -409,5 +431,26 @@ fn the_local_runtime_refuses_an_ansible_core_the_checkout_does_not_accept() {
         deploy[0],
         checkout.path().display().to_string(),
         "it runs in the checkout, so its ansible.cfg applies"
+    );
+}
+
+#[test]
+fn a_broken_kubespray_config_in_the_bundle_is_named() {
+    let s = Setup::new(0);
+    write(
+        s.repo.path(),
+        "api/outputs/development/kubesprayConfig.json",
+        "{\"image\": ",
+    );
+    let run = s.run(&["kubespray", "deploy", "--env", "development", "--dry-run"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("cannot read the bundle's Kubespray config")
+            && run
+                .stderr
+                .contains("api/outputs/development/kubesprayConfig.json"),
+        "{}",
+        run.stderr
     );
 }
