@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod report;
 mod runs;
 mod ui;
 

@@ -97,3 +97,21 @@ pub fn remove_stale_siblings(target: &Path) {
         }
     }
 }
+
+/// Takes an exclusive lock on `path` (created with its folder when missing), waiting while
+/// another process holds it; the lock lasts as long as the returned file is open.
+pub fn lock_exclusive(path: &Path) -> io::Result<std::fs::File> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)?;
+    if file.try_lock().is_err() {
+        tracing::info!(lock = %path.display(), "waiting: another run holds this lock");
+        file.lock()?;
+    }
+    Ok(file)
+}

@@ -68,6 +68,22 @@ impl Layout {
         self.root.join(".strata").join(env)
     }
 
+    /// The lock a run holds while it uses a folder every environment shares (a Terraform
+    /// module, the staged Kubespray inventory): `.strata/modules/<name>.lock`.
+    pub fn folder_lock(&self, name: &str) -> PathBuf {
+        self.root
+            .join(".strata/modules")
+            .join(format!("{name}.lock"))
+    }
+
+    /// Where the infrastructure layer records a module's Terraform outputs for the later
+    /// layers: `.strata/<env>/terraform/<module>.outputs.json`.
+    pub fn terraform_outputs(&self, env: &str, module: &str) -> PathBuf {
+        self.state_dir(env)
+            .join("terraform")
+            .join(format!("{module}.outputs.json"))
+    }
+
     /// An absolute path for a root-relative one.
     pub fn abs(&self, rel: impl AsRef<Path>) -> PathBuf {
         self.root.join(rel)

@@ -184,6 +184,14 @@ pub fn parse_version(text: &str) -> Option<String> {
     None
 }
 
+/// `~/x` relative to `$HOME`, as a shell would expand it for a program's argument.
+pub fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => PathBuf::from(path),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,16 +1,8 @@
 //! The SSH private key Kubespray connects with: there, private, and readable by its owner only.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::KubesprayError;
-
-/// `~/x` relative to `$HOME`, as a shell would.
-pub fn expand_home(path: &str) -> PathBuf {
-    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
-        _ => PathBuf::from(path),
-    }
-}
 
 /// Checks the key before a run that would fail 40 minutes in: it exists, it is a private key
 /// (a `.pub` file or public key content is refused), and only its owner can read it. The key's
@@ -57,6 +49,7 @@ pub fn check_private_key(path: &Path) -> Result<(), KubesprayError> {
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
+    use std::path::PathBuf;
 
     use super::*;
 

@@ -19,6 +19,6 @@ mod stage;
 
 pub use checks::{ansible_range, check_ansible_version, inventory_drift};
 pub use error::KubesprayError;
-pub use key::{check_private_key, expand_home};
+pub use key::check_private_key;
 pub use run::{Extras, KubesprayRun, Operation};
 pub use stage::{SOURCE_FILE, STAGED_INVENTORY, StagedInventory, lock_staging, stage_inventory};

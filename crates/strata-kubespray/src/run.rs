@@ -2,11 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use strata_exec::{Command, RunOptions, run};
+use strata_exec::{Command, RunOptions, expand_home, run};
 use strata_metadata::{KubesprayConfig, KubesprayRuntime};
 
 use crate::KubesprayError;
-use crate::key::expand_home;
 
 /// A Kubespray operation and what it needs.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -128,18 +128,6 @@ fn intact(target: &Path, bundle: &Bundle, prefix: &str, files: &[String]) -> boo
 /// Holds the staged inventory for one run at a time: every environment stages into the same
 /// folder, so a second run waits until the first is done with it.
 pub fn lock_staging(layout: &Layout) -> Result<std::fs::File, KubesprayError> {
-    let dir = layout.root().join(".strata/modules");
-    std::fs::create_dir_all(&dir).map_err(|source| io("create", &dir, source))?;
-    let path = dir.join("kubespray-inventory.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|source| io("open", &path, source))?;
-    if file.try_lock().is_err() {
-        tracing::info!("waiting: another run is using the staged Kubespray inventory");
-        file.lock().map_err(|source| io("lock", &path, source))?;
-    }
-    Ok(file)
+    let path = layout.folder_lock("kubespray-inventory");
+    strata_bundle::lock_exclusive(&path).map_err(|source| io("lock", &path, source))
 }

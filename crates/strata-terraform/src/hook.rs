@@ -1,10 +1,10 @@
 //! The `ansible` phase: a team's own post-provisioning playbook, the old deploy.sh hook.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use strata_bundle::Bundle;
 use strata_config::Layout;
-use strata_exec::{Command, RunOptions, run};
+use strata_exec::{Command, RunOptions, expand_home, run};
 use strata_metadata::{FileKind, KubesprayConfig};
 
 use crate::TerraformError;
@@ -90,12 +90,4 @@ pub fn ansible_hook(
         source: Box::new(source),
     })?;
     Ok(HookOutcome::Ran(cmd))
-}
-
-/// `~/x` relative to `$HOME`, as a shell would.
-fn expand_home(path: &str) -> PathBuf {
-    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
-        _ => PathBuf::from(path),
-    }
 }

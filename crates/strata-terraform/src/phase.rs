@@ -108,7 +108,7 @@ impl StatePaths {
             data_dir: base.join(module),
             plan: plans.join(format!("{module}.tfplan")),
             plan_inputs: plans.join(format!("{module}.inputs")),
-            outputs: base.join(format!("{module}.outputs.json")),
+            outputs: layout.terraform_outputs(env, module),
         }
     }
 }
@@ -412,20 +412,8 @@ fn check_saved_plan(
 
 /// Takes the module folder's lock under `.strata/modules/`, waiting while another run holds it.
 fn lock_module(layout: &Layout, module: &str) -> Result<std::fs::File, TerraformError> {
-    let dir = layout.root().join(".strata/modules");
-    std::fs::create_dir_all(&dir).map_err(|source| io("create", &dir, source))?;
-    let path = dir.join(format!("{module}.lock"));
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|source| io("open", &path, source))?;
-    if file.try_lock().is_err() {
-        tracing::info!(module, "waiting: another run is using this module folder");
-        file.lock().map_err(|source| io("lock", &path, source))?;
-    }
-    Ok(file)
+    let path = layout.folder_lock(module);
+    strata_bundle::lock_exclusive(&path).map_err(|source| io("lock", &path, source))
 }
 
 /// Counts what a plan does from `terraform show -json`.

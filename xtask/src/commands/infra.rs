@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use strata_bundle::{
-    Bootstrap, Bundle, BundleError, GenerateOptions, ensure_current, is_current, source_date_epoch,
+    Bootstrap, BundleError, GenerateOptions, ensure_current, is_current, source_date_epoch,
 };
 use strata_config::Layout;
 use strata_exec::{ExecError, TOOLS, find_tool};
@@ -14,6 +14,7 @@ use strata_terraform::{
 
 use crate::Exit;
 use crate::cli::{InfraArgs, InfraPhase};
+use crate::report;
 use crate::ui::Ui;
 
 pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<Exit> {
@@ -48,27 +49,16 @@ pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<
             Err(e) => return Err(e.into()),
         }
     } else {
-        match Bundle::open(&layout.bundle_dir(env)) {
-            Ok(b) => {
-                if !is_current(layout, &b) {
-                    ui.warning(
-                        &format!("the bundle for `{env}` is older than its package: this run uses the configuration it was generated from"),
-                        Some(&format!("regenerate it with `cargo xtask infra --env {env} --phase bootstrap`")),
-                    );
-                }
-                b
-            }
-            Err(BundleError::NotFound { .. }) => {
-                let message = format!("no bundle for `{env}` at `api/outputs/{env}`");
-                let hint = format!(
-                    "run `cargo xtask infra --env {env} --phase bootstrap`, or `cargo xtask generate env --id {env} --config <package>`"
-                );
-                ui.error(&message, Some(&hint));
-                ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
-                return Ok(Exit::Invalid);
-            }
-            Err(e) => return Err(e.into()),
+        let Some(b) = report::open_bundle(layout, env, ui)? else {
+            return Ok(Exit::Invalid);
+        };
+        if !is_current(layout, &b) {
+            ui.warning(
+                &format!("the bundle for `{env}` is older than its package: this run uses the configuration it was generated from"),
+                Some(&format!("regenerate it with `cargo xtask infra --env {env} --phase bootstrap`")),
+            );
         }
+        b
     };
     if args.phase == InfraPhase::Bootstrap {
         ui.json(&serde_json::json!({"ok": true, "environment": env, "modules": []}));
@@ -245,20 +235,13 @@ fn fail(
             Exit::Invalid,
             Some("nothing was applied; review a fresh plan with `--plan`, then `--apply-plan` it".to_owned()),
         ),
-        TerraformError::Hook { source } => match &**source {
-            ExecError::Failed { stdout_tail, stderr_tail, .. } => {
-                for line in stdout_tail.iter().chain(stderr_tail) {
-                    ui.note(&format!("  | {line}"));
-                }
-                (Exit::Failed, Some(format!("the full output is in {logs}/ansible.log")))
-            }
-            _ => (Exit::Failed, None),
-        },
+        TerraformError::Hook { source } => {
+            report::show_tail(ui, source);
+            (Exit::Failed, Some(format!("the full output is in {logs}/ansible.log")))
+        }
         TerraformError::Command { source, .. } => match &**source {
             ExecError::Failed { stdout_tail, stderr_tail, .. } => {
-                for line in stdout_tail.iter().chain(stderr_tail) {
-                    ui.note(&format!("  | {line}"));
-                }
+                report::show_tail(ui, source);
                 let lock = stderr_tail.iter().any(|l| l.contains("Error acquiring the state lock"));
                 let hint = if lock {
                     // Terraform's lock info names the holder on a `Who:` line.
@@ -277,12 +260,7 @@ fn fail(
         },
         _ => (Exit::Failed, None),
     };
-    let mut message = err.to_string();
-    let mut cause = std::error::Error::source(err);
-    while let Some(c) = cause {
-        message.push_str(&format!(": {c}"));
-        cause = c.source();
-    }
+    let message = report::chain(err);
     ui.error(&message, hint.as_deref());
     ui.json(&serde_json::json!({"ok": false, "failed": module, "error": message, "hint": hint, "modules": done}));
     exit

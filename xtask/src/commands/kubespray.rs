@@ -2,17 +2,19 @@
 
 use std::path::PathBuf;
 
-use strata_bundle::{Bundle, BundleError};
 use strata_config::{Layout, read_inventory};
-use strata_exec::{ExecError, FoundTool, TOOLS, find_tool, find_tool_with, tool_version};
+use strata_exec::{
+    ExecError, FoundTool, TOOLS, expand_home, find_tool, find_tool_with, tool_version,
+};
 use strata_kubespray::{
     Extras, KubesprayError, KubesprayRun, Operation, check_ansible_version, check_private_key,
-    expand_home, inventory_drift, lock_staging, stage_inventory,
+    inventory_drift, lock_staging, stage_inventory,
 };
 use strata_metadata::{FileKind, KubesprayConfig, KubesprayRuntime};
 
 use crate::Exit;
 use crate::cli::{KubesprayCommand, RuntimeArg};
+use crate::report;
 use crate::ui::Ui;
 
 pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::Result<Exit> {
@@ -45,18 +47,8 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
         KubesprayCommand::Recover(a) => (a, Operation::Recover),
     };
     let env = args.env.as_str();
-    let bundle = match Bundle::open(&layout.bundle_dir(env)) {
-        Ok(b) => b,
-        Err(BundleError::NotFound { .. }) => {
-            let message = format!("no bundle for `{env}` at `api/outputs/{env}`");
-            let hint = format!(
-                "run `cargo xtask infra --env {env} --phase bootstrap`, or `cargo xtask generate env --id {env} --config <package>`"
-            );
-            ui.error(&message, Some(&hint));
-            ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
-            return Ok(Exit::Invalid);
-        }
-        Err(e) => return Err(e.into()),
+    let Some(bundle) = report::open_bundle(layout, env, ui)? else {
+        return Ok(Exit::Invalid);
     };
     let config_path = bundle
         .path(FileKind::KubesprayConfig)
@@ -113,7 +105,7 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
 
     // The nodes Terraform recorded, when the infrastructure phases ran here: a host whose
     // address moved is the classic cause of a run that hangs on SSH for an hour.
-    let outputs_path = layout.state_dir(env).join("terraform/nodes.outputs.json");
+    let outputs_path = layout.terraform_outputs(env, "nodes");
     if let Ok(text) = std::fs::read_to_string(&outputs_path) {
         let outputs: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
         if let Ok(inventory) = read_inventory(&staged.dir.join("hosts.yaml")) {
@@ -246,21 +238,12 @@ fn fail(ui: &Ui, err: &KubesprayError, log: Option<&str>) -> Exit {
         ),
         KubesprayError::NoCheckout | KubesprayError::Config { .. } => (Exit::Invalid, None),
         KubesprayError::Run { source, .. } => {
-            if let ExecError::Failed { stdout_tail, stderr_tail, .. } = &**source {
-                for line in stdout_tail.iter().chain(stderr_tail) {
-                    ui.note(&format!("  | {line}"));
-                }
-            }
+            report::show_tail(ui, source);
             (Exit::Failed, log.map(|l| format!("the full output is in {l}")))
         }
         KubesprayError::Io { .. } => (Exit::Failed, None),
     };
-    let mut message = err.to_string();
-    let mut cause = std::error::Error::source(err);
-    while let Some(c) = cause {
-        message.push_str(&format!(": {c}"));
-        cause = c.source();
-    }
+    let message = report::chain(err);
     ui.error(&message, hint.as_deref());
     ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
     exit

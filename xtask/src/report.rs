@@ -1,0 +1,49 @@
+//! Rendering shared by the commands that act on an environment's bundle and run tools.
+
+use strata_bundle::{Bundle, BundleError};
+use strata_config::Layout;
+use strata_exec::ExecError;
+
+use crate::ui::Ui;
+
+/// Opens `env`'s bundle, or says there is none and how to make one (then `None`: exit 2).
+pub(crate) fn open_bundle(layout: &Layout, env: &str, ui: &Ui) -> anyhow::Result<Option<Bundle>> {
+    match Bundle::open(&layout.bundle_dir(env)) {
+        Ok(b) => Ok(Some(b)),
+        Err(BundleError::NotFound { .. }) => {
+            let message = format!("no bundle for `{env}` at `api/outputs/{env}`");
+            let hint = format!(
+                "run `cargo xtask infra --env {env} --phase bootstrap`, or `cargo xtask generate env --id {env} --config <package>`"
+            );
+            ui.error(&message, Some(&hint));
+            ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The last lines a failed command printed, as `  | line` notes before the error.
+pub(crate) fn show_tail(ui: &Ui, err: &ExecError) {
+    if let ExecError::Failed {
+        stdout_tail,
+        stderr_tail,
+        ..
+    } = err
+    {
+        for line in stdout_tail.iter().chain(stderr_tail) {
+            ui.note(&format!("  | {line}"));
+        }
+    }
+}
+
+/// An error and each of its causes, joined with `: `.
+pub(crate) fn chain(err: &dyn std::error::Error) -> String {
+    let mut message = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        message.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    message
+}
