@@ -20,5 +20,5 @@ mod stage;
 pub use checks::{ansible_range, check_ansible_version, inventory_drift};
 pub use error::KubesprayError;
 pub use key::check_private_key;
-pub use run::{Extras, KubesprayRun, Operation};
+pub use run::{Extras, KubesprayRun, Operation, runtime_tool};
 pub use stage::{SOURCE_FILE, STAGED_INVENTORY, StagedInventory, lock_staging, stage_inventory};

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use strata_exec::{Command, RunOptions, expand_home, run};
+use strata_exec::{Command, ExecError, FoundTool, RunOptions, TOOLS, expand_home, find_tool, run};
 use strata_metadata::{KubesprayConfig, KubesprayRuntime};
 
 use crate::KubesprayError;
@@ -205,5 +205,22 @@ impl KubesprayRun {
             done.push(cmd);
         }
         Ok(done)
+    }
+}
+
+/// The program a runtime needs: docker or podman (`STRATA_CONTAINER_RUNTIME` overrides either),
+/// or `ansible-playbook` for the local runtime (`STRATA_ANSIBLE_PLAYBOOK`).
+pub fn runtime_tool(runtime: KubesprayRuntime) -> Result<FoundTool, ExecError> {
+    match runtime {
+        KubesprayRuntime::Local => find_tool(&TOOLS[2]),
+        KubesprayRuntime::Docker | KubesprayRuntime::Podman => {
+            let mut tool = TOOLS[1];
+            tool.candidates = if runtime == KubesprayRuntime::Docker {
+                &["docker"]
+            } else {
+                &["podman"]
+            };
+            find_tool(&tool)
+        }
     }
 }

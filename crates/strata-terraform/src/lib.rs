@@ -24,6 +24,7 @@ pub use cli::{TerraformCli, check_version};
 pub use error::TerraformError;
 pub use hook::{ANSIBLE_HOOK, HookOutcome, ansible_hook};
 pub use phase::{
-    Action, PhaseOptions, PhaseReport, PhaseResult, PlanSummary, StatePaths, run_module,
+    Action, PhaseOptions, PhaseReport, PhaseResult, PlanSummary, StatePaths, module_order,
+    run_module,
 };
 pub use stage::{BACKEND_OVERRIDE_FILE, STAGED_FILE, StageOutcome, render, stage};

@@ -113,6 +113,16 @@ impl StatePaths {
     }
 }
 
+/// The modules an action runs over, in order: images, templates, nodes, and the reverse for
+/// `Destroy` (nodes are clones of the template, which is made from the image).
+pub fn module_order(action: Action) -> Vec<&'static str> {
+    let mut modules = strata_config::TERRAFORM_MODULES.to_vec();
+    if action == Action::Destroy {
+        modules.reverse();
+    }
+    modules
+}
+
 /// Stages the bundle's tfvars into `module`, initialises the environment's own state and runs
 /// the action.
 #[instrument(skip_all, fields(env = env, module = module))]

@@ -9,7 +9,7 @@ use strata_config::Layout;
 use strata_exec::{ExecError, TOOLS, find_tool};
 use strata_terraform::{
     ANSIBLE_HOOK, Action, HookOutcome, PhaseOptions, PhaseResult, StageOutcome, TerraformError,
-    ansible_hook, check_version, run_module,
+    ansible_hook, check_version, module_order, run_module,
 };
 
 use crate::Exit;
@@ -86,11 +86,11 @@ pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<
         ui.json(&serde_json::json!({"ok": false, "error": message}));
         return Ok(Exit::Invalid);
     }
-    let mut modules: Vec<&str> = match (args.outputs, args.phase) {
+    let modules: Vec<&str> = match (args.outputs, args.phase) {
         (true, _) | (false, InfraPhase::Nodes) => vec!["nodes"],
         (false, InfraPhase::Images) => vec!["images"],
         (false, InfraPhase::Templates) => vec!["templates"],
-        (false, InfraPhase::All) => strata_config::TERRAFORM_MODULES.to_vec(),
+        (false, InfraPhase::All) => module_order(action),
         (false, InfraPhase::Bootstrap | InfraPhase::Ansible) => Vec::new(),
     };
     let program = if modules.is_empty() {
@@ -98,10 +98,6 @@ pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<
     } else {
         terraform_program(layout, args, ui)?
     };
-    if action == Action::Destroy {
-        // What was built last goes first: nodes are clones of the template, made from the image.
-        modules.reverse();
-    }
     let run_id = crate::runs::run_id();
     let logs = layout.state_dir(env).join("runs").join(&run_id);
     let shown_logs = logs

@@ -3,12 +3,10 @@
 use std::path::PathBuf;
 
 use strata_config::{Layout, read_inventory};
-use strata_exec::{
-    ExecError, FoundTool, TOOLS, expand_home, find_tool, find_tool_with, tool_version,
-};
+use strata_exec::{ExecError, expand_home, tool_version};
 use strata_kubespray::{
     Extras, KubesprayError, KubesprayRun, Operation, check_ansible_version, check_private_key,
-    inventory_drift, lock_staging, stage_inventory,
+    inventory_drift, lock_staging, runtime_tool, stage_inventory,
 };
 use strata_metadata::{FileKind, KubesprayConfig, KubesprayRuntime};
 
@@ -118,7 +116,7 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
         }
     }
 
-    let program = match program(runtime) {
+    let program = match runtime_tool(runtime) {
         Ok(found) => {
             if runtime == KubesprayRuntime::Local && !args.dry_run {
                 let (_, version) = tool_version(&found, layout.root())?;
@@ -198,23 +196,6 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
         ));
     }
     Ok(Exit::Success)
-}
-
-/// The container runtime the config asks for (STRATA_CONTAINER_RUNTIME overrides it), or
-/// ansible-playbook for the local runtime.
-fn program(runtime: KubesprayRuntime) -> Result<FoundTool, ExecError> {
-    match runtime {
-        KubesprayRuntime::Local => find_tool(&TOOLS[2]),
-        KubesprayRuntime::Docker | KubesprayRuntime::Podman => {
-            let mut tool = TOOLS[1];
-            tool.candidates = if runtime == KubesprayRuntime::Docker {
-                &["docker"]
-            } else {
-                &["podman"]
-            };
-            find_tool_with(&tool, |k| std::env::var_os(k))
-        }
-    }
 }
 
 fn runtime_name(runtime: KubesprayRuntime) -> &'static str {
