@@ -229,6 +229,34 @@ pub(crate) enum KubesprayCommand {
     },
     /// Recover the control plane (recover-control-plane.yml)
     Recover(KubesprayArgs),
+    /// Preflight before a long run: the staged inventory is well-formed, the SSH key is usable,
+    /// and every host answers over SSH (an Ansible ping)
+    Validate(PreflightArgs),
+    /// Whether the cluster answers: the API server's readiness and every node's Ready state
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PreflightArgs {
+    /// The environment, such as `development`
+    #[arg(long, value_name = "ENV")]
+    pub(crate) env: EnvironmentId,
+    /// Where Ansible runs [default: the bundle's Kubespray config]
+    #[arg(long, value_enum)]
+    pub(crate) runtime: Option<RuntimeArg>,
+    /// Stage and check the inventory, then print the ping command instead of running it
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// The environment, such as `development`
+    #[arg(long, value_name = "ENV")]
+    pub(crate) env: EnvironmentId,
+    /// The kubeconfig to use [default: the admin.conf Kubespray wrote for ENV, else KUBECONFIG]
+    #[arg(long, value_name = "FILE")]
+    pub(crate) kubeconfig: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -16,7 +16,7 @@ use crate::locate::JsonPositions;
 use crate::source::decode;
 
 pub(crate) use business::check_business;
-pub(crate) use inventory::check_inventory;
+pub use inventory::check_inventory;
 pub(crate) use kubespray::check_kubespray_config;
 pub(crate) use platform::check_platform;
 pub use platform::find_cycle;

@@ -68,6 +68,53 @@ pub enum KubesprayError {
         source: Box<strata_exec::ExecError>,
     },
 
+    /// The kubeconfig named by `--kubeconfig` or `KUBECONFIG` does not exist.
+    #[error("the kubeconfig `{}` does not exist", .path.display())]
+    KubeconfigMissing {
+        /// The path given.
+        path: PathBuf,
+    },
+
+    /// `KUBECONFIG` lists several files, so it does not say which cluster.
+    #[error("KUBECONFIG lists several files (`{value}`), so it does not name one cluster")]
+    KubeconfigAmbiguous {
+        /// The variable's value.
+        value: String,
+    },
+
+    /// Kubespray has not written a kubeconfig for this environment and none was given.
+    #[error("no kubeconfig for this environment: `{}` does not exist and KUBECONFIG is not set", .looked.display())]
+    NoKubeconfig {
+        /// Where the environment's `admin.conf` would be.
+        looked: PathBuf,
+    },
+
+    /// The API server did not answer, or answered not ready.
+    #[error("the cluster does not answer (kubeconfig `{}`)", .kubeconfig.display())]
+    ClusterUnreachable {
+        /// The kubeconfig used.
+        kubeconfig: PathBuf,
+        /// kubectl's failure.
+        #[source]
+        source: Box<strata_exec::ExecError>,
+    },
+
+    /// The cluster answered something that is not what the API documents.
+    #[error("cannot read {what} the API server returned: {message}")]
+    BadAnswer {
+        /// What was asked for.
+        what: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// A bundle file no longer matches the digest `metadata.json` records for it.
+    #[error("`{}` was changed after the bundle was generated (its digest no longer matches)", .path.display())]
+    BundleModified {
+        /// The file.
+        path: PathBuf,
+    },
+
     /// Reading or writing a file failed.
     #[error("could not {action} `{}`", .path.display())]
     Io {

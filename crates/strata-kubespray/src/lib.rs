@@ -6,6 +6,9 @@
 //! survive. The SSH private key is checked (present, private, owner-only) and mounted alone,
 //! read-only; it is never copied into a bundle, the staged inventory or a log.
 //!
+//! Before a run, [`KubesprayRun::ping`] checks that every host answers over SSH; after one,
+//! [`cluster_status`] asks the cluster, through an explicit kubeconfig, whether it is ready.
+//!
 //! This crate never spawns a process itself (it builds `strata_exec::Command`s), never prints,
 //! and knows nothing of the phase graph.
 
@@ -14,11 +17,20 @@
 mod checks;
 mod error;
 mod key;
+mod preflight;
 mod run;
 mod stage;
+mod status;
 
 pub use checks::{ansible_range, check_ansible_version, inventory_drift};
 pub use error::KubesprayError;
 pub use key::check_private_key;
+pub use preflight::{CONNECT_TIMEOUT_SECS, HostReach, PREFLIGHT_SSH_ARGS, Reach, parse_ping};
 pub use run::{Extras, KubesprayRun, Operation, runtime_tool};
-pub use stage::{SOURCE_FILE, STAGED_INVENTORY, StagedInventory, lock_staging, stage_inventory};
+pub use stage::{
+    SOURCE_FILE, STAGED_INVENTORY, StagedInventory, check_staged, lock_staging, stage_inventory,
+};
+pub use status::{
+    ClusterStatus, Kubeconfig, NodeStatus, REQUEST_TIMEOUT, artifacts_dir, cluster_status,
+    find_kubeconfig, keep_artifacts, status_commands,
+};

@@ -134,50 +134,63 @@ impl KubesprayRun {
         }
         let user = self.config.ssh_user.as_str();
         Ok(match self.runtime {
-            KubesprayRuntime::Docker | KubesprayRuntime::Podman => {
-                let image = format!("{}:{}", self.config.image, self.config.version);
-                Command::new(&self.program, &self.root)
-                    .args(["run", "--rm", "-w", "/kubespray"])
-                    .arg("--mount")
-                    .arg(format!(
-                        "type=bind,source={},dst=/inventory",
-                        self.inventory.display()
-                    ))
-                    // Only the one key file, read-only: mounting ~/.ssh brings permission errors
-                    // and every other key along.
-                    .arg("--mount")
-                    .arg(format!(
-                        "type=bind,source={},dst=/root/.ssh/id_rsa,readonly",
-                        self.key().display()
-                    ))
-                    .arg(image)
-                    .args([
-                        "ansible-playbook",
-                        "-i",
-                        "/inventory/hosts.yaml",
-                        "--private-key",
-                        "/root/.ssh/id_rsa",
-                    ])
-                    .args(["-u", user, "-b", playbook])
-                    .args(tail)
-            }
+            KubesprayRuntime::Docker | KubesprayRuntime::Podman => self
+                .in_container("ansible-playbook", &[])
+                .args(["-u", user, "-b", playbook])
+                .args(tail),
             KubesprayRuntime::Local => {
                 let checkout = self
                     .config
                     .kubespray_path
                     .as_deref()
                     .ok_or(KubesprayError::NoCheckout)?;
-                Command::new(&self.program, expand_home(checkout))
-                    .arg("-i")
-                    .arg(self.inventory.join("hosts.yaml").display().to_string())
-                    .arg("--private-key")
-                    .arg(self.key().display().to_string())
+                self.on_host(&self.program, &expand_home(checkout))
                     .args(["-u", user, "-b", playbook])
                     .args(tail)
-                    .env("ANSIBLE_HOST_KEY_CHECKING", "False")
-                    .env("ANSIBLE_NOCOLOR", "1")
             }
         })
+    }
+
+    /// `program` (an Ansible command) in the pinned image, with the staged inventory and the one
+    /// key file mounted, up to its `-i` and `--private-key`.
+    pub(crate) fn in_container(&self, program: &str, env: &[(&str, &str)]) -> Command {
+        let image = format!("{}:{}", self.config.image, self.config.version);
+        let mut cmd =
+            Command::new(&self.program, &self.root).args(["run", "--rm", "-w", "/kubespray"]);
+        for (k, v) in env {
+            cmd = cmd.arg("--env").arg(format!("{k}={v}"));
+        }
+        cmd.arg("--mount")
+            .arg(format!(
+                "type=bind,source={},dst=/inventory",
+                self.inventory.display()
+            ))
+            // Only the one key file, read-only: mounting ~/.ssh brings permission errors and
+            // every other key along.
+            .arg("--mount")
+            .arg(format!(
+                "type=bind,source={},dst=/root/.ssh/id_rsa,readonly",
+                self.key().display()
+            ))
+            .arg(image)
+            .args([
+                program,
+                "-i",
+                "/inventory/hosts.yaml",
+                "--private-key",
+                "/root/.ssh/id_rsa",
+            ])
+    }
+
+    /// An Ansible `program` on this machine, run in `cwd`, up to its `-i` and `--private-key`.
+    pub(crate) fn on_host(&self, program: &Path, cwd: &Path) -> Command {
+        Command::new(program, cwd)
+            .arg("-i")
+            .arg(self.inventory.join("hosts.yaml").display().to_string())
+            .arg("--private-key")
+            .arg(self.key().display().to_string())
+            .env("ANSIBLE_HOST_KEY_CHECKING", "False")
+            .env("ANSIBLE_NOCOLOR", "1")
     }
 
     /// Runs every playbook of `op` in order (or only builds the commands in a dry run).

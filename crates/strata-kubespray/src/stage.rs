@@ -82,7 +82,14 @@ pub fn stage_inventory(
             let to = staged.join(rel);
             std::fs::create_dir_all(to.parent().unwrap_or(&staged))
                 .map_err(|source| io("create", &to, source))?;
-            std::fs::copy(&from, &to).map_err(|source| io("copy", &from, source))?;
+            // The bundle is the only input: a file edited after generation is refused here
+            // rather than deployed under a digest that no longer describes it.
+            let bytes = std::fs::read(&from).map_err(|source| io("read", &from, source))?;
+            let recorded = &bundle.metadata().digests[&format!("{prefix}{rel}")];
+            if &strata_config::sha256(&bytes) != recorded {
+                return Err(KubesprayError::BundleModified { path: from });
+            }
+            std::fs::write(&to, bytes).map_err(|source| io("write", &to, source))?;
         }
         std::fs::create_dir_all(&staged).map_err(|source| io("create", &staged, source))?;
         std::fs::write(staged.join(SOURCE_FILE), &record)
@@ -130,4 +137,23 @@ fn intact(target: &Path, bundle: &Bundle, prefix: &str, files: &[String]) -> boo
 pub fn lock_staging(layout: &Layout) -> Result<std::fs::File, KubesprayError> {
     let path = layout.folder_lock("kubespray-inventory");
     strata_bundle::lock_exclusive(&path).map_err(|source| io("lock", &path, source))
+}
+
+/// Checks the staged inventory as validation checks a package's: `hosts.yaml` parses, the
+/// required groups exist, `etcd` is odd, every host has a parseable `ansible_host`, no address
+/// is listed twice, legacy group names are named. Diagnostics name the staged files relative to
+/// the repository root.
+pub fn check_staged(layout: &Layout, staged: &Path) -> Vec<strata_config::Diagnostic> {
+    let names = strata_bundle::list_files(staged).unwrap_or_default();
+    let files: Vec<(String, Vec<u8>)> = names
+        .into_iter()
+        .filter(|n| n != SOURCE_FILE && !n.starts_with("artifacts/"))
+        .filter_map(|n| std::fs::read(staged.join(&n)).ok().map(|b| (n, b)))
+        .collect();
+    let borrowed: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    let shown = staged.strip_prefix(layout.root()).unwrap_or(staged);
+    strata_config::check_inventory(shown, &borrowed)
 }

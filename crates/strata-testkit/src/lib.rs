@@ -6,6 +6,10 @@
 
 #![warn(missing_docs)]
 
+mod sshd;
+
+pub use sshd::{Sshd, ssh_keygen};
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,16 +2,17 @@
 
 use std::path::PathBuf;
 
-use strata_config::{Layout, read_inventory};
-use strata_exec::{ExecError, expand_home, tool_version};
+use strata_config::{Layout, Severity, read_inventory};
+use strata_exec::{ExecError, TOOLS, expand_home, find_tool, tool_version};
 use strata_kubespray::{
-    Extras, KubesprayError, KubesprayRun, Operation, check_ansible_version, check_private_key,
-    inventory_drift, lock_staging, runtime_tool, stage_inventory,
+    CONNECT_TIMEOUT_SECS, Extras, KubesprayError, KubesprayRun, Operation, Reach, StagedInventory,
+    artifacts_dir, check_ansible_version, check_private_key, check_staged, cluster_status,
+    find_kubeconfig, inventory_drift, keep_artifacts, lock_staging, runtime_tool, stage_inventory,
 };
 use strata_metadata::{FileKind, KubesprayConfig, KubesprayRuntime};
 
 use crate::Exit;
-use crate::cli::{KubesprayCommand, RuntimeArg};
+use crate::cli::{KubesprayCommand, PreflightArgs, RuntimeArg, StatusArgs};
 use crate::report;
 use crate::ui::Ui;
 
@@ -43,107 +44,21 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
             },
         ),
         KubesprayCommand::Recover(a) => (a, Operation::Recover),
+        KubesprayCommand::Validate(a) => return preflight(layout, a, ui),
+        KubesprayCommand::Status(a) => return status(layout, a, ui),
     };
     let env = args.env.as_str();
-    let Some(bundle) = report::open_bundle(layout, env, ui)? else {
-        return Ok(Exit::Invalid);
+    let prepared = match prepare(layout, env, args.runtime, args.dry_run, ui)? {
+        Ok(p) => p,
+        Err(exit) => return Ok(exit),
     };
-    let config_path = bundle
-        .path(FileKind::KubesprayConfig)
-        .unwrap_or_else(|| bundle.dir().join("kubesprayConfig.json"));
-    let config: KubesprayConfig = match std::fs::read_to_string(&config_path)
-        .map_err(|e| e.to_string())
-        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
-    {
-        Ok(c) => c,
-        Err(message) => {
-            return Ok(fail(
-                ui,
-                &KubesprayError::Config {
-                    path: config_path,
-                    message,
-                },
-                None,
-            ));
-        }
-    };
-    let runtime = match args.runtime {
-        Some(RuntimeArg::Docker) => KubesprayRuntime::Docker,
-        Some(RuntimeArg::Podman) => KubesprayRuntime::Podman,
-        Some(RuntimeArg::Local) => KubesprayRuntime::Local,
-        None => config.runtime,
-    };
-
-    // Every environment stages into the same folder: one run uses it at a time.
-    let _staging = match lock_staging(layout) {
-        Ok(lock) => lock,
-        Err(e) => return Ok(fail(ui, &e, None)),
-    };
-    let staged = match stage_inventory(layout, &bundle) {
-        Ok(s) => s,
-        Err(e) => return Ok(fail(ui, &e, None)),
-    };
-    let shown_inventory = staged
-        .dir
-        .strip_prefix(layout.root())
-        .unwrap_or(&staged.dir)
-        .display()
-        .to_string();
-    ui.note(&if staged.unchanged {
-        format!(
-            "inventory already staged in {shown_inventory} ({})",
-            staged.digest
-        )
-    } else {
-        format!(
-            "staged the inventory of api/outputs/{env} into {shown_inventory} ({})",
-            staged.digest
-        )
-    });
-
-    // The nodes Terraform recorded, when the infrastructure phases ran here: a host whose
-    // address moved is the classic cause of a run that hangs on SSH for an hour.
-    let outputs_path = layout.terraform_outputs(env, "nodes");
-    if let Ok(text) = std::fs::read_to_string(&outputs_path) {
-        let outputs: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-        if let Ok(inventory) = read_inventory(&staged.dir.join("hosts.yaml")) {
-            for drift in inventory_drift(&inventory, &outputs) {
-                ui.warning(
-                    &format!("inventory drift: {drift}"),
-                    Some("make the package's inventory and tfvars describe the same machines, then regenerate the bundle"),
-                );
-            }
-        }
-    }
-
-    let program = match runtime_tool(runtime) {
-        Ok(found) => {
-            if runtime == KubesprayRuntime::Local && !args.dry_run {
-                let (_, version) = tool_version(&found, layout.root())?;
-                let checkout = expand_home(config.kubespray_path.as_deref().unwrap_or_default());
-                if let Err(e) =
-                    check_ansible_version(&checkout, version.as_deref().unwrap_or_default())
-                {
-                    return Ok(fail(ui, &e, None));
-                }
-            }
-            found.path
-        }
-        Err(ExecError::ToolNotFound { .. }) if args.dry_run => PathBuf::from(runtime_name(runtime)),
-        Err(e) => return Err(e.into()),
-    };
-    let ks = KubesprayRun {
-        runtime,
-        program,
-        root: layout.root().to_owned(),
-        config,
-        inventory: staged.dir.clone(),
-    };
-    if !args.dry_run
-        && let Err(e) = check_private_key(&ks.key())
-    {
-        return Ok(fail(ui, &e, None));
-    }
+    let Prepared {
+        ks,
+        staged,
+        shown_inventory,
+        ..
+    } = &prepared;
+    let runtime = ks.runtime;
     let extras = Extras {
         extra_vars: args.extra_vars.clone(),
         tags: args.tags.clone(),
@@ -154,15 +69,23 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
         .join("runs")
         .join(crate::runs::run_id());
     let log = logs.join("kubespray.log");
-    let commands = match ks.run(&op, &extras, args.dry_run, Some(&log)) {
+    let result = ks.run(&op, &extras, args.dry_run, Some(&log));
+    // Kubespray writes admin.conf into the staged inventory, which the next staging replaces:
+    // keep it with the environment, whether or not the run got to the end.
+    if !args.dry_run {
+        match keep_artifacts(layout, env, &staged.dir) {
+            Ok(true) => ui.note(&format!(
+                "kept Kubespray's artifacts (admin.conf) in {}",
+                shown(layout, &artifacts_dir(layout, env))
+            )),
+            Ok(false) => {}
+            Err(e) => ui.warning(&report::chain(&e), None),
+        }
+    }
+    let commands = match result {
         Ok(c) => c,
         Err(e) => {
-            let shown = log
-                .strip_prefix(layout.root())
-                .unwrap_or(&log)
-                .display()
-                .to_string();
-            return Ok(fail(ui, &e, Some(&shown)));
+            return Ok(fail(ui, env, &e, Some(&shown(layout, &log))));
         }
     };
     for cmd in &commands {
@@ -190,12 +113,313 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
         "commands": commands.iter().map(ToString::to_string).collect::<Vec<_>>(),
     }));
     if logs.is_dir() {
-        ui.note(&format!(
-            "log: {}",
-            log.strip_prefix(layout.root()).unwrap_or(&log).display()
-        ));
+        ui.note(&format!("log: {}", shown(layout, &log)));
     }
     Ok(Exit::Success)
+}
+
+/// Everything a run needs, checked: the bundle's Kubespray config, the inventory staged and
+/// well-formed, the program, the key. Holds the staging lock until dropped.
+struct Prepared {
+    ks: KubesprayRun,
+    staged: StagedInventory,
+    shown_inventory: String,
+    _staging: std::fs::File,
+}
+
+fn prepare(
+    layout: &Layout,
+    env: &str,
+    runtime: Option<RuntimeArg>,
+    dry_run: bool,
+    ui: &Ui,
+) -> anyhow::Result<Result<Prepared, Exit>> {
+    let Some(bundle) = report::open_bundle(layout, env, ui)? else {
+        return Ok(Err(Exit::Invalid));
+    };
+    let config_path = bundle
+        .path(FileKind::KubesprayConfig)
+        .unwrap_or_else(|| bundle.dir().join("kubesprayConfig.json"));
+    let config: KubesprayConfig = match std::fs::read_to_string(&config_path)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+    {
+        Ok(c) => c,
+        Err(message) => {
+            let e = KubesprayError::Config {
+                path: config_path,
+                message,
+            };
+            return Ok(Err(fail(ui, env, &e, None)));
+        }
+    };
+    let runtime = match runtime {
+        Some(RuntimeArg::Docker) => KubesprayRuntime::Docker,
+        Some(RuntimeArg::Podman) => KubesprayRuntime::Podman,
+        Some(RuntimeArg::Local) => KubesprayRuntime::Local,
+        None => config.runtime,
+    };
+
+    // Every environment stages into the same folder: one run uses it at a time.
+    let staging = match lock_staging(layout) {
+        Ok(lock) => lock,
+        Err(e) => return Ok(Err(fail(ui, env, &e, None))),
+    };
+    let staged = match stage_inventory(layout, &bundle) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(fail(ui, env, &e, None))),
+    };
+    let shown_inventory = shown(layout, &staged.dir);
+    ui.note(&if staged.unchanged {
+        format!(
+            "inventory already staged in {shown_inventory} ({})",
+            staged.digest
+        )
+    } else {
+        format!(
+            "staged the inventory of api/outputs/{env} into {shown_inventory} ({})",
+            staged.digest
+        )
+    });
+    // The same checks validation makes, on what Kubespray will actually read.
+    let diagnostics = check_staged(layout, &staged.dir);
+    for d in &diagnostics {
+        ui.diagnostic(d);
+    }
+    if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        ui.json(&serde_json::json!({
+            "ok": false,
+            "error": "the staged inventory is not one Kubespray can use",
+            "diagnostics": diagnostics.iter().map(crate::ui::diagnostic_json).collect::<Vec<_>>(),
+        }));
+        return Ok(Err(Exit::Invalid));
+    }
+
+    // The nodes Terraform recorded, when the infrastructure phases ran here: a host whose
+    // address moved is the classic cause of a run that hangs on SSH for an hour.
+    let outputs_path = layout.terraform_outputs(env, "nodes");
+    if let Ok(text) = std::fs::read_to_string(&outputs_path) {
+        let outputs: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        if let Ok(inventory) = read_inventory(&staged.dir.join("hosts.yaml")) {
+            for drift in inventory_drift(&inventory, &outputs) {
+                ui.warning(
+                    &format!("inventory drift: {drift}"),
+                    Some("make the package's inventory and tfvars describe the same machines, then regenerate the bundle"),
+                );
+            }
+        }
+    }
+
+    let program = match runtime_tool(runtime) {
+        Ok(found) => {
+            if runtime == KubesprayRuntime::Local && !dry_run {
+                let (_, version) = tool_version(&found, layout.root())?;
+                let checkout = expand_home(config.kubespray_path.as_deref().unwrap_or_default());
+                if let Err(e) =
+                    check_ansible_version(&checkout, version.as_deref().unwrap_or_default())
+                {
+                    return Ok(Err(fail(ui, env, &e, None)));
+                }
+            }
+            found.path
+        }
+        Err(ExecError::ToolNotFound { .. }) if dry_run => PathBuf::from(runtime_name(runtime)),
+        Err(e) => return Err(e.into()),
+    };
+    let ks = KubesprayRun {
+        runtime,
+        program,
+        root: layout.root().to_owned(),
+        config,
+        inventory: staged.dir.clone(),
+    };
+    if !dry_run && let Err(e) = check_private_key(&ks.key()) {
+        return Ok(Err(fail(ui, env, &e, None)));
+    }
+    Ok(Ok(Prepared {
+        ks,
+        staged,
+        shown_inventory,
+        _staging: staging,
+    }))
+}
+
+/// `kubespray validate`: the checks every run makes, then an Ansible ping of every host.
+fn preflight(layout: &Layout, args: &PreflightArgs, ui: &Ui) -> anyhow::Result<Exit> {
+    let env = args.env.as_str();
+    let prepared = match prepare(layout, env, args.runtime, args.dry_run, ui)? {
+        Ok(p) => p,
+        Err(exit) => return Ok(exit),
+    };
+    let Prepared { ks, staged, .. } = &prepared;
+    let inventory = match read_inventory(&staged.dir.join("hosts.yaml")) {
+        Ok(i) => i,
+        Err(d) => {
+            ui.diagnostic(&d);
+            return Ok(Exit::Invalid);
+        }
+    };
+    if args.dry_run {
+        ui.result(&format!("  {}", ks.ping_command()));
+        ui.result("kubespray validate: dry run");
+        ui.json(&serde_json::json!({
+            "ok": true,
+            "environment": env,
+            "commands": [ks.ping_command().to_string()],
+        }));
+        return Ok(Exit::Success);
+    }
+    let log = layout
+        .state_dir(env)
+        .join("runs")
+        .join(crate::runs::run_id())
+        .join("kubespray-validate.log");
+    let user = ks.config.ssh_user.clone();
+    ui.note(&format!(
+        "asking every host over SSH as `{user}` (Ansible ping, {CONNECT_TIMEOUT_SECS} s timeout)"
+    ));
+    let (_, answers) = match ks.ping(&inventory, Some(&log)) {
+        Ok(a) => a,
+        Err(e) => return Ok(fail(ui, env, &e, Some(&shown(layout, &log)))),
+    };
+    let width = answers.iter().map(|a| a.host.len()).max().unwrap_or(0);
+    let addr_width = answers.iter().map(|a| a.address.len()).max().unwrap_or(0);
+    for a in &answers {
+        let result = match &a.reach {
+            Reach::Answered => ui.ok("ok"),
+            Reach::Unreachable(m) => format!("{}: {m}", ui.bad("unreachable")),
+            Reach::Failed(m) => format!("{}: {m}", ui.bad("failed")),
+            Reach::NoReport => format!("{}: Ansible reported nothing for it", ui.bad("no answer")),
+        };
+        ui.result(&format!(
+            "  {:width$}  {:addr_width$}  {result}",
+            a.host, a.address
+        ));
+    }
+    let bad: Vec<_> = answers.iter().filter(|a| !a.ok()).collect();
+    ui.json(&serde_json::json!({
+        "ok": bad.is_empty(),
+        "environment": env,
+        "hosts": answers.iter().map(|a| serde_json::json!({
+            "host": a.host,
+            "address": a.address,
+            "ok": a.ok(),
+            "error": match &a.reach {
+                Reach::Answered => None,
+                Reach::Unreachable(m) | Reach::Failed(m) => Some(m.clone()),
+                Reach::NoReport => Some("no answer".to_owned()),
+            },
+        })).collect::<Vec<_>>(),
+    }));
+    if bad.is_empty() {
+        ui.result(&format!(
+            "kubespray validate: all {} hosts answer over SSH as `{user}`",
+            answers.len()
+        ));
+        return Ok(Exit::Success);
+    }
+    let names = bad
+        .iter()
+        .map(|a| format!("{} ({})", a.host, a.address))
+        .collect::<Vec<_>>()
+        .join(", ");
+    ui.error(
+        &format!(
+            "{} of {} hosts do not answer over SSH: {names}",
+            bad.len(),
+            answers.len()
+        ),
+        Some(&format!(
+            "check that the machines are up, that `{user}` can log in with `{}`, and that the addresses are current (`cargo xtask infra --env {env} --outputs`)",
+            ks.config.ssh_private_key_path
+        )),
+    );
+    Ok(Exit::Failed)
+}
+
+/// `kubespray status`: the API server's readiness and the nodes, through an explicit kubeconfig.
+fn status(layout: &Layout, args: &StatusArgs, ui: &Ui) -> anyhow::Result<Exit> {
+    let env = args.env.as_str();
+    let kubeconfig = match find_kubeconfig(
+        layout,
+        env,
+        args.kubeconfig.as_deref(),
+        std::env::var_os("KUBECONFIG").as_deref(),
+    ) {
+        Ok(k) => k,
+        Err(e) => return Ok(fail(ui, env, &e, None)),
+    };
+    let kubectl = find_tool(&TOOLS[4])?;
+    ui.note(&format!(
+        "kubeconfig: {} (from {})",
+        shown(layout, &kubeconfig.path),
+        kubeconfig.source
+    ));
+    let status = match cluster_status(&kubectl.path, &kubeconfig, layout.root()) {
+        Ok(s) => s,
+        Err(e) => return Ok(fail(ui, env, &e, None)),
+    };
+    ui.result(&format!("API server: {}", status.readyz));
+    let width = status.nodes.iter().map(|n| n.name.len()).max().unwrap_or(0);
+    for n in &status.nodes {
+        ui.result(&format!(
+            "  {:width$}  {}  {:13}  {}",
+            n.name,
+            if n.ready {
+                ui.ok(&format!("{:8}", "Ready"))
+            } else {
+                ui.bad(&format!("{:8}", "NotReady"))
+            },
+            if n.roles.is_empty() {
+                "<none>".to_owned()
+            } else {
+                n.roles.join(",")
+            },
+            n.version,
+        ));
+    }
+    ui.json(&serde_json::json!({
+        "ok": status.healthy(),
+        "environment": env,
+        "kubeconfig": shown(layout, &kubeconfig.path),
+        "readyz": status.readyz,
+        "nodes": status.nodes,
+    }));
+    if status.healthy() {
+        ui.result(&format!(
+            "cluster {env}: ready, {} nodes Ready",
+            status.nodes.len()
+        ));
+        return Ok(Exit::Success);
+    }
+    let message = if status.nodes.is_empty() {
+        "the API server answers but the cluster has no nodes".to_owned()
+    } else {
+        format!(
+            "{} of {} nodes are not Ready: {}",
+            status.not_ready().len(),
+            status.nodes.len(),
+            status
+                .not_ready()
+                .iter()
+                .map(|n| n.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    ui.error(
+        &message,
+        Some("`kubectl describe node NAME` with the same kubeconfig shows why"),
+    );
+    Ok(Exit::Failed)
+}
+
+/// A path relative to the repository root when it is inside it.
+fn shown(layout: &Layout, path: &std::path::Path) -> String {
+    path.strip_prefix(layout.root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 fn runtime_name(runtime: KubesprayRuntime) -> &'static str {
@@ -206,7 +430,7 @@ fn runtime_name(runtime: KubesprayRuntime) -> &'static str {
     }
 }
 
-fn fail(ui: &Ui, err: &KubesprayError, log: Option<&str>) -> Exit {
+fn fail(ui: &Ui, env: &str, err: &KubesprayError, log: Option<&str>) -> Exit {
     let (exit, hint) = match err {
         KubesprayError::KeyPermissions { path, .. } => (Exit::Invalid, Some(format!("run `chmod 600 {}`", path.display()))),
         KubesprayError::NotAPrivateKey { .. } => {
@@ -218,6 +442,23 @@ fn fail(ui: &Ui, err: &KubesprayError, log: Option<&str>) -> Exit {
             Some(format!("install a fitting one (`pip install 'ansible-core>={min},<{max}'`), or use the docker runtime, whose image brings its own")),
         ),
         KubesprayError::NoCheckout | KubesprayError::Config { .. } => (Exit::Invalid, None),
+        KubesprayError::BundleModified { .. } => (
+            Exit::Invalid,
+            Some(format!("`cargo xtask bundle verify --env {env}` lists every change; regenerate the bundle from its package instead of editing it")),
+        ),
+        KubesprayError::KubeconfigMissing { .. } | KubesprayError::KubeconfigAmbiguous { .. } => (
+            Exit::Invalid,
+            Some("pass the cluster's kubeconfig with `--kubeconfig FILE`".to_owned()),
+        ),
+        KubesprayError::NoKubeconfig { .. } => (
+            Exit::Invalid,
+            Some(format!("Kubespray writes it on `cargo xtask kubespray deploy --env {env}` when the inventory sets `kubeconfig_localhost: true`; or pass `--kubeconfig FILE`")),
+        ),
+        KubesprayError::ClusterUnreachable { source, .. } => {
+            report::show_tail(ui, source);
+            (Exit::Failed, Some("check that the control plane is up and that its address in the kubeconfig is reachable from here".to_owned()))
+        }
+        KubesprayError::BadAnswer { .. } => (Exit::Failed, None),
         KubesprayError::Run { source, .. } => {
             report::show_tail(ui, source);
             (Exit::Failed, log.map(|l| format!("the full output is in {l}")))

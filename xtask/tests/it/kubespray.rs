@@ -454,3 +454,326 @@ fn a_broken_kubespray_config_in_the_bundle_is_named() {
         run.stderr
     );
 }
+
+/// What `ansible all -m ping` prints (the default `minimal` output) when every host but `down`
+/// answers, and its exit code (4 when a host is unreachable).
+fn ping_output(hosts: &[(&str, &str)], down: &[&str]) -> (String, i32) {
+    let mut out = String::new();
+    for (host, address) in hosts {
+        if down.contains(host) {
+            out.push_str(&format!(
+                "{host} | UNREACHABLE! => {{\n    \"changed\": false,\n    \"msg\": \"Task failed: Failed to connect to the host via ssh: ssh: connect to host {address} port 22: No route to host\",\n    \"unreachable\": true\n}}\n"
+            ));
+        } else {
+            out.push_str(&format!(
+                "{host} | SUCCESS => {{\n    \"changed\": false,\n    \"ping\": \"pong\"\n}}\n"
+            ));
+        }
+    }
+    (out, if down.is_empty() { 0 } else { 4 })
+}
+
+const DEV_HOSTS: [(&str, &str); 3] = [
+    ("dev-cp-1", "10.10.0.11"),
+    ("dev-worker-1", "10.10.0.21"),
+    ("dev-worker-2", "10.10.0.22"),
+];
+
+#[test]
+fn validate_names_every_host_that_does_not_answer() {
+    let mut s = Setup::new(0);
+    let (out, code) = ping_output(&DEV_HOSTS, &["dev-worker-2"]);
+    s.runtime = strata_testkit::stand_in(s.bin.path(), "docker", &out, "", code)
+        .display()
+        .to_string();
+    let args = ["kubespray", "validate", "--env", "development"];
+    let run = s.run(&args);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    insta::assert_snapshot!(
+        "kubespray_validate_unreachable",
+        run.render(&args, s.repo.path())
+            .replace(&s.home.path().display().to_string(), "[HOME]")
+    );
+    // The ping runs in the pinned image like the playbooks, with only the key file mounted, and
+    // with fresh single-attempt connections.
+    insta::assert_snapshot!("kubespray_validate_command", s.calls());
+
+    let (out, code) = ping_output(&DEV_HOSTS, &[]);
+    s.runtime = strata_testkit::stand_in(s.bin.path(), "docker", &out, "", code)
+        .display()
+        .to_string();
+    let run = s.run(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("kubespray validate: all 3 hosts answer over SSH as `ubuntu`"),
+        "{}",
+        run.stdout
+    );
+
+    let json = s.run(&[
+        "kubespray",
+        "validate",
+        "--env",
+        "development",
+        "--output",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON document");
+    assert_eq!(doc["ok"], true);
+    assert_eq!(doc["hosts"][2]["address"], "10.10.0.22");
+}
+
+#[test]
+fn validate_checks_the_key_before_asking_any_host() {
+    let s = Setup::new(0);
+    std::fs::remove_file(s.home.join(".ssh/strata-development")).unwrap();
+    let run = s.run(&["kubespray", "validate", "--env", "development"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("does not exist"), "{}", run.stderr);
+    assert_eq!(s.calls(), "", "no host was asked");
+}
+
+#[test]
+fn an_inventory_kubespray_cannot_use_never_reaches_a_run() {
+    // A bundle generated past validation (`--skip-validate`) with two etcd members.
+    let s = Setup::new(0);
+    let root = s.repo.path();
+    edit(
+        root,
+        "config/packages/core/kubespray/inventory/pn-development/hosts.yaml",
+        "    etcd:\n      hosts:\n        dev-cp-1: {}\n",
+        "    etcd:\n      hosts:\n        dev-cp-1: {}\n        dev-worker-1: {}\n",
+    );
+    let generate = xtask(
+        root,
+        &[
+            "generate",
+            "env",
+            "--id",
+            "development",
+            "--config",
+            "core",
+            "--skip-validate",
+        ],
+    );
+    assert_eq!(generate.code, 0, "{}", generate.stderr);
+    for op in ["deploy", "validate"] {
+        let run = s.run(&["kubespray", op, "--env", "development"]);
+        assert_eq!(run.code, 2, "{op}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("{STAGED}/hosts.yaml"))
+                && run.stderr.contains("`etcd` has 2 members"),
+            "{op}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(s.calls(), "", "nothing ran");
+}
+
+#[test]
+fn an_inventory_edited_inside_the_bundle_is_refused() {
+    let s = Setup::new(0);
+    let root = s.repo.path();
+    edit(
+        root,
+        "api/outputs/development/kubespray/hosts.yaml",
+        "10.10.0.21",
+        "10.10.0.99",
+    );
+    let run = s.run(&["kubespray", "deploy", "--env", "development"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("kubespray/hosts.yaml` was changed after the bundle was generated"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("cargo xtask bundle verify --env development"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.calls(), "", "nothing ran");
+}
+
+/// A kubectl stand-in answering `get --raw /readyz` and `get --raw /api/v1/nodes`, recording
+/// its calls in `dir/kubectl.calls`.
+fn kubectl(dir: &std::path::Path, nodes: &[(&str, bool)]) -> String {
+    let items: Vec<_> = nodes
+        .iter()
+        .map(|(name, ready)| {
+            serde_json::json!({
+                "metadata": {"name": name, "labels": {"node-role.kubernetes.io/control-plane": ""}},
+                "status": {
+                    "conditions": [{"type": "Ready", "status": if *ready { "True" } else { "False" }}],
+                    "nodeInfo": {"kubeletVersion": "v1.33.5"}
+                }
+            })
+        })
+        .collect();
+    let list = serde_json::json!({"kind": "NodeList", "items": items}).to_string();
+    let calls = dir.join("kubectl.calls");
+    strata_testkit::script(
+        dir,
+        "kubectl",
+        &format!(
+            "printf '%s\\n' \"$*\" >> '{}'\ncase \"$*\" in\n  *' /readyz') printf ok ;;\n  *' /api/v1/nodes') printf '%s' '{list}' ;;\n  *) exit 1 ;;\nesac\n",
+            calls.display()
+        ),
+    )
+    .display()
+    .to_string()
+}
+
+#[test]
+fn status_reports_readiness_and_every_node_through_an_explicit_kubeconfig() {
+    let s = Setup::new(0);
+    let root = s.repo.path();
+    let bin = strata_testkit::TempDir::new("kubectl");
+    let kubeconfig = s.home.join("cluster.conf");
+    write(
+        s.home.path(),
+        "cluster.conf",
+        "apiVersion: v1\nkind: Config\n",
+    );
+    let kubeconfig_s = kubeconfig.display().to_string();
+    let status = |kubectl: &str, extra: &[(&str, &str)]| {
+        let mut env = vec![("STRATA_KUBECTL", kubectl)];
+        env.extend(extra);
+        xtask_env(root, &["kubespray", "status", "--env", "development"], &env)
+    };
+
+    // Nothing written by Kubespray and no KUBECONFIG: say where it would be and how to get one.
+    let k = kubectl(bin.path(), &[("dev-cp-1", true)]);
+    let none = status(&k, &[]);
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    assert!(
+        none.stderr.contains("no kubeconfig for this environment")
+            && none.stderr.contains("kubeconfig_localhost: true"),
+        "{}",
+        none.stderr
+    );
+    let several = status(&k, &[("KUBECONFIG", "/a:/b")]);
+    assert_eq!(several.code, 2);
+    assert!(
+        several.stderr.contains("--kubeconfig FILE"),
+        "{}",
+        several.stderr
+    );
+
+    let ready = status(&k, &[("KUBECONFIG", kubeconfig_s.as_str())]);
+    assert_eq!(ready.code, 0, "{}", ready.stderr);
+    assert!(ready.stdout.contains("API server: ok"), "{}", ready.stdout);
+    assert!(
+        ready
+            .stdout
+            .contains("dev-cp-1  Ready     control-plane  v1.33.5"),
+        "{}",
+        ready.stdout
+    );
+    let calls = read(bin.path(), "kubectl.calls");
+    assert_eq!(
+        calls,
+        format!(
+            "--kubeconfig {kubeconfig_s} --request-timeout=10s get --raw /readyz\n--kubeconfig {kubeconfig_s} --request-timeout=10s get --raw /api/v1/nodes\n"
+        )
+    );
+
+    let k = kubectl(bin.path(), &[("dev-cp-1", true), ("dev-worker-1", false)]);
+    let degraded = status(&k, &[("KUBECONFIG", kubeconfig_s.as_str())]);
+    assert_eq!(degraded.code, 1, "{}", degraded.stderr);
+    assert!(
+        degraded
+            .stderr
+            .contains("1 of 2 nodes are not Ready: dev-worker-1"),
+        "{}",
+        degraded.stderr
+    );
+
+    let down = status(
+        &strata_testkit::stand_in(
+            bin.path(),
+            "kubectl-down",
+            "",
+            "The connection to the server 10.10.0.11:6443 was refused - did you specify the right host or port?\n",
+            1,
+        )
+        .display()
+        .to_string(),
+        &[("KUBECONFIG", kubeconfig_s.as_str())],
+    );
+    assert_eq!(down.code, 1, "{}", down.stderr);
+    assert!(
+        down.stderr.contains("the cluster does not answer")
+            && down.stderr.contains("10.10.0.11:6443 was refused"),
+        "{}",
+        down.stderr
+    );
+}
+
+#[test]
+fn the_admin_conf_kubespray_writes_is_kept_for_its_environment_and_used_by_status() {
+    let s = Setup::new(0);
+    let root = s.repo.path();
+    // Kubespray with `kubeconfig_localhost: true` writes artifacts/admin.conf into the inventory.
+    let calls = s.bin.join("docker.calls");
+    strata_testkit::script(
+        s.bin.path(),
+        "docker",
+        &format!(
+            "printf '%s\\n' \"$*\" >> '{}'\nfor a in \"$@\"; do case \"$a\" in\n  type=bind,source=*,dst=/inventory) d=${{a#type=bind,source=}}; d=${{d%,dst=/inventory}} ;;\nesac; done\nmkdir -p \"$d/artifacts\" && printf 'apiVersion: v1 # dev admin\\n' > \"$d/artifacts/admin.conf\"\n",
+            calls.display()
+        ),
+    );
+    let run = s.run(&["kubespray", "deploy", "--env", "development"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let kept = root.join(".strata/development/kubespray/artifacts/admin.conf");
+    assert_eq!(
+        std::fs::read_to_string(&kept).unwrap(),
+        "apiVersion: v1 # dev admin\n"
+    );
+    assert_eq!(
+        std::fs::metadata(&kept).unwrap().permissions().mode() & 0o777,
+        0o600,
+        "admin.conf holds the cluster's admin credentials"
+    );
+    assert!(
+        run.stderr.contains(
+            "kept Kubespray's artifacts (admin.conf) in .strata/development/kubespray/artifacts"
+        ),
+        "{}",
+        run.stderr
+    );
+
+    // The environment's own kubeconfig wins over an ambient KUBECONFIG.
+    let bin = strata_testkit::TempDir::new("kubectl");
+    let k = kubectl(bin.path(), &[("dev-cp-1", true)]);
+    let elsewhere = s.home.join("other-cluster.conf");
+    write(s.home.path(), "other-cluster.conf", "apiVersion: v1\n");
+    let elsewhere = elsewhere.display().to_string();
+    let status = xtask_env(
+        root,
+        &["kubespray", "status", "--env", "development"],
+        &[
+            ("STRATA_KUBECTL", k.as_str()),
+            ("KUBECONFIG", elsewhere.as_str()),
+        ],
+    );
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    assert!(
+        status.stderr.contains(
+            "kubeconfig: .strata/development/kubespray/artifacts/admin.conf (from Kubespray artifacts)"
+        ),
+        "{}",
+        status.stderr
+    );
+    let calls = read(bin.path(), "kubectl.calls");
+    assert!(
+        calls
+            .lines()
+            .all(|l| l.starts_with(&format!("--kubeconfig {}", kept.display()))),
+        "{calls}"
+    );
+}

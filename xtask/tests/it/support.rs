@@ -69,6 +69,7 @@ pub(crate) fn xtask_env(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Run
         .env("SOURCE_DATE_EPOCH", EPOCH)
         .env_remove("RUST_LOG")
         .env_remove("STRATA_ROOT")
+        .env_remove("KUBECONFIG")
         .envs(env.iter().copied());
     let out = cmd.output().expect("the xtask binary runs");
     Run {

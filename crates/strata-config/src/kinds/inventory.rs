@@ -11,7 +11,10 @@ use crate::source::{parse_yaml, yaml_diagnostic};
 use crate::{Diagnostic, secrets};
 
 /// The inventory directory: `hosts.yaml` with the groups Kubespray needs, and YAML group_vars.
-pub(crate) fn check_inventory(rel_dir: &Path, files: &[(&str, &[u8])]) -> Vec<Diagnostic> {
+///
+/// `files` are the directory's files by relative path; diagnostics name them under `rel_dir`.
+/// Packages are checked with this at validation, and staged inventories again before a run.
+pub fn check_inventory(rel_dir: &Path, files: &[(&str, &[u8])]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let hosts = files
         .iter()
