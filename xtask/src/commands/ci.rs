@@ -16,6 +16,7 @@ pub(crate) fn run(layout: &Layout, args: &CiArgs, ui: &Ui) -> anyhow::Result<Exi
     let cargo = std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from);
     let xtask = std::env::current_exe().context("failed to find the running xtask binary")?;
     let root_arg = root.to_string_lossy().into_owned();
+    prepare_system_packages(root, ui)?;
     let tools = prepare_tools(root, ui)?;
     let path = match std::env::var_os("PATH") {
         Some(p) => format!("{}:{}", tools.display(), p.to_string_lossy()),
@@ -98,6 +99,56 @@ fn print_summary(ui: &Ui, lines: &[String]) {
     for l in lines {
         ui.note(&format!("  {l}"));
     }
+}
+
+/// The Debian packages the real-tool tests use (TESTING.md): openssh-server for the SSH
+/// "hosts". Installed with apt-get when missing and running as root; otherwise the tests say
+/// what is missing.
+fn prepare_system_packages(root: &std::path::Path, ui: &Ui) -> anyhow::Result<()> {
+    const PACKAGES: [(&str, &str); 1] = [("/usr/sbin/sshd", "openssh-server")];
+    let missing: Vec<&str> = PACKAGES
+        .iter()
+        .filter(|(file, _)| !std::path::Path::new(file).exists())
+        .map(|(_, package)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let is_root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+    });
+    if !is_root {
+        ui.warning(
+            &format!("missing for the real-tool tests: {}", missing.join(", ")),
+            Some(&format!(
+                "run `sudo apt-get install -y {}`",
+                missing.join(" ")
+            )),
+        );
+        return Ok(());
+    }
+    ui.note(&ui.bold(&format!(
+        "==> tools: installing {} (apt-get)",
+        missing.join(", ")
+    )));
+    let quiet = RunOptions {
+        tail_lines: 30,
+        ..RunOptions::default()
+    };
+    let install = Command::new("apt-get", root)
+        .args(["install", "-y", "-q", "--no-install-recommends"])
+        .args(missing.iter().copied())
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    if exec(&install, &quiet).is_err() {
+        // A fresh machine has no package lists yet.
+        let update = Command::new("apt-get", root)
+            .args(["update", "-q"])
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        exec(&update, &quiet).context("apt-get update failed")?;
+        exec(&install, &quiet).context("apt-get install failed")?;
+    }
+    Ok(())
 }
 
 /// The Python tools the real-tool tests use (TESTING.md), in a venv under `target/ci-tools/`,

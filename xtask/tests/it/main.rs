@@ -5,4 +5,5 @@ mod cli;
 mod corpus;
 mod infra;
 mod kubespray;
+mod kubespray_real;
 mod support;
