@@ -163,6 +163,13 @@ fn answer(stdout: &str, host: &str) -> Reach {
             || detail.to_string(),
             |m| m.strip_prefix("Task failed: ").unwrap_or(m).to_owned(),
         );
+        // ssh's own lines come along; one line per host keeps the report a table.
+        let msg = msg
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
         return match status.trim() {
             "SUCCESS" | "CHANGED" => Reach::Answered,
             "UNREACHABLE!" => Reach::Unreachable(msg),
@@ -200,7 +207,7 @@ cp1 | SUCCESS => {
     "changed": false,
     "ping": "pong"
 }
-w10 | FAILED! => {"changed": false, "msg": "/usr/bin/python3: not found"}
+w10 | FAILED! => {"changed": false, "msg": "Task failed: /usr/bin/python3: not found\nConnection to 127.0.0.5 closed.\r\n"}
 "#;
         let got = parse_ping(&inventory(), out);
         let by = |h: &str| got.iter().find(|r| r.host == h).unwrap().clone();
@@ -214,7 +221,7 @@ w10 | FAILED! => {"changed": false, "msg": "/usr/bin/python3: not found"}
         );
         assert_eq!(
             by("w10").reach,
-            Reach::Failed("/usr/bin/python3: not found".into())
+            Reach::Failed("/usr/bin/python3: not found; Connection to 127.0.0.5 closed.".into())
         );
         // `w1 | ` must not be read as the answer of `w10`, nor anything as the silent w2's.
         assert_eq!(by("w2").reach, Reach::NoReport);

@@ -62,6 +62,17 @@ pub fn stage_inventory(
         "bundle {shown_bundle} (environment {}) inventory {digest}\n",
         bundle.metadata().environment
     );
+    // The bundle is the only input: a file edited after generation is refused rather than
+    // deployed (or silently not deployed) under a digest that no longer describes it.
+    let mut contents = Vec::with_capacity(files.len());
+    for rel in &files {
+        let from = source_dir.join(rel);
+        let bytes = std::fs::read(&from).map_err(|source| io("read", &from, source))?;
+        if strata_config::sha256(&bytes) != bundle.metadata().digests[&format!("{prefix}{rel}")] {
+            return Err(KubesprayError::BundleModified { path: from });
+        }
+        contents.push(bytes);
+    }
     let target = layout.abs(STAGED_INVENTORY);
     if std::fs::read_to_string(target.join(SOURCE_FILE)).is_ok_and(|r| r == record)
         && intact(&target, bundle, &prefix, &files)
@@ -77,18 +88,10 @@ pub fn stage_inventory(
     remove_stale_siblings(&target);
     let staged = sibling(&target, "new");
     let result = (|| {
-        for rel in &files {
-            let from = source_dir.join(rel);
+        for (rel, bytes) in files.iter().zip(&contents) {
             let to = staged.join(rel);
             std::fs::create_dir_all(to.parent().unwrap_or(&staged))
                 .map_err(|source| io("create", &to, source))?;
-            // The bundle is the only input: a file edited after generation is refused here
-            // rather than deployed under a digest that no longer describes it.
-            let bytes = std::fs::read(&from).map_err(|source| io("read", &from, source))?;
-            let recorded = &bundle.metadata().digests[&format!("{prefix}{rel}")];
-            if &strata_config::sha256(&bytes) != recorded {
-                return Err(KubesprayError::BundleModified { path: from });
-            }
             std::fs::write(&to, bytes).map_err(|source| io("write", &to, source))?;
         }
         std::fs::create_dir_all(&staged).map_err(|source| io("create", &staged, source))?;

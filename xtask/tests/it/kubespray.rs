@@ -575,6 +575,9 @@ fn an_inventory_kubespray_cannot_use_never_reaches_a_run() {
 fn an_inventory_edited_inside_the_bundle_is_refused() {
     let s = Setup::new(0);
     let root = s.repo.path();
+    // Staged once already: the edit is refused all the same, not silently left out.
+    let staged = s.run(&["kubespray", "deploy", "--env", "development", "--dry-run"]);
+    assert_eq!(staged.code, 0, "{}", staged.stderr);
     edit(
         root,
         "api/outputs/development/kubespray/hosts.yaml",
