@@ -231,20 +231,21 @@ pub(crate) enum KubesprayCommand {
     Recover(KubesprayArgs),
     /// Preflight before a long run: the staged inventory is well-formed, the SSH key is usable,
     /// and every host answers over SSH (an Ansible ping)
-    Validate(PreflightArgs),
+    Validate(TargetArgs),
     /// Whether the cluster answers: the API server's readiness and every node's Ready state
     Status(StatusArgs),
 }
 
+/// Which environment, where Ansible runs, and whether only to show the commands.
 #[derive(Debug, Args)]
-pub(crate) struct PreflightArgs {
+pub(crate) struct TargetArgs {
     /// The environment, such as `development`
     #[arg(long, value_name = "ENV")]
     pub(crate) env: EnvironmentId,
     /// Where Ansible runs [default: the bundle's Kubespray config]
     #[arg(long, value_enum)]
     pub(crate) runtime: Option<RuntimeArg>,
-    /// Stage and check the inventory, then print the ping command instead of running it
+    /// Stage and check the inventory, then print each command instead of running it
     #[arg(long)]
     pub(crate) dry_run: bool,
 }
@@ -261,15 +262,8 @@ pub(crate) struct StatusArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct KubesprayArgs {
-    /// The environment, such as `development`
-    #[arg(long, value_name = "ENV")]
-    pub(crate) env: EnvironmentId,
-    /// Where the playbooks run [default: the bundle's Kubespray config]
-    #[arg(long, value_enum)]
-    pub(crate) runtime: Option<RuntimeArg>,
-    /// Stage the inventory, then print each command instead of running it
-    #[arg(long)]
-    pub(crate) dry_run: bool,
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
     /// Extra variables for ansible-playbook, `key=value` (repeatable)
     #[arg(short = 'e', long = "extra-var", value_name = "KEY=VALUE")]
     pub(crate) extra_vars: Vec<String>,

@@ -12,7 +12,7 @@ use strata_kubespray::{
 use strata_metadata::{FileKind, KubesprayConfig, KubesprayRuntime};
 
 use crate::Exit;
-use crate::cli::{KubesprayCommand, PreflightArgs, RuntimeArg, StatusArgs};
+use crate::cli::{KubesprayCommand, RuntimeArg, StatusArgs, TargetArgs};
 use crate::report;
 use crate::ui::Ui;
 
@@ -47,8 +47,9 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
         KubesprayCommand::Validate(a) => return preflight(layout, a, ui),
         KubesprayCommand::Status(a) => return status(layout, a, ui),
     };
-    let env = args.env.as_str();
-    let prepared = match prepare(layout, env, args.runtime, args.dry_run, ui)? {
+    let target = &args.target;
+    let env = target.env.as_str();
+    let prepared = match prepare(layout, target, ui)? {
         Ok(p) => p,
         Err(exit) => return Ok(exit),
     };
@@ -69,10 +70,10 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
         .join("runs")
         .join(crate::runs::run_id());
     let log = logs.join("kubespray.log");
-    let result = ks.run(&op, &extras, args.dry_run, Some(&log));
+    let result = ks.run(&op, &extras, target.dry_run, Some(&log));
     // Kubespray writes admin.conf into the staged inventory, which the next staging replaces:
     // keep it with the environment, whether or not the run got to the end.
-    if !args.dry_run {
+    if !target.dry_run {
         match keep_artifacts(layout, env, &staged.dir) {
             Ok(true) => ui.note(&format!(
                 "kept Kubespray's artifacts (admin.conf) in {}",
@@ -89,7 +90,7 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
         }
     };
     for cmd in &commands {
-        if args.dry_run {
+        if target.dry_run {
             ui.result(&format!("  {cmd}"));
         } else {
             ui.note(&format!("  ran {}", cmd.display()));
@@ -103,7 +104,7 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
         .join(", ");
     ui.result(&format!(
         "kubespray {what}: {}",
-        if args.dry_run { "dry run" } else { "done" }
+        if target.dry_run { "dry run" } else { "done" }
     ));
     ui.json(&serde_json::json!({
         "ok": true,
@@ -129,11 +130,10 @@ struct Prepared {
 
 fn prepare(
     layout: &Layout,
-    env: &str,
-    runtime: Option<RuntimeArg>,
-    dry_run: bool,
+    target: &TargetArgs,
     ui: &Ui,
 ) -> anyhow::Result<Result<Prepared, Exit>> {
+    let (env, dry_run) = (target.env.as_str(), target.dry_run);
     let Some(bundle) = report::open_bundle(layout, env, ui)? else {
         return Ok(Err(Exit::Invalid));
     };
@@ -153,7 +153,7 @@ fn prepare(
             return Ok(Err(fail(ui, env, &e, None)));
         }
     };
-    let runtime = match runtime {
+    let runtime = match target.runtime {
         Some(RuntimeArg::Docker) => KubesprayRuntime::Docker,
         Some(RuntimeArg::Podman) => KubesprayRuntime::Podman,
         Some(RuntimeArg::Local) => KubesprayRuntime::Local,
@@ -245,9 +245,9 @@ fn prepare(
 }
 
 /// `kubespray validate`: the checks every run makes, then an Ansible ping of every host.
-fn preflight(layout: &Layout, args: &PreflightArgs, ui: &Ui) -> anyhow::Result<Exit> {
+fn preflight(layout: &Layout, args: &TargetArgs, ui: &Ui) -> anyhow::Result<Exit> {
     let env = args.env.as_str();
-    let prepared = match prepare(layout, env, args.runtime, args.dry_run, ui)? {
+    let prepared = match prepare(layout, args, ui)? {
         Ok(p) => p,
         Err(exit) => return Ok(exit),
     };

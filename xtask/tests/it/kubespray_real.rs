@@ -222,18 +222,21 @@ fn the_local_runtime_runs_a_kubespray_tree_over_ssh() {
     let markers = TempDir::new("markers");
     let home = hosts.dir.path().display().to_string();
     let marker_var = format!("marker_dir={}", markers.path().display());
-    let run = xtask_env(
-        repo.path(),
-        &[
-            "kubespray",
-            "deploy",
-            "--env",
-            "development",
-            "-e",
-            &marker_var,
-        ],
-        &[("HOME", home.as_str())],
-    );
+    let deploy = || {
+        xtask_env(
+            repo.path(),
+            &[
+                "kubespray",
+                "deploy",
+                "--env",
+                "development",
+                "-e",
+                &marker_var,
+            ],
+            &[("HOME", home.as_str())],
+        )
+    };
+    let run = deploy();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(
         read(markers.path(), "dev-cp-1"),
@@ -269,18 +272,7 @@ fn the_local_runtime_runs_a_kubespray_tree_over_ssh() {
         "kube_version == 'v1.33.5'",
         "kube_version == 'v1.34.0'",
     );
-    let failed = xtask_env(
-        repo.path(),
-        &[
-            "kubespray",
-            "deploy",
-            "--env",
-            "development",
-            "-e",
-            &marker_var,
-        ],
-        &[("HOME", home.as_str())],
-    );
+    let failed = deploy();
     assert_eq!(failed.code, 1, "{}", failed.stderr);
     assert!(
         failed.stderr.contains("kubespray `cluster.yml` failed")
