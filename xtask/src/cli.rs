@@ -65,6 +65,9 @@ pub(crate) enum Command {
     Config(ConfigCommand),
     /// Run the infrastructure phases (Terraform on Proxmox) for an environment
     Infra(InfraArgs),
+    /// Build, list and publish the VM images of an environment's roles
+    #[command(subcommand)]
+    Provision(ProvisionCommand),
     /// Run Kubespray's lifecycle playbooks against an environment's cluster
     #[command(subcommand)]
     Kubespray(KubesprayCommand),
@@ -186,6 +189,51 @@ pub(crate) enum InfraPhase {
     Ansible,
     /// bootstrap, images, templates, nodes, then ansible when configured
     All,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ProvisionCommand {
+    /// Build role images (qemu-img, packer or a command); up-to-date images are left alone
+    Build(ProvisionBuildArgs),
+    /// Every role's image: present, missing, stale or modified, its size and sha256
+    List {
+        /// The environment, such as `development`
+        #[arg(long, value_name = "ENV")]
+        env: EnvironmentId,
+    },
+    /// Copy a built image to the environment's storage target and record where it went
+    Publish {
+        /// The environment, such as `development`
+        #[arg(long, value_name = "ENV")]
+        env: EnvironmentId,
+        /// The role whose image is published
+        #[arg(long, value_name = "ROLE")]
+        role: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ProvisionBuildArgs {
+    /// The environment, such as `development`
+    #[arg(long, value_name = "ENV")]
+    pub(crate) env: EnvironmentId,
+    /// The role to build
+    #[arg(
+        long,
+        value_name = "ROLE",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub(crate) role: Option<String>,
+    /// Build every role of the environment
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// How many roles are built at once [default: the number of CPUs]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) jobs: Option<u16>,
+    /// Rebuild even when the image is up to date
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 #[derive(Debug, Subcommand)]

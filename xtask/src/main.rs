@@ -53,6 +53,7 @@ fn main() -> ExitCode {
         Command::Bundle(cmd) => commands::bundle::run(&layout, &cmd, &ui),
         Command::Config(cmd) => commands::config::run(&layout, &cmd, &ui),
         Command::Infra(args) => commands::infra::run(&layout, &args, &ui),
+        Command::Provision(cmd) => commands::provision::run(&layout, &cmd, &ui),
         Command::Kubespray(cmd) => commands::kubespray::run(&layout, &cmd, &ui),
         Command::Doctor => commands::doctor::run(&layout, &ui),
         Command::Ci(args) => commands::ci::run(&layout, &args, &ui),

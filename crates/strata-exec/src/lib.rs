@@ -18,7 +18,7 @@ mod tool;
 
 pub use command::{Command, shell_quote};
 pub use error::ExecError;
-pub use run::{Output, RunOptions, run};
+pub use run::{LineHook, Output, RunOptions, run};
 pub use tool::{
     FoundTool, TOOLS, Tool, expand_home, find_tool, find_tool_with, parse_version, tool_version,
 };

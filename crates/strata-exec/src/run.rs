@@ -12,7 +12,7 @@ use tracing::debug;
 use crate::{Command, ExecError};
 
 /// How to run a command.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RunOptions<'a> {
     /// Report the command instead of running it.
     pub dry_run: bool,
@@ -27,7 +27,12 @@ pub struct RunOptions<'a> {
     /// Let the child write straight to Strata's own stdout and stderr (for commands a person
     /// watches, such as `cargo test` under `ci`); nothing is logged or kept then.
     pub inherit_output: bool,
+    /// Called with each line of standard output (redacted) as it arrives, for progress.
+    pub on_line: Option<&'a LineHook<'a>>,
 }
+
+/// A callback for each output line, see [`RunOptions::on_line`].
+pub type LineHook<'a> = dyn Fn(&str) + Sync + 'a;
 
 impl Default for RunOptions<'_> {
     fn default() -> Self {
@@ -38,7 +43,22 @@ impl Default for RunOptions<'_> {
             tail_lines: 20,
             success_codes: &[0],
             inherit_output: false,
+            on_line: None,
         }
+    }
+}
+
+impl std::fmt::Debug for RunOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("dry_run", &self.dry_run)
+            .field("log", &self.log)
+            .field("capture_stdout", &self.capture_stdout)
+            .field("tail_lines", &self.tail_lines)
+            .field("success_codes", &self.success_codes)
+            .field("inherit_output", &self.inherit_output)
+            .field("on_line", &self.on_line.is_some())
+            .finish()
     }
 }
 
@@ -58,6 +78,7 @@ struct Sink<'a> {
     log: Option<Mutex<File>>,
     log_path: Option<&'a Path>,
     tail_lines: usize,
+    on_line: Option<&'a LineHook<'a>>,
 }
 
 impl Sink<'_> {
@@ -70,6 +91,9 @@ impl Sink<'_> {
     ) -> io::Result<()> {
         let text = String::from_utf8_lossy(raw);
         let text = self.cmd.redact(text.trim_end_matches(['\n', '\r']));
+        if let (Some(hook), true) = (self.on_line, prefix.is_empty()) {
+            hook(&text);
+        }
         if let Some(log) = &self.log {
             let mut f = log.lock().unwrap_or_else(|e| e.into_inner());
             writeln!(f, "{prefix}{text}")?;
@@ -162,6 +186,7 @@ pub fn run(cmd: &Command, opts: &RunOptions<'_>) -> Result<Output, ExecError> {
         log,
         log_path: opts.log,
         tail_lines: opts.tail_lines.max(1),
+        on_line: opts.on_line,
     };
     let stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");

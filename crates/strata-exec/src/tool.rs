@@ -19,7 +19,7 @@ pub struct Tool {
 }
 
 /// Every tool Strata drives, in the order `doctor` lists them.
-pub const TOOLS: [Tool; 7] = [
+pub const TOOLS: [Tool; 9] = [
     Tool {
         name: "terraform",
         env_var: "STRATA_TERRAFORM",
@@ -61,6 +61,18 @@ pub const TOOLS: [Tool; 7] = [
         env_var: "STRATA_PACKER",
         candidates: &["packer"],
         version_args: &["version"],
+    },
+    Tool {
+        name: "cloud-localds",
+        env_var: "STRATA_CLOUD_LOCALDS",
+        candidates: &["cloud-localds"],
+        version_args: &["--help"],
+    },
+    Tool {
+        name: "curl",
+        env_var: "STRATA_CURL",
+        candidates: &["curl"],
+        version_args: &["--version"],
     },
 ];
 

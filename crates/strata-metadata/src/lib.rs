@@ -40,8 +40,9 @@ pub use package::{
 };
 pub use platform::{PlatformConfig, Release};
 pub use provisioner::{
-    BaseImage, Builder, CloudInit, CloudUser, CommandBuilder, ImageFormat, PackerBuilder,
-    ProvisionerConfig, PublishTarget, RoleImage, WriteFile,
+    ARTIFACT_SCHEMA_VERSION, ArtifactRecord, BaseImage, Builder, BuilderInfo, CloudInit, CloudUser,
+    CommandBuilder, ImageFormat, PackerBuilder, ProvisionerConfig, PublishTarget, RoleImage,
+    SeedRecord, WriteFile,
 };
 pub use schemas::{SchemaFile, schema_files};
 pub use suggest::{did_you_mean, unknown_field_hint};

@@ -163,3 +163,64 @@ pub struct PublishTarget {
     /// environment, never from here.
     pub uri: String,
 }
+
+/// `api/outputs/<env>/provisioner/<role>.json`: one built image, written by `provision build`
+/// and updated by `provision publish`. Kept when the bundle is regenerated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ArtifactRecord {
+    /// The record format, [`ARTIFACT_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The role.
+    pub role: String,
+    /// The environment.
+    pub environment: String,
+    /// The image file, relative to the repository root.
+    pub path: String,
+    /// Its format.
+    pub format: ImageFormat,
+    /// The disk size the guest sees, in bytes.
+    pub virtual_size: u64,
+    /// The image file's size, in bytes.
+    pub file_size: u64,
+    /// The image file's SHA-256, 64 hex digits.
+    pub sha256: String,
+    /// RFC 3339 UTC time the build finished (honours `SOURCE_DATE_EPOCH`).
+    pub built_at: String,
+    /// What built it.
+    pub builder: BuilderInfo,
+    /// `sha256:` of everything the build depended on: the role's settings, the base image's
+    /// checksum, the builder and its version, the packer template. A build with the same inputs
+    /// digest and an intact image is up to date.
+    pub inputs_digest: String,
+    /// The NoCloud seed built with the image (qemu-img builder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<SeedRecord>,
+    /// Where `provision publish` put the image (`file://…` or `http(s)://…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
+}
+
+/// The version of [`ArtifactRecord`]'s format.
+pub const ARTIFACT_SCHEMA_VERSION: u32 = 1;
+
+/// The builder of an artifact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BuilderInfo {
+    /// Which builder.
+    pub name: Builder,
+    /// Its version, when it tells one (`qemu-img --version`, `packer version`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// A NoCloud seed image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedRecord {
+    /// The seed file, relative to the repository root.
+    pub path: String,
+    /// Its SHA-256, 64 hex digits.
+    pub sha256: String,
+}

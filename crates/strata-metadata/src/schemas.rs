@@ -3,9 +3,9 @@
 use schemars::{JsonSchema, generate::SchemaSettings};
 
 use crate::{
-    BundleMetadata, BusinessConfig, EnvironmentDefinitions, Inventory, KubesprayConfig,
-    ModuleSelector, PackageManifest, PackagesLock, PlatformConfig, ProvisionerConfig,
-    RoleDefinitions,
+    ArtifactRecord, BundleMetadata, BusinessConfig, EnvironmentDefinitions, Inventory,
+    KubesprayConfig, ModuleSelector, PackageManifest, PackagesLock, PlatformConfig,
+    ProvisionerConfig, RoleDefinitions,
 };
 
 /// One schema file: its name under `api/schemas/` and its pretty-printed content.
@@ -36,6 +36,7 @@ pub fn schema_files() -> Vec<SchemaFile> {
         render::<EnvironmentDefinitions>("definitions-environments.schema.json"),
         render::<RoleDefinitions>("definitions-roles.schema.json"),
         render::<ProvisionerConfig>("provisioner.schema.json"),
+        render::<ArtifactRecord>("provisioner-artifact.schema.json"),
         render::<KubesprayConfig>("kubespray-config.schema.json"),
         render::<Inventory>("kubespray-inventory.schema.json"),
         render::<PlatformConfig>("platform.schema.json"),

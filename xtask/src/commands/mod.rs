@@ -8,4 +8,5 @@ pub(crate) mod doctor;
 pub(crate) mod generate;
 pub(crate) mod infra;
 pub(crate) mod kubespray;
+pub(crate) mod provision;
 pub(crate) mod validate;

@@ -1,0 +1,235 @@
+//! What can go wrong building or publishing an image.
+
+use std::path::PathBuf;
+
+/// An image could not be built, recorded or published.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    /// The environment's provisioner config has no such role.
+    #[error("role `{role}` is not in the provisioner config of `{env}`")]
+    UnknownRole {
+        /// The role asked for.
+        role: String,
+        /// The environment.
+        env: String,
+        /// The roles that exist.
+        known: Vec<String>,
+    },
+
+    /// The bundle's provisioner config cannot be read.
+    #[error("cannot read the bundle's provisioner config `{}`: {message}", .path.display())]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// The role's builder needs a base image and the config names none.
+    #[error("role `{role}` has no `baseImage`, which the {builder} builder needs")]
+    NoBaseImage {
+        /// The role.
+        role: String,
+        /// The builder.
+        builder: &'static str,
+    },
+
+    /// The base image is not where the config (or the cache) says.
+    #[error("the base image of role `{role}` is missing: `{}` does not exist", .path.display())]
+    BaseImageMissing {
+        /// The role.
+        role: String,
+        /// Where it was looked for.
+        path: PathBuf,
+        /// The URL it comes from, when the config names one.
+        url: Option<String>,
+    },
+
+    /// The base image's checksum is not the configured one.
+    #[error("the base image `{}` has the wrong checksum: expected sha256 {expected}, found {actual}", .path.display())]
+    BaseImageChecksum {
+        /// The file.
+        path: PathBuf,
+        /// The configured sha256.
+        expected: String,
+        /// What the file hashes to.
+        actual: String,
+    },
+
+    /// The disk size does not parse.
+    #[error("role `{role}`: disk size `{size}` does not parse")]
+    BadDiskSize {
+        /// The role.
+        role: String,
+        /// The configured size.
+        size: String,
+    },
+
+    /// The disk size is smaller than the base image's.
+    #[error(
+        "role `{role}`: disk size {size} ({bytes} bytes) is smaller than the base image's virtual size ({base_bytes} bytes)"
+    )]
+    DiskTooSmall {
+        /// The role.
+        role: String,
+        /// The configured size.
+        size: String,
+        /// It in bytes.
+        bytes: u64,
+        /// The base image's virtual size in bytes.
+        base_bytes: u64,
+    },
+
+    /// A file that should be a disk image is not one of the expected format.
+    #[error("`{}` is not a {expected} image ({found})", .path.display())]
+    NotAnImage {
+        /// The file.
+        path: PathBuf,
+        /// The format expected.
+        expected: &'static str,
+        /// What it is instead.
+        found: String,
+    },
+
+    /// The packer builder's template directory does not exist or holds no template.
+    #[error("role `{role}`: packer template directory `{}` {problem}", .dir.display())]
+    PackerTemplate {
+        /// The role.
+        role: String,
+        /// The directory.
+        dir: PathBuf,
+        /// What is wrong.
+        problem: &'static str,
+    },
+
+    /// A builder setting is missing (`packer` or `command`).
+    #[error("role `{role}` uses the {builder} builder but has no `{builder}` settings")]
+    BuilderSettings {
+        /// The role.
+        role: String,
+        /// The builder.
+        builder: &'static str,
+    },
+
+    /// A private key (or something that is not a public key) is listed as an authorized key.
+    #[error("role `{role}`: authorized key {index} of user `{user}` is not an SSH public key{}", if *.private { " (it is a PRIVATE key; it was not copied anywhere)" } else { "" })]
+    NotAPublicKey {
+        /// The role.
+        role: String,
+        /// The user.
+        user: String,
+        /// Its position, from 1.
+        index: usize,
+        /// Whether it looks like a private key.
+        private: bool,
+    },
+
+    /// A builder finished without writing the image it was asked for.
+    #[error("the {builder} builder of role `{role}` finished without producing an image{}", .hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())]
+    NoArtifact {
+        /// The role.
+        role: String,
+        /// The builder.
+        builder: &'static str,
+        /// Where it should have been.
+        hint: Option<String>,
+    },
+
+    /// An external program failed.
+    #[error("role `{role}`: {step} failed")]
+    Tool {
+        /// The role.
+        role: String,
+        /// What was being done.
+        step: String,
+        /// The command's failure.
+        #[source]
+        source: Box<strata_exec::ExecError>,
+    },
+
+    /// There is no image (or record) for the role to publish.
+    #[error("role `{role}` of `{env}` has not been built: `{}` is missing", .path.display())]
+    NotBuilt {
+        /// The role.
+        role: String,
+        /// The environment.
+        env: String,
+        /// What is missing.
+        path: PathBuf,
+    },
+
+    /// The image no longer matches its record.
+    #[error("`{}` no longer matches its record (sha256 {actual}, recorded {recorded})", .path.display())]
+    ArtifactModified {
+        /// The image.
+        path: PathBuf,
+        /// What it hashes to.
+        actual: String,
+        /// What the record says.
+        recorded: String,
+    },
+
+    /// The environment has no publish target.
+    #[error("the provisioner config of `{env}` has no `publish` target")]
+    NoPublishTarget {
+        /// The environment.
+        env: String,
+    },
+
+    /// A publish URI Strata cannot write to.
+    #[error("cannot publish to `{uri}`: {problem}")]
+    PublishUri {
+        /// The URI, credentials removed.
+        uri: String,
+        /// Why.
+        problem: &'static str,
+    },
+
+    /// The copy to the publish target did not arrive intact.
+    #[error("the copy at `{}` hashes to {actual}, not {expected}", .path.display())]
+    CopyCorrupted {
+        /// The copy.
+        path: PathBuf,
+        /// The expected sha256.
+        expected: String,
+        /// What the copy hashes to.
+        actual: String,
+    },
+
+    /// Reading or writing a file failed.
+    #[error("could not {action} `{}`", .path.display())]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl ProvisionError {
+    /// Whether the input is at fault (exit 2) rather than a tool or the machine (exit 1).
+    pub fn is_invalid_input(&self) -> bool {
+        !matches!(
+            self,
+            Self::Tool { .. }
+                | Self::Io { .. }
+                | Self::NoArtifact { .. }
+                | Self::CopyCorrupted { .. }
+        )
+    }
+}
+
+pub(crate) fn io(
+    action: &'static str,
+    path: &std::path::Path,
+) -> impl FnOnce(std::io::Error) -> ProvisionError {
+    let path = path.to_owned();
+    move |source| ProvisionError::Io {
+        action,
+        path,
+        source,
+    }
+}
