@@ -55,6 +55,17 @@ pub enum Builder {
     Command,
 }
 
+impl Builder {
+    /// The name the config spells it with (`qemu-img`, `packer`, `command`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Builder::QemuImg => "qemu-img",
+            Builder::Packer => "packer",
+            Builder::Command => "command",
+        }
+    }
+}
+
 /// Disk image formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]

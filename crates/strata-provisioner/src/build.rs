@@ -201,7 +201,7 @@ impl BuildContext {
         if !built.is_file() {
             return Err(ProvisionError::NoArtifact {
                 role: role.to_owned(),
-                builder: builder_name(image.builder),
+                builder: image.builder.name(),
                 hint: None,
             });
         }
@@ -590,15 +590,6 @@ pub fn write_record(path: &Path, record: &ArtifactRecord) -> Result<(), Provisio
     text.push('\n');
     std::fs::write(&temp, text).map_err(io("write", &temp))?;
     std::fs::rename(&temp, path).map_err(io("write", path))
-}
-
-/// The builder's name as the config spells it.
-pub fn builder_name(b: Builder) -> &'static str {
-    match b {
-        Builder::QemuImg => "qemu-img",
-        Builder::Packer => "packer",
-        Builder::Command => "command",
-    }
 }
 
 /// The last path segment of a URL, without query or fragment.

@@ -24,8 +24,7 @@ mod parallel;
 mod publish;
 
 pub use build::{
-    ArtifactPaths, ArtifactState, BuildContext, Outcome, Tools, builder_name, read_record,
-    write_record,
+    ArtifactPaths, ArtifactState, BuildContext, Outcome, Tools, read_record, write_record,
 };
 pub use cloud_init::{check_public_keys, hostname, meta_data, user_data};
 pub use error::ProvisionError;

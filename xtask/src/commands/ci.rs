@@ -102,10 +102,16 @@ fn print_summary(ui: &Ui, lines: &[String]) {
 }
 
 /// The Debian packages the real-tool tests use (TESTING.md): openssh-server for the SSH
-/// "hosts". Installed with apt-get when missing and running as root; otherwise the tests say
-/// what is missing.
+/// "hosts", cloud-image-utils for NoCloud seeds (with genisoimage's isoinfo to read them back),
+/// packer for the packer builder. Installed with apt-get when missing and running as root;
+/// otherwise the tests say what is missing.
 fn prepare_system_packages(root: &std::path::Path, ui: &Ui) -> anyhow::Result<()> {
-    const PACKAGES: [(&str, &str); 1] = [("/usr/sbin/sshd", "openssh-server")];
+    const PACKAGES: [(&str, &str); 4] = [
+        ("/usr/sbin/sshd", "openssh-server"),
+        ("/usr/bin/cloud-localds", "cloud-image-utils"),
+        ("/usr/bin/isoinfo", "genisoimage"),
+        ("/usr/bin/packer", "packer"),
+    ];
     let missing: Vec<&str> = PACKAGES
         .iter()
         .filter(|(file, _)| !std::path::Path::new(file).exists())

@@ -6,4 +6,6 @@ mod corpus;
 mod infra;
 mod kubespray;
 mod kubespray_real;
+mod provision;
+mod provision_real;
 mod support;

@@ -93,7 +93,7 @@ pub(crate) fn check_provisioner(rel: &Path, text: &str, cx: &KindContext<'_>) ->
                     "builder-settings",
                     format!(
                         "role `{name}` uses the `{}` builder but has no `{section}` settings",
-                        builder_name(role.builder)
+                        role.builder.name()
                     ),
                 )
                 .at_opt(at(&["roles", name])),
@@ -119,14 +119,6 @@ pub(crate) fn check_provisioner(rel: &Path, text: &str, cx: &KindContext<'_>) ->
         }
     }
     out
-}
-
-fn builder_name(b: strata_metadata::Builder) -> &'static str {
-    match b {
-        strata_metadata::Builder::QemuImg => "qemu-img",
-        strata_metadata::Builder::Packer => "packer",
-        strata_metadata::Builder::Command => "command",
-    }
 }
 
 /// A public key line, or a diagnostic that never repeats the offending content.
