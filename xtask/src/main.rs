@@ -113,6 +113,7 @@ fn classify(err: &anyhow::Error) -> (Exit, Option<String>) {
                 | T::HandEdited { .. }
                 | T::NoSavedPlan { .. }
                 | T::PlanStale { .. }
+                | T::ImageNotPublished { .. }
                 | T::SshKey { .. } => (Exit::Invalid, None),
                 T::Command { .. } | T::Hook { .. } | T::Io { .. } => (Exit::Failed, None),
             };

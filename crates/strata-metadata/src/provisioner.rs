@@ -173,6 +173,11 @@ pub struct PublishTarget {
     /// A `file://` directory or an `http(s)://` URL that accepts PUT. Credentials come from the
     /// environment, never from here.
     pub uri: String,
+    /// The role whose published image the Terraform `images` phase downloads onto the Proxmox
+    /// nodes (and the `templates` phase builds the template from) instead of the tfvars'
+    /// `cloud_image_url`. Needs an `http(s)://` target: Proxmox downloads over HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_role: Option<String>,
 }
 
 /// `api/outputs/<env>/provisioner/<role>.json`: one built image, written by `provision build`

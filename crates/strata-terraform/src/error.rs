@@ -53,6 +53,17 @@ pub enum TerraformError {
         module: String,
     },
 
+    /// The provisioner config names a template role whose image is not published over HTTP.
+    #[error("the template image of `{env}` is role `{role}`'s, which {problem}")]
+    ImageNotPublished {
+        /// The environment.
+        env: String,
+        /// The role.
+        role: String,
+        /// What is missing.
+        problem: String,
+    },
+
     /// The SSH key the bundle names is not there.
     #[error("the SSH private key `{}` does not exist", .path.display())]
     SshKey {

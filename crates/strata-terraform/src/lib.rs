@@ -25,6 +25,6 @@ pub use error::TerraformError;
 pub use hook::{ANSIBLE_HOOK, HookOutcome, ansible_hook};
 pub use phase::{
     Action, PhaseOptions, PhaseReport, PhaseResult, PlanSummary, StatePaths, module_order,
-    run_module,
+    published_image, run_module,
 };
 pub use stage::{BACKEND_OVERRIDE_FILE, STAGED_FILE, StageOutcome, render, stage};

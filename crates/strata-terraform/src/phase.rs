@@ -6,7 +6,9 @@ use sha2::{Digest as _, Sha256};
 use strata_bundle::Bundle;
 use strata_config::{DEFAULT_PLATFORM, Layout, module_rel, module_variables};
 use strata_exec::{Command, Output, RunOptions, run};
-use strata_metadata::{BackendSettings, FileKind, TERRAFORM_BACKEND_FILE};
+use strata_metadata::{
+    ArtifactRecord, BackendSettings, FileKind, ProvisionerConfig, TERRAFORM_BACKEND_FILE,
+};
 use tracing::instrument;
 
 use crate::stage::{StageOutcome, render, stage};
@@ -123,6 +125,62 @@ pub fn module_order(action: Action) -> Vec<&'static str> {
     modules
 }
 
+/// The tfvars the published role image replaces, when the provisioner config's
+/// `publish.templateRole` names one: `cloud_image_url` becomes the image's HTTP(S) location and
+/// `cloud_image_file_name` pins its content (`<env>-<role>-<sha256 prefix>.img`), so a new image
+/// is a new file on the Proxmox nodes.
+pub fn published_image(
+    bundle: &Bundle,
+    env: &str,
+) -> Result<Vec<(&'static str, String)>, TerraformError> {
+    let Some(path) = bundle.path(FileKind::Provisioner) else {
+        return Ok(Vec::new());
+    };
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(Vec::new());
+    };
+    let config: ProvisionerConfig =
+        serde_json::from_str(&text).map_err(|e| TerraformError::Tfvars {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+    let Some(role) = config.publish.and_then(|p| p.template_role) else {
+        return Ok(Vec::new());
+    };
+    let missing = |problem: &str| TerraformError::ImageNotPublished {
+        env: env.to_owned(),
+        role: role.clone(),
+        problem: problem.to_owned(),
+    };
+    let record_path = bundle
+        .dir()
+        .join("provisioner")
+        .join(format!("{role}.json"));
+    let record: ArtifactRecord = match std::fs::read_to_string(&record_path) {
+        Ok(t) => serde_json::from_str(&t).map_err(|e| TerraformError::Tfvars {
+            path: record_path.clone(),
+            message: e.to_string(),
+        })?,
+        Err(_) => return Err(missing("has not been built")),
+    };
+    let Some(remote) = record
+        .remote
+        .filter(|r| r.starts_with("http://") || r.starts_with("https://"))
+    else {
+        return Err(missing("has not been published to an http(s) target"));
+    };
+    Ok(vec![
+        ("cloud_image_url", remote),
+        (
+            "cloud_image_file_name",
+            format!(
+                "{env}-{role}-{}.img",
+                &record.sha256[..12.min(record.sha256.len())]
+            ),
+        ),
+    ])
+}
+
 /// Stages the bundle's tfvars into `module`, initialises the environment's own state and runs
 /// the action.
 #[instrument(skip_all, fields(env = env, module = module))]
@@ -155,7 +213,8 @@ pub fn run_module(
         .unwrap_or(&tfvars_path)
         .display()
         .to_string();
-    let rendered = render(&tfvars, &source, &variables)?;
+    let overrides = published_image(bundle, env)?;
+    let rendered = render(&tfvars, &source, &variables, &overrides)?;
     let paths = StatePaths::new(layout, env, module);
     let backend = read_backend(bundle)?;
     let backend_config: Vec<String> = match &backend {

@@ -34,10 +34,14 @@ pub enum StageOutcome {
 /// The staged content for `module`: a header naming the bundle file and its digest (and the
 /// digest of the staged content itself, which tells a hand edit apart), then the bundle's
 /// assignments for the variables the module declares, in the bundle's order.
+///
+/// `overrides` replace the values of string variables (the published role image replaces the
+/// cloud image); only variables the module declares are written.
 pub fn render(
     bundle_tfvars: &str,
     source: &str,
     module: &ModuleVariables,
+    overrides: &[(&str, String)],
 ) -> Result<String, TerraformError> {
     let body = hcl::parse(bundle_tfvars).map_err(|e| TerraformError::Tfvars {
         path: PathBuf::from(source),
@@ -46,7 +50,10 @@ pub fn render(
     let kept: hcl::Body = body
         .attributes()
         .filter(|a| module.declares(a.key()))
-        .cloned()
+        .map(|a| match overrides.iter().find(|(k, _)| *k == a.key()) {
+            Some((k, v)) => hcl::Attribute::new(*k, v.clone()),
+            None => a.clone(),
+        })
         .collect();
     let content = hcl::format::to_string(&kept).map_err(|e| TerraformError::Tfvars {
         path: PathBuf::from(source),
@@ -136,11 +143,25 @@ mod tests {
     const TFVARS: &str = "# comment\na = 1\nb = \"two\"\nc = [\"x\"]\n";
 
     #[test]
+    fn overrides_replace_declared_values_only() {
+        let out = render(
+            TFVARS,
+            "t",
+            &module(&["a", "b"]),
+            &[("b", "three".to_owned()), ("c", "never".to_owned())],
+        )
+        .unwrap();
+        let body = out.split_once('\n').unwrap().1;
+        assert_eq!(body, "a = 1\nb = \"three\"\n");
+    }
+
+    #[test]
     fn keeps_only_declared_variables_in_order() {
         let out = render(
             TFVARS,
             "api/outputs/dev/terraform.tfvars",
             &module(&["c", "a"]),
+            &[],
         )
         .unwrap();
         let (header, body) = out.split_once('\n').unwrap();
@@ -157,8 +178,14 @@ mod tests {
     #[test]
     fn fresh_identical_stale_and_hand_edited() {
         let dir = strata_testkit::TempDir::new("stage");
-        let first = render(TFVARS, "bundle-a", &module(&["a", "b"])).unwrap();
-        let second = render(&TFVARS.replace("1", "2"), "bundle-b", &module(&["a", "b"])).unwrap();
+        let first = render(TFVARS, "bundle-a", &module(&["a", "b"]), &[]).unwrap();
+        let second = render(
+            &TFVARS.replace("1", "2"),
+            "bundle-b",
+            &module(&["a", "b"]),
+            &[],
+        )
+        .unwrap();
         assert_eq!(
             stage(dir.path(), &first, false, false).unwrap(),
             StageOutcome::Created

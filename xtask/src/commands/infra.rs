@@ -227,6 +227,10 @@ fn fail(
             Some("put the key there, or fix `sshPrivateKeyPath` in the package's Kubespray config".to_owned()),
         ),
         TerraformError::NoSavedPlan { .. } => (Exit::Invalid, Some("make one first with `--plan`".to_owned())),
+        TerraformError::ImageNotPublished { env, role, .. } => (
+            Exit::Invalid,
+            Some(format!("run `cargo xtask provision build --env {env} --role {role}` and `cargo xtask provision publish --env {env} --role {role}`, or remove `publish.templateRole` to use the tfvars' cloud image")),
+        ),
         TerraformError::PlanStale { .. } => (
             Exit::Invalid,
             Some("nothing was applied; review a fresh plan with `--plan`, then `--apply-plan` it".to_owned()),

@@ -665,3 +665,148 @@ fn publish_copies_to_a_directory_and_records_the_uri() {
         modified.stderr
     );
 }
+
+#[test]
+fn the_images_phase_downloads_the_published_template_image() {
+    let s = Setup::new();
+    let root = s.repo.path();
+    edit_config(root, |c| {
+        c["publish"] = serde_json::json!({
+            "uri": "https://images.example.internal/development/",
+            "templateRole": "k8s-worker"
+        });
+    });
+    let images = [
+        "infra",
+        "--env",
+        "development",
+        "--phase",
+        "images",
+        "--dry-run",
+    ];
+    let unbuilt = s.run(&images);
+    assert_eq!(unbuilt.code, 2, "{}", unbuilt.stderr);
+    assert!(
+        unbuilt.stderr.contains(
+            "the template image of `development` is role `k8s-worker`'s, which has not been built"
+        ) && unbuilt
+            .stderr
+            .contains("cargo xtask provision publish --env development --role k8s-worker"),
+        "{}",
+        unbuilt.stderr
+    );
+
+    assert_eq!(
+        s.run(&["provision", "build", "--env", "development", "--all"])
+            .code,
+        0
+    );
+    let unpublished = s.run(&images);
+    assert_eq!(unpublished.code, 2, "{}", unpublished.stderr);
+    assert!(
+        unpublished
+            .stderr
+            .contains("has not been published to an http(s) target"),
+        "{}",
+        unpublished.stderr
+    );
+
+    let curl = strata_testkit::stand_in(s.bin.path(), "curl", "", "", 0);
+    let curl_s = curl.display().to_string();
+    let publish = s.run_env(
+        &[
+            "provision",
+            "publish",
+            "--env",
+            "development",
+            "--role",
+            "k8s-worker",
+        ],
+        &[("STRATA_CURL", curl_s.as_str())],
+    );
+    assert_eq!(publish.code, 0, "{}", publish.stderr);
+    let puts = strata_testkit::stand_in_calls(s.bin.path(), "curl");
+    assert_eq!(puts.len(), 2, "the image and its seed: {puts:?}");
+    assert_eq!(
+        puts[0].last().map(String::as_str),
+        Some("https://images.example.internal/development/k8s-worker.img")
+    );
+
+    let staged = s.run(&images);
+    assert_eq!(staged.code, 0, "{}", staged.stderr);
+    let sha =
+        serde_json::from_str::<serde_json::Value>(&read(root, WORKER_RECORD)).unwrap()["sha256"]
+            .as_str()
+            .unwrap()[..12]
+            .to_owned();
+    let tfvars = read(
+        root,
+        "infrastructure/platforms/proxmox/terraform/images/terraform.tfvars",
+    );
+    assert!(
+        tfvars.contains(
+            "cloud_image_url = \"https://images.example.internal/development/k8s-worker.img\""
+        ) && tfvars.contains(&format!(
+            "cloud_image_file_name = \"development-k8s-worker-{sha}.img\""
+        )),
+        "{tfvars}"
+    );
+    let templates = s.run(&[
+        "infra",
+        "--env",
+        "development",
+        "--phase",
+        "templates",
+        "--dry-run",
+    ]);
+    assert_eq!(templates.code, 0, "{}", templates.stderr);
+    assert!(
+        read(
+            root,
+            "infrastructure/platforms/proxmox/terraform/templates/terraform.tfvars"
+        )
+        .contains(&format!(
+            "cloud_image_file_name = \"development-k8s-worker-{sha}.img\""
+        )),
+        "the template is made from the same file"
+    );
+}
+
+#[test]
+fn validate_checks_the_publish_target() {
+    let s = Setup::new();
+    let root = s.repo.path();
+    let mut config: serde_json::Value = serde_json::from_str(&read(root, PROVISIONER)).unwrap();
+    config["publish"] =
+        serde_json::json!({"uri": "file:///srv/images/dev", "templateRole": "k8s-wroker"});
+    write(
+        root,
+        PROVISIONER,
+        serde_json::to_string_pretty(&config).unwrap(),
+    );
+    let run = xtask(root, &["validate"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("`publish.templateRole` names `k8s-wroker`, which is not a role here")
+            && run.stderr.contains("did you mean `k8s-worker`?")
+            && run.stderr.contains("needs an `http(s)://` target"),
+        "{}",
+        run.stderr
+    );
+    config["publish"] =
+        serde_json::json!({"uri": "https://ci:hunter2@images.example.internal/dev"});
+    write(
+        root,
+        PROVISIONER,
+        serde_json::to_string_pretty(&config).unwrap(),
+    );
+    let run = xtask(root, &["validate"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("`publish.uri` holds credentials"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+}

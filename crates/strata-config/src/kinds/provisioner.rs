@@ -27,6 +27,60 @@ pub(crate) fn check_provisioner(rel: &Path, text: &str, cx: &KindContext<'_>) ->
             .at_opt(at(&["roles"])),
         );
     }
+    if let Some(publish) = &config.publish {
+        let uri = publish.uri.as_str();
+        let http = uri.starts_with("http://") || uri.starts_with("https://");
+        if !http && !uri.starts_with("file:///") {
+            out.push(
+                Diagnostic::error(
+                    rel,
+                    "publish-uri",
+                    "`publish.uri` is neither a `file:///` directory nor an `http(s)://` URL",
+                )
+                .at_opt(at(&["publish", "uri"]))
+                .hint("such as `file:///srv/images/dev` or `https://images.example.internal/dev/`"),
+            );
+        } else if http
+            && uri
+                .split("://")
+                .nth(1)
+                .and_then(|r| r.split('/').next())
+                .is_some_and(|host| host.contains('@'))
+        {
+            out.push(
+                Diagnostic::error(rel, "publish-credentials", "`publish.uri` holds credentials")
+                    .at_opt(at(&["publish", "uri"]))
+                    .hint("remove them; `provision publish` reads STRATA_PUBLISH_TOKEN or STRATA_PUBLISH_USER and STRATA_PUBLISH_PASSWORD"),
+            );
+        }
+        if let Some(role) = &publish.template_role {
+            if !config.roles.contains_key(role) {
+                let hint = match did_you_mean(role, config.roles.keys().map(String::as_str)) {
+                    Some(m) => format!("did you mean `{m}`?"),
+                    None => format!("use one of: {}", join(config.roles.keys())),
+                };
+                out.push(
+                    Diagnostic::error(
+                        rel,
+                        "template-role",
+                        format!("`publish.templateRole` names `{role}`, which is not a role here"),
+                    )
+                    .at_opt(at(&["publish", "templateRole"]))
+                    .hint(hint),
+                );
+            }
+            if !http {
+                out.push(
+                    Diagnostic::error(
+                        rel,
+                        "template-role",
+                        "`publish.templateRole` needs an `http(s)://` target: Proxmox downloads the image over HTTP",
+                    )
+                    .at_opt(at(&["publish", "templateRole"])),
+                );
+            }
+        }
+    }
     for (name, role) in &config.roles {
         if let Some(defs) = cx.roles
             && !defs.roles.contains_key(name)
