@@ -71,6 +71,14 @@ pub(crate) enum Command {
     /// Run Kubespray's lifecycle playbooks against an environment's cluster
     #[command(subcommand)]
     Kubespray(KubesprayCommand),
+    /// Deploy, render or diff the platform's Helm releases (ordered by their `needs`)
+    #[command(subcommand)]
+    Platform(PlatformCommand),
+    /// Deploy the ArgoCD app-of-apps of the business applications
+    #[command(subcommand)]
+    Business(BusinessCommand),
+    /// Draw the platform release graph as Mermaid or DOT
+    Graph(GraphArgs),
     /// List the external tools Strata drives, found or not, with versions
     Doctor,
     /// Run every check CI runs: formatting, clippy, all tests, the README's main command
@@ -235,6 +243,80 @@ pub(crate) struct ProvisionBuildArgs {
     /// Rebuild even when the image is up to date
     #[arg(long)]
     pub(crate) force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PlatformCommand {
+    /// Gate on the cluster, then `helm upgrade --install` every release in `needs` order
+    Deploy(PlatformDeployArgs),
+    /// Render every release offline into .strata/<env>/rendered/<release>/
+    Template {
+        /// The environment, such as `development`
+        #[arg(long, value_name = "ENV")]
+        env: EnvironmentId,
+    },
+    /// Show what a deploy would change (the helm-diff plugin); exit 2 when anything would
+    Diff {
+        /// The environment, such as `development`
+        #[arg(long, value_name = "ENV")]
+        env: EnvironmentId,
+        /// The cluster's kubeconfig [default: the admin.conf Kubespray wrote for ENV, else KUBECONFIG]
+        #[arg(long, value_name = "FILE")]
+        kubeconfig: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlatformDeployArgs {
+    /// The environment, such as `development`
+    #[arg(long, value_name = "ENV")]
+    pub(crate) env: EnvironmentId,
+    /// The cluster's kubeconfig [default: the admin.conf Kubespray wrote for ENV, else KUBECONFIG]
+    #[arg(long, value_name = "FILE")]
+    pub(crate) kubeconfig: Option<PathBuf>,
+    /// How many independent releases are deployed at once
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) jobs: u16,
+    /// Deploy without first checking that the cluster answers (a warning says so)
+    #[arg(long)]
+    pub(crate) skip_gate: bool,
+    /// Print each helm command instead of running it (no cluster needed)
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BusinessCommand {
+    /// Check that ArgoCD is installed, then `helm upgrade --install cluster-apps` with the bundle's business.yaml
+    Deploy {
+        /// The environment, such as `development`
+        #[arg(long, value_name = "ENV")]
+        env: EnvironmentId,
+        /// The cluster's kubeconfig [default: the admin.conf Kubespray wrote for ENV, else KUBECONFIG]
+        #[arg(long, value_name = "FILE")]
+        kubeconfig: Option<PathBuf>,
+        /// Print the helm command instead of running it (no cluster needed)
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GraphArgs {
+    /// The environment, such as `development`
+    #[arg(long, value_name = "ENV")]
+    pub(crate) env: EnvironmentId,
+    /// The drawing format
+    #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+    pub(crate) format: GraphFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum GraphFormat {
+    /// A Mermaid flowchart (renders in GitHub and GitLab Markdown)
+    Mermaid,
+    /// Graphviz DOT (`dot -Tsvg`)
+    Dot,
 }
 
 #[derive(Debug, Subcommand)]

@@ -46,7 +46,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let ui = Ui::new(&cli.global);
     init_tracing(&cli.global);
-    let layout = Layout::new(repository_root(cli.global.root.clone()));
+    // Absolute, so every path handed to an external tool means the same from any folder.
+    let root = repository_root(cli.global.root.clone());
+    let layout = Layout::new(std::path::absolute(&root).unwrap_or(root));
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(&layout, &args, &ui),
         Command::Generate(cmd) => commands::generate::run(&layout, &cmd, &ui),
@@ -55,6 +57,9 @@ fn main() -> ExitCode {
         Command::Infra(args) => commands::infra::run(&layout, &args, &ui),
         Command::Provision(cmd) => commands::provision::run(&layout, &cmd, &ui),
         Command::Kubespray(cmd) => commands::kubespray::run(&layout, &cmd, &ui),
+        Command::Platform(cmd) => commands::platform::run(&layout, &cmd, &ui),
+        Command::Business(cmd) => commands::platform::business(&layout, &cmd, &ui),
+        Command::Graph(args) => commands::platform::graph(&layout, &args, &ui),
         Command::Doctor => commands::doctor::run(&layout, &ui),
         Command::Ci(args) => commands::ci::run(&layout, &args, &ui),
         Command::Bench(args) => commands::bench::run(&layout, &args, &ui),

@@ -8,5 +8,6 @@ pub(crate) mod doctor;
 pub(crate) mod generate;
 pub(crate) mod infra;
 pub(crate) mod kubespray;
+pub(crate) mod platform;
 pub(crate) mod provision;
 pub(crate) mod validate;

@@ -6,6 +6,7 @@ mod corpus;
 mod infra;
 mod kubespray;
 mod kubespray_real;
+mod platform;
 mod provision;
 mod provision_real;
 mod support;

@@ -1,0 +1,383 @@
+//! The platform releases as a dependency graph: their order, drawn as Mermaid or DOT, and run
+//! with independent releases in parallel, a failure stopping only what depends on it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use strata_metadata::Release;
+
+use crate::HelmError;
+
+/// The releases in an order that deploys every release after its `needs`, keeping the file's
+/// order where `needs` allows. Unknown `needs` and cycles are errors.
+pub fn order(releases: &[Release]) -> Result<Vec<&Release>, HelmError> {
+    let names: BTreeSet<&str> = releases.iter().map(|r| r.name.as_str()).collect();
+    for r in releases {
+        for n in &r.needs {
+            if !names.contains(n.as_str()) {
+                return Err(HelmError::Graph(format!(
+                    "release `{}` needs `{n}`, which is not a release",
+                    r.name
+                )));
+            }
+        }
+    }
+    let mut done: BTreeSet<&str> = BTreeSet::new();
+    let mut out = Vec::with_capacity(releases.len());
+    while out.len() < releases.len() {
+        let next = releases.iter().find(|r| {
+            !done.contains(r.name.as_str()) && r.needs.iter().all(|n| done.contains(n.as_str()))
+        });
+        match next {
+            Some(r) => {
+                done.insert(&r.name);
+                out.push(r);
+            }
+            None => {
+                let stuck: Vec<&str> = releases
+                    .iter()
+                    .map(|r| r.name.as_str())
+                    .filter(|n| !done.contains(n))
+                    .collect();
+                return Err(HelmError::Graph(format!(
+                    "these releases need each other in a circle: {}",
+                    stuck.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The graph as a Mermaid flowchart (an edge from each need to the release that needs it).
+pub fn mermaid(releases: &[Release]) -> String {
+    let mut out = String::from("flowchart LR\n");
+    for r in releases {
+        out.push_str(&format!(
+            "  {}[\"{} ({})\"]\n",
+            id(&r.name),
+            r.name,
+            r.namespace
+        ));
+    }
+    for r in releases {
+        for n in &r.needs {
+            out.push_str(&format!("  {} --> {}\n", id(n), id(&r.name)));
+        }
+    }
+    out
+}
+
+/// The graph in Graphviz DOT.
+pub fn dot(releases: &[Release]) -> String {
+    let mut out = String::from("digraph platform {\n  rankdir=LR;\n");
+    for r in releases {
+        out.push_str(&format!(
+            "  \"{}\" [label=\"{}\\n{}\"];\n",
+            r.name, r.name, r.namespace
+        ));
+    }
+    for r in releases {
+        for n in &r.needs {
+            out.push_str(&format!("  \"{n}\" -> \"{}\";\n", r.name));
+        }
+    }
+    out.push_str("}\n");
+    out
+}
+
+fn id(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// What happened to one release.
+#[derive(Debug)]
+pub enum ReleaseResult {
+    /// It ran and succeeded.
+    Done,
+    /// It ran and failed.
+    Failed(HelmError),
+    /// It did not run because a release it needs (directly or not) failed.
+    Skipped {
+        /// The failed release it waited for.
+        failed: String,
+    },
+}
+
+/// One release's result and how long it ran.
+#[derive(Debug)]
+pub struct ReleaseOutcome {
+    /// The release.
+    pub name: String,
+    /// Done, failed or skipped.
+    pub result: ReleaseResult,
+    /// Wall time (zero when skipped).
+    pub took: Duration,
+}
+
+/// Progress of a graph run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphEvent<'a> {
+    /// A release started.
+    Started(&'a str),
+    /// A release finished; whether it succeeded.
+    Finished(&'a str, bool),
+    /// A release will not run; the failed release it needed.
+    Skipped(&'a str, &'a str),
+}
+
+/// Runs `step` for every release, each once all its `needs` succeeded, at most `jobs` at a
+/// time. A failure skips every release that needs it (directly or not); independent releases
+/// go on. Results come back in [`order`].
+pub fn run_graph<F>(
+    releases: &[Release],
+    jobs: usize,
+    step: F,
+    events: &(dyn Fn(GraphEvent<'_>) + Sync),
+) -> Result<Vec<ReleaseOutcome>, HelmError>
+where
+    F: Fn(&Release) -> Result<(), HelmError> + Sync,
+{
+    let ordered = order(releases)?;
+    let jobs = jobs.max(1);
+    let mut state: BTreeMap<&str, Option<ReleaseOutcome>> =
+        ordered.iter().map(|r| (r.name.as_str(), None)).collect();
+    let mut running = 0usize;
+    let mut started: BTreeSet<&str> = BTreeSet::new();
+    let (tx, rx) = mpsc::channel::<(String, Result<(), HelmError>, Duration)>();
+    let step = &step;
+    std::thread::scope(|s| {
+        loop {
+            // Skip whatever needs a release that failed or was skipped.
+            let mut changed = true;
+            while changed {
+                changed = false;
+                for r in &ordered {
+                    if state[r.name.as_str()].is_some() || started.contains(r.name.as_str()) {
+                        continue;
+                    }
+                    let blocked = r.needs.iter().find_map(|n| match &state[n.as_str()] {
+                        Some(ReleaseOutcome {
+                            result: ReleaseResult::Failed(_),
+                            ..
+                        }) => Some(n.clone()),
+                        Some(ReleaseOutcome {
+                            result: ReleaseResult::Skipped { failed },
+                            ..
+                        }) => Some(failed.clone()),
+                        _ => None,
+                    });
+                    if let Some(failed) = blocked {
+                        events(GraphEvent::Skipped(&r.name, &failed));
+                        state.insert(
+                            &r.name,
+                            Some(ReleaseOutcome {
+                                name: r.name.clone(),
+                                result: ReleaseResult::Skipped { failed },
+                                took: Duration::ZERO,
+                            }),
+                        );
+                        changed = true;
+                    }
+                }
+            }
+            // Start what is ready, in order, up to `jobs`.
+            for r in &ordered {
+                if running >= jobs {
+                    break;
+                }
+                let name = r.name.as_str();
+                if started.contains(name) || state[name].is_some() {
+                    continue;
+                }
+                let ready = r.needs.iter().all(|n| {
+                    matches!(
+                        state[n.as_str()],
+                        Some(ReleaseOutcome {
+                            result: ReleaseResult::Done,
+                            ..
+                        })
+                    )
+                });
+                if ready {
+                    started.insert(name);
+                    running += 1;
+                    events(GraphEvent::Started(name));
+                    let tx = tx.clone();
+                    let release: &Release = r;
+                    s.spawn(move || {
+                        let t = Instant::now();
+                        let result = step(release);
+                        let _ = tx.send((release.name.clone(), result, t.elapsed()));
+                    });
+                }
+            }
+            if running == 0 {
+                break;
+            }
+            let (name, result, took) = rx.recv().expect("a running release reports back");
+            running -= 1;
+            let key = ordered
+                .iter()
+                .map(|r| r.name.as_str())
+                .find(|n| *n == name)
+                .expect("a known release");
+            events(GraphEvent::Finished(key, result.is_ok()));
+            state.insert(
+                key,
+                Some(ReleaseOutcome {
+                    name,
+                    result: match result {
+                        Ok(()) => ReleaseResult::Done,
+                        Err(e) => ReleaseResult::Failed(e),
+                    },
+                    took,
+                }),
+            );
+        }
+    });
+    Ok(ordered
+        .iter()
+        .map(|r| {
+            state
+                .remove(r.name.as_str())
+                .flatten()
+                .expect("every release ends done, failed or skipped")
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    fn rel(name: &str, needs: &[&str]) -> Release {
+        serde_json::from_value(serde_json::json!({
+            "name": name, "namespace": "ns", "chart": "platform/charts/x",
+            "needs": needs,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn order_follows_needs_and_keeps_the_file_order_otherwise() {
+        let rs = [
+            rel("c", &["a"]),
+            rel("a", &[]),
+            rel("b", &[]),
+            rel("d", &["c", "b"]),
+        ];
+        let names: Vec<_> = order(&rs).unwrap().iter().map(|r| r.name.clone()).collect();
+        assert_eq!(names, ["a", "c", "b", "d"]);
+        let cycle = [rel("a", &["b"]), rel("b", &["a"]), rel("c", &[])];
+        assert!(
+            order(&cycle)
+                .unwrap_err()
+                .to_string()
+                .contains("need each other in a circle: a, b")
+        );
+        assert!(
+            order(&[rel("a", &["zz"])])
+                .unwrap_err()
+                .to_string()
+                .contains("needs `zz`")
+        );
+    }
+
+    #[test]
+    fn a_failure_skips_its_dependents_and_not_its_siblings() {
+        // a fails; b needs a; c needs b; d is independent; e needs d.
+        let rs = [
+            rel("a", &[]),
+            rel("b", &["a"]),
+            rel("c", &["b"]),
+            rel("d", &[]),
+            rel("e", &["d"]),
+        ];
+        let ran = Mutex::new(Vec::new());
+        let out = run_graph(
+            &rs,
+            2,
+            |r| {
+                ran.lock().unwrap().push(r.name.clone());
+                if r.name == "a" {
+                    Err(HelmError::Graph("boom".into()))
+                } else {
+                    Ok(())
+                }
+            },
+            &|_| {},
+        )
+        .unwrap();
+        let mut ran = ran.into_inner().unwrap();
+        ran.sort();
+        assert_eq!(ran, ["a", "d", "e"]);
+        let summary: Vec<String> = out
+            .iter()
+            .map(|o| match &o.result {
+                ReleaseResult::Done => format!("{} done", o.name),
+                ReleaseResult::Failed(_) => format!("{} failed", o.name),
+                ReleaseResult::Skipped { failed } => format!("{} skipped ({failed})", o.name),
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                "a failed",
+                "b skipped (a)",
+                "c skipped (a)",
+                "d done",
+                "e done"
+            ]
+        );
+    }
+
+    #[test]
+    fn independent_releases_run_at_the_same_time_up_to_jobs() {
+        // Each of a and b waits until both have started: only a parallel run gets through.
+        let rs = [rel("a", &[]), rel("b", &[]), rel("c", &["a", "b"])];
+        let started = Mutex::new(0);
+        let both = std::sync::Condvar::new();
+        let out = run_graph(
+            &rs,
+            2,
+            |r| {
+                if r.name == "c" {
+                    return Ok(());
+                }
+                let mut n = started.lock().unwrap();
+                *n += 1;
+                both.notify_all();
+                let (n, timeout) = both
+                    .wait_timeout_while(n, Duration::from_secs(5), |n| *n < 2)
+                    .unwrap();
+                drop(n);
+                if timeout.timed_out() {
+                    Err(HelmError::Graph("ran alone".into()))
+                } else {
+                    Ok(())
+                }
+            },
+            &|_| {},
+        )
+        .unwrap();
+        assert!(
+            out.iter().all(|o| matches!(o.result, ReleaseResult::Done)),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn graphs_draw_every_edge() {
+        let rs = [
+            rel("cert-manager", &[]),
+            rel("cluster-issuers", &["cert-manager"]),
+        ];
+        assert!(mermaid(&rs).contains("  cert_manager --> cluster_issuers\n"));
+        assert!(dot(&rs).contains("  \"cert-manager\" -> \"cluster-issuers\";\n"));
+    }
+}
