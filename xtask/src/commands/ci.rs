@@ -158,29 +158,49 @@ fn prepare_system_packages(root: &std::path::Path, ui: &Ui) -> anyhow::Result<()
 }
 
 /// The Python tools the real-tool tests use (TESTING.md), in a venv under `target/ci-tools/`,
-/// installed from PyPI when missing. Returns the venv's `bin`, to put first on `PATH`.
+/// each installed from PyPI when missing: ansible-core, and helm-python-sdk (the real Helm
+/// engine the chart tests render with). Returns the venv's `bin`, to put first on `PATH`.
 fn prepare_tools(root: &std::path::Path, ui: &Ui) -> anyhow::Result<PathBuf> {
     let venv = root.join("target/ci-tools/venv");
     let bin = venv.join("bin");
-    if bin.join("ansible-playbook").is_file() {
+    let has_module = |module: &str| {
+        std::fs::read_dir(venv.join("lib")).is_ok_and(|dirs| {
+            dirs.flatten()
+                .any(|d| d.path().join("site-packages").join(module).is_dir())
+        })
+    };
+    let wanted: Vec<&str> = [
+        (
+            bin.join("ansible-playbook").is_file(),
+            "ansible-core>=2.19,<2.20",
+        ),
+        (has_module("helm_python"), "helm-python-sdk==0.2.2"),
+    ]
+    .into_iter()
+    .filter(|(present, _)| !present)
+    .map(|(_, spec)| spec)
+    .collect();
+    if wanted.is_empty() {
         return Ok(bin);
     }
-    ui.note(&ui.bold("==> tools: installing ansible-core into target/ci-tools/venv (pip)"));
     let quiet = RunOptions {
         tail_lines: 30,
         ..RunOptions::default()
     };
-    let make = Command::new("python3", root)
-        .args(["-m", "venv"])
-        .arg(venv.display().to_string());
-    exec(&make, &quiet)
-        .context("failed to create the tools venv (is python3 with venv installed?)")?;
-    let pip = Command::new(bin.join("pip"), root).args([
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "ansible-core>=2.19,<2.20",
-    ]);
-    exec(&pip, &quiet).context("failed to install ansible-core from PyPI")?;
+    if !bin.join("pip").is_file() {
+        let make = Command::new("python3", root)
+            .args(["-m", "venv"])
+            .arg(venv.display().to_string());
+        exec(&make, &quiet)
+            .context("failed to create the tools venv (is python3 with venv installed?)")?;
+    }
+    ui.note(&ui.bold(&format!(
+        "==> tools: installing {} into target/ci-tools/venv (pip)",
+        wanted.join(", ")
+    )));
+    let pip = Command::new(bin.join("pip"), root)
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .args(wanted.iter().copied());
+    exec(&pip, &quiet).context("failed to install the test tools from PyPI")?;
     Ok(bin)
 }

@@ -293,6 +293,7 @@ fn template_renders_each_release_into_its_own_folder() {
         );
     }
     assert!(!s.repo.join(stale).exists(), "nothing stale survives");
+    insta::assert_snapshot!("platform_template", s.calls("helm").join("\n"));
     assert!(s.calls("kubectl").is_empty(), "no cluster involved");
     assert!(
         s.calls("helm")
@@ -322,6 +323,15 @@ fn diff_needs_its_plugin_and_exits_2_on_changes() {
     let same = s.run(&diff, &[("DIFF_PLUGIN", "1")]);
     assert_eq!(same.code, 0, "{}", same.stderr);
     assert!(same.stdout.contains("platform diff: nothing would change"));
+    insta::assert_snapshot!(
+        "platform_diff",
+        s.calls("helm")
+            .iter()
+            .filter(|c| c.starts_with("diff"))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     let changed = s.run(&diff, &[("DIFF_PLUGIN", "1"), ("CHANGED", "argo-cd")]);
     assert_eq!(changed.code, 2, "{}", changed.stderr);
     assert!(
