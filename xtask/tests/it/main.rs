@@ -3,10 +3,12 @@
 mod bundle;
 mod cli;
 mod corpus;
+mod helm_real;
 mod infra;
 mod kubespray;
 mod kubespray_real;
 mod platform;
+mod platform_real;
 mod provision;
 mod provision_real;
 mod support;

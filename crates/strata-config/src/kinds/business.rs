@@ -60,6 +60,10 @@ pub(crate) fn check_business(rel: &Path, text: &str) -> Vec<Diagnostic> {
                 .hint("keep `path` for a git source or `chart` for a Helm repository")),
             (None, Some(_)) if app.repo_url.is_none() => out.push(Diagnostic::error(rel, "app-source", format!("application `{}` names a chart but no `repoURL` for its Helm repository", app.name))
                 .at_opt(pos)),
+            // A chart's revision is its version: the git branch in `config` means nothing there.
+            (None, Some(_)) if app.target_revision.is_none() => out.push(Diagnostic::error(rel, "app-source", format!("application `{}` names a chart but no `targetRevision` (the chart version)", app.name))
+                .at_opt(pos)
+                .hint("pin the chart's version, such as `targetRevision: 20.3.0`")),
             _ => {}
         }
     }

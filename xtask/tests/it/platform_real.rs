@@ -1,0 +1,137 @@
+//! Tier 2: `cargo xtask platform template|deploy --dry-run` and `business deploy --dry-run`
+//! driving the real Helm v4 engine (through `helm_sdk.py`, see `helm_real.rs`) on local charts.
+
+use strata_testkit::TempDir;
+
+use crate::support::{edit, write, xtask, xtask_env};
+
+const PLATFORM: &str = "config/packages/core/environments/development.platform.yaml";
+
+/// The sample with development's platform reduced to the repository's own charts: the
+/// cluster issuers, and the app-of-apps chart installed as a platform release after them.
+fn local_platform(apps_values: &str, skip_validate: bool) -> TempDir {
+    let repo = strata_testkit::sample_repo();
+    let root = repo.path();
+    write(
+        root,
+        PLATFORM,
+        format!(
+            "releases:
+  - name: cluster-issuers
+    namespace: cert-manager
+    chart: platform/charts/cluster-issuers
+    values:
+      acme:
+        email: platform@example.internal
+        server: https://acme-staging-v02.api.letsencrypt.org/directory
+  - name: apps
+    namespace: argocd
+    chart: business/charts/cluster-apps
+    needs: [cluster-issuers]
+    values:
+{apps_values}"
+        ),
+    );
+    edit(
+        root,
+        "config/packages/core/package.json",
+        "\"0.2.0\"",
+        "\"0.2.1\"",
+    );
+    let mut generate = vec!["generate", "env", "--id", "development", "--config", "core"];
+    if skip_validate {
+        generate.push("--skip-validate");
+    } else {
+        assert_eq!(xtask(root, &["config", "lock"]).code, 0);
+    }
+    let run = xtask(root, &generate);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    repo
+}
+
+const APPS: &str = "      config:
+        destinationServer: https://kubernetes.default.svc
+        repoURL: https://git.example.internal/platform/business-apps.git
+        targetRevision: main
+        project: business
+      applications:
+        - name: storefront
+          namespace: storefront
+          path: apps/storefront/overlays/development
+";
+
+fn sdk() -> Option<String> {
+    crate::helm_real::helm_sdk().map(|p| p.display().to_string())
+}
+
+#[test]
+fn template_renders_the_local_charts_with_the_real_engine() {
+    let Some(helm) = sdk() else { return };
+    let repo = local_platform(APPS, false);
+    let root = repo.path();
+    let run = xtask_env(
+        root,
+        &["platform", "template", "--env", "development"],
+        &[("STRATA_HELM", helm.as_str())],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let issuers = std::fs::read_to_string(root.join(
+        ".strata/development/rendered/cluster-issuers/cluster-issuers/templates/cluster-issuer.yaml",
+    ))
+    .unwrap();
+    assert!(issuers.contains("platform@example.internal"), "{issuers}");
+    let apps = std::fs::read_to_string(
+        root.join(".strata/development/rendered/apps/cluster-apps/templates/applications.yaml"),
+    )
+    .unwrap();
+    assert!(
+        apps.contains("kind: Application")
+            && apps.contains("path: \"apps/storefront/overlays/development\""),
+        "{apps}"
+    );
+}
+
+#[test]
+fn a_broken_values_file_fails_with_the_charts_own_message() {
+    let Some(helm) = sdk() else { return };
+    // Past validation: an application with no source.
+    let broken = APPS.replace("          path: apps/storefront/overlays/development\n", "");
+    let repo = local_platform(&broken, true);
+    let run = xtask_env(
+        repo.path(),
+        &["platform", "template", "--env", "development"],
+        &[("STRATA_HELM", helm.as_str())],
+    );
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("has no source")
+            && run
+                .stderr
+                .contains("error: release `apps`: helm template failed"),
+        "the chart's message is shown: {}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("cluster-issuers  rendered into"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn deploys_use_helm_4_flags_when_the_engine_is_helm_4() {
+    let Some(helm) = sdk() else { return };
+    let repo = local_platform(APPS, false);
+    for args in [
+        &["platform", "deploy", "--env", "development", "--dry-run"][..],
+        &["business", "deploy", "--env", "development", "--dry-run"][..],
+    ] {
+        let run = xtask_env(repo.path(), args, &[("STRATA_HELM", helm.as_str())]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(
+            run.stdout.contains("--wait=watcher") && run.stdout.contains("--rollback-on-failure"),
+            "{args:?}: {}",
+            run.stdout
+        );
+    }
+}
