@@ -77,8 +77,21 @@ pub(crate) enum Command {
     /// Deploy the ArgoCD app-of-apps of the business applications
     #[command(subcommand)]
     Business(BusinessCommand),
-    /// Draw the platform release graph as Mermaid or DOT
+    /// Draw the phase graph and the platform release graph as Mermaid or DOT
     Graph(GraphArgs),
+    /// Run every phase in order (validate … business), skipping what is up to date
+    Deploy(DeployArgs),
+    /// Each phase's last result, and whether its inputs changed since
+    Status(StatusArgs2),
+    /// Remove an environment's deploy lock on purpose
+    Unlock {
+        /// The environment, such as `development`
+        #[arg(long, value_name = "ENV")]
+        env: EnvironmentId,
+        /// Remove it even though its process still runs
+        #[arg(long)]
+        force: bool,
+    },
     /// List the external tools Strata drives, found or not, with versions
     Doctor,
     /// Run every check CI runs: formatting, clippy, all tests, the README's main command
@@ -243,6 +256,52 @@ pub(crate) struct ProvisionBuildArgs {
     /// Rebuild even when the image is up to date
     #[arg(long)]
     pub(crate) force: bool,
+}
+
+fn parse_phase(s: &str) -> Result<strata_pipeline::Phase, String> {
+    strata_pipeline::Phase::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = strata_pipeline::Phase::ALL
+            .iter()
+            .map(|p| p.name())
+            .collect();
+        format!("`{s}` is not a phase; the phases are: {}", names.join(", "))
+    })
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DeployArgs {
+    /// The environment, such as `development`
+    #[arg(long, value_name = "ENV")]
+    pub(crate) env: EnvironmentId,
+    /// Start at this phase (the earlier ones are neither run nor checked)
+    #[arg(long, value_name = "PHASE", value_parser = parse_phase, conflicts_with = "only")]
+    pub(crate) from: Option<strata_pipeline::Phase>,
+    /// Stop after this phase
+    #[arg(long, value_name = "PHASE", value_parser = parse_phase, conflicts_with = "only")]
+    pub(crate) to: Option<strata_pipeline::Phase>,
+    /// Run only these phases, comma-separated
+    #[arg(long, value_name = "PHASES", value_parser = parse_phase, value_delimiter = ',')]
+    pub(crate) only: Vec<strata_pipeline::Phase>,
+    /// Run phases even when up to date: all of them, or the one named
+    #[arg(long, value_name = "PHASE", num_args = 0..=1, default_missing_value = "all")]
+    pub(crate) force: Option<String>,
+    /// Run the local, reversible steps (validate, generate, staging) and print every other
+    /// command instead of running it
+    #[arg(long, conflicts_with = "plan")]
+    pub(crate) dry_run: bool,
+    /// Run each phase's own plan (terraform plan, helm diff) without applying anything
+    #[arg(long)]
+    pub(crate) plan: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs2 {
+    /// The environment, such as `development`
+    #[arg(long, value_name = "ENV")]
+    pub(crate) env: EnvironmentId,
+    /// Exit 2 when any phase's inputs changed since its last success (or it never ran)
+    #[arg(long)]
+    pub(crate) detailed_exitcode: bool,
 }
 
 #[derive(Debug, Subcommand)]

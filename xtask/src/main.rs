@@ -30,6 +30,10 @@ pub(crate) enum Exit {
     Failed,
     /// 2: invalid input or configuration.
     Invalid,
+    /// 3: the environment is locked by another run.
+    Locked,
+    /// 130: interrupted (Ctrl-C).
+    Interrupted,
 }
 
 impl Exit {
@@ -38,6 +42,8 @@ impl Exit {
             Exit::Success => 0,
             Exit::Failed => 1,
             Exit::Invalid => 2,
+            Exit::Locked => 3,
+            Exit::Interrupted => 130,
         }
     }
 }
@@ -60,6 +66,11 @@ fn main() -> ExitCode {
         Command::Platform(cmd) => commands::platform::run(&layout, &cmd, &ui),
         Command::Business(cmd) => commands::platform::business(&layout, &cmd, &ui),
         Command::Graph(args) => commands::platform::graph(&layout, &args, &ui),
+        Command::Deploy(args) => commands::deploy::run(&layout, &args, &ui),
+        Command::Status(args) => commands::deploy::status(&layout, &args, &ui),
+        Command::Unlock { env, force } => {
+            commands::deploy::unlock(&layout, env.as_str(), force, &ui)
+        }
         Command::Doctor => commands::doctor::run(&layout, &ui),
         Command::Ci(args) => commands::ci::run(&layout, &args, &ui),
         Command::Bench(args) => commands::bench::run(&layout, &args, &ui),

@@ -27,8 +27,11 @@ pub struct RunOptions<'a> {
     /// Let the child write straight to Strata's own stdout and stderr (for commands a person
     /// watches, such as `cargo test` under `ci`); nothing is logged or kept then.
     pub inherit_output: bool,
-    /// Called with each line of standard output (redacted) as it arrives, for progress.
+    /// Called with each output line, of either stream (redacted), as it arrives, for progress.
     pub on_line: Option<&'a LineHook<'a>>,
+    /// Run the child in its own process group and, once this flag is set (by a Ctrl-C
+    /// handler), send the group SIGINT, then SIGTERM after 5 s, then SIGKILL after 10 s.
+    pub interrupt: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 /// A callback for each output line, see [`RunOptions::on_line`].
@@ -44,6 +47,7 @@ impl Default for RunOptions<'_> {
             success_codes: &[0],
             inherit_output: false,
             on_line: None,
+            interrupt: None,
         }
     }
 }
@@ -58,6 +62,7 @@ impl std::fmt::Debug for RunOptions<'_> {
             .field("success_codes", &self.success_codes)
             .field("inherit_output", &self.inherit_output)
             .field("on_line", &self.on_line.is_some())
+            .field("interrupt", &self.interrupt.is_some())
             .finish()
     }
 }
@@ -91,7 +96,7 @@ impl Sink<'_> {
     ) -> io::Result<()> {
         let text = String::from_utf8_lossy(raw);
         let text = self.cmd.redact(text.trim_end_matches(['\n', '\r']));
-        if let (Some(hook), true) = (self.on_line, prefix.is_empty()) {
+        if let Some(hook) = self.on_line {
             hook(&text);
         }
         if let Some(log) = &self.log {
@@ -176,6 +181,11 @@ pub fn run(cmd: &Command, opts: &RunOptions<'_>) -> Result<Output, ExecError> {
         return finish(status, opts, String::new(), (Vec::new(), Vec::new()), shown);
     }
     std_cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    if opts.interrupt.is_some() {
+        // Its own group: a terminal's Ctrl-C reaches Strata only, which stops the whole group
+        // (the child and what it started) in order.
+        std::os::unix::process::CommandExt::process_group(&mut std_cmd, 0);
+    }
     let mut child = spawn_retrying(&mut std_cmd).map_err(|source| ExecError::Spawn {
         command: shown.clone(),
         source,
@@ -191,10 +201,17 @@ pub fn run(cmd: &Command, opts: &RunOptions<'_>) -> Result<Output, ExecError> {
     let stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");
     let mut captured = String::new();
+    let finished = std::sync::atomic::AtomicBool::new(false);
+    let pgid = child.id() as i32;
     let streamed = std::thread::scope(|s| {
+        if let Some(flag) = opts.interrupt {
+            let finished = &finished;
+            s.spawn(move || stop_on_interrupt(flag, finished, pgid));
+        }
         let err = s.spawn(|| sink.drain("! ", stderr, None));
         let out = sink.drain("", stdout, opts.capture_stdout.then_some(&mut captured));
         let err = err.join().expect("the stderr reader does not panic");
+        finished.store(true, std::sync::atomic::Ordering::SeqCst);
         out.and_then(|out| err.map(|err| (out, err)))
     });
     let status = child.wait();
@@ -243,6 +260,43 @@ fn finish(
 /// Spawns, retrying briefly while the executable is "busy" (`ETXTBSY`): Linux refuses to run a
 /// file that some process still holds open for writing, which happens for a moment when a tool
 /// is being installed or replaced, or when another thread forks while a script is written.
+/// Waits for `flag`; then signals the process group `pgid`: SIGINT, SIGTERM after 5 s, SIGKILL
+/// after 10 s, until the child's output ends (`finished`).
+fn stop_on_interrupt(
+    flag: &std::sync::atomic::AtomicBool,
+    finished: &std::sync::atomic::AtomicBool,
+    pgid: i32,
+) {
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
+    while !flag.load(Ordering::SeqCst) {
+        if finished.load(Ordering::SeqCst) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let start = Instant::now();
+    for (after, signal) in [(0, libc::SIGINT), (5, libc::SIGTERM), (10, libc::SIGKILL)] {
+        while start.elapsed() < Duration::from_secs(after) {
+            if finished.load(Ordering::SeqCst) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if finished.load(Ordering::SeqCst) {
+            return;
+        }
+        #[expect(
+            unsafe_code,
+            reason = "std cannot signal a process group; kill(2) with -pgid is the one call"
+        )]
+        // SAFETY: kill(2) takes plain integers and touches no memory of this process.
+        unsafe {
+            libc::kill(-pgid, signal);
+        }
+    }
+}
+
 fn spawn_retrying(cmd: &mut std::process::Command) -> io::Result<std::process::Child> {
     let mut attempt = 0;
     loop {

@@ -87,10 +87,13 @@ pub fn dot(releases: &[Release]) -> String {
     out
 }
 
+/// A Mermaid node id for a release, prefixed so it never meets another graph's ids.
 fn id(name: &str) -> String {
-    name.chars()
+    let safe: String = name
+        .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect()
+        .collect();
+    format!("release_{safe}")
 }
 
 /// What happened to one release.
@@ -377,7 +380,7 @@ mod tests {
             rel("cert-manager", &[]),
             rel("cluster-issuers", &["cert-manager"]),
         ];
-        assert!(mermaid(&rs).contains("  cert_manager --> cluster_issuers\n"));
+        assert!(mermaid(&rs).contains("  release_cert_manager --> release_cluster_issuers\n"));
         assert!(dot(&rs).contains("  \"cert-manager\" -> \"cluster-issuers\";\n"));
     }
 }

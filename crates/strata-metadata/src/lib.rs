@@ -14,6 +14,7 @@
 mod bundle;
 mod business;
 mod definitions;
+mod deploy;
 mod ids;
 mod kubespray;
 mod package;
@@ -30,6 +31,7 @@ pub use business::{AppHelm, Application, BusinessConfig, BusinessShared};
 pub use definitions::{
     EnvironmentDefinition, EnvironmentDefinitions, RoleDefinition, RoleDefinitions,
 };
+pub use deploy::{DeployReport, PhaseRecord, PhaseReport, PhaseStatus, PipelineState};
 pub use ids::{EnvironmentId, ID_PATTERN, IdError, PackageId};
 pub use kubespray::{
     Inventory, InventoryGroup, KubesprayConfig, KubesprayRuntime, LEGACY_GROUPS, REQUIRED_GROUPS,

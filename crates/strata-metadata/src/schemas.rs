@@ -3,9 +3,9 @@
 use schemars::{JsonSchema, generate::SchemaSettings};
 
 use crate::{
-    ArtifactRecord, BundleMetadata, BusinessConfig, EnvironmentDefinitions, Inventory,
-    KubesprayConfig, ModuleSelector, PackageManifest, PackagesLock, PlatformConfig,
-    ProvisionerConfig, RoleDefinitions,
+    ArtifactRecord, BundleMetadata, BusinessConfig, DeployReport, EnvironmentDefinitions,
+    Inventory, KubesprayConfig, ModuleSelector, PackageManifest, PackagesLock, PipelineState,
+    PlatformConfig, ProvisionerConfig, RoleDefinitions,
 };
 
 /// One schema file: its name under `api/schemas/` and its pretty-printed content.
@@ -41,5 +41,7 @@ pub fn schema_files() -> Vec<SchemaFile> {
         render::<Inventory>("kubespray-inventory.schema.json"),
         render::<PlatformConfig>("platform.schema.json"),
         render::<BusinessConfig>("business.schema.json"),
+        render::<PipelineState>("deploy-state.schema.json"),
+        render::<DeployReport>("deploy-report.schema.json"),
     ]
 }

@@ -55,12 +55,10 @@ pub(crate) fn run(layout: &Layout, args: &CiArgs, ui: &Ui) -> anyhow::Result<Exi
         (
             "main command",
             Command::new(&xtask, root).args([
-                "generate",
-                "env",
-                "--id",
+                "deploy",
+                "--env",
                 "development",
-                "--config",
-                "core",
+                "--dry-run",
                 "--root",
                 &root_arg,
             ]),

@@ -4,6 +4,7 @@ pub(crate) mod bench;
 pub(crate) mod bundle;
 pub(crate) mod ci;
 pub(crate) mod config;
+pub(crate) mod deploy;
 pub(crate) mod doctor;
 pub(crate) mod generate;
 pub(crate) mod infra;

@@ -544,9 +544,27 @@ pub(crate) fn graph(layout: &Layout, args: &GraphArgs, ui: &Ui) -> anyhow::Resul
         Ok(p) => p,
         Err(exit) => return Ok(exit),
     };
+    // The deploy phases, then the platform's releases.
+    // One diagram, two subgraphs: the deploy phases, then the platform's releases.
+    let body = |graph: String| -> String {
+        graph
+            .lines()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty() && l.trim() != "}" && !l.contains("rankdir"))
+            .map(|l| format!("  {l}\n"))
+            .collect()
+    };
     let text = match args.format {
-        GraphFormat::Mermaid => mermaid(&config.releases),
-        GraphFormat::Dot => dot(&config.releases),
+        GraphFormat::Mermaid => format!(
+            "flowchart LR\n  subgraph phases[\"deploy phases\"]\n{}  end\n  subgraph releases[\"platform releases\"]\n{}  end\n",
+            body(strata_pipeline::mermaid()),
+            body(mermaid(&config.releases))
+        ),
+        GraphFormat::Dot => format!(
+            "digraph strata {{\n  rankdir=LR;\n  subgraph cluster_phases {{\n    label=\"deploy phases\";\n{}  }}\n  subgraph cluster_releases {{\n    label=\"platform releases\";\n{}  }}\n}}\n",
+            body(strata_pipeline::dot()),
+            body(dot(&config.releases))
+        ),
     };
     ui.result(text.trim_end());
     ui.json(&serde_json::json!({"ok": true, "environment": args.env.as_str(), "graph": text}));

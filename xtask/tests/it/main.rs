@@ -3,6 +3,7 @@
 mod bundle;
 mod cli;
 mod corpus;
+mod deploy;
 mod helm_real;
 mod infra;
 mod kubespray;

@@ -1,0 +1,195 @@
+//! What each phase reads, digested: the bundle files it uses, the module, chart or role folders
+//! it runs, the tool it calls (by path, size and modification time: no process is started), and
+//! the digests of the phases it needs.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use sha2::{Digest as _, Sha256};
+use strata_bundle::Bundle;
+use strata_config::Layout;
+use strata_exec::{TOOLS, Tool, find_tool};
+
+use crate::Phase;
+
+/// The inputs of `phase` (without the phases it needs, which the caller adds), or `None` when
+/// the phase does not apply to this environment (no team playbook for `ansible`).
+pub fn phase_inputs(
+    layout: &Layout,
+    bundle: Option<&Bundle>,
+    phase: Phase,
+) -> Option<BTreeMap<String, String>> {
+    let mut inputs = BTreeMap::new();
+    let bundle_file = |inputs: &mut BTreeMap<String, String>, prefix: &str| {
+        if let Some(b) = bundle {
+            for (path, digest) in &b.metadata().digests {
+                if path == prefix || path.starts_with(&format!("{prefix}/")) {
+                    inputs.insert(path.clone(), digest.as_str().to_owned());
+                }
+            }
+        }
+    };
+    let folder = |inputs: &mut BTreeMap<String, String>, rel: &str| {
+        inputs.insert(rel.to_owned(), dir_digest(&layout.abs(rel)));
+    };
+    let tool = |inputs: &mut BTreeMap<String, String>, t: &Tool| {
+        inputs.insert(t.name.to_owned(), tool_identity(t));
+    };
+    match phase {
+        Phase::Validate => {
+            folder(&mut inputs, "config");
+            folder(&mut inputs, "api/definitions");
+            for module in strata_config::MODULES {
+                folder(&mut inputs, &format!("{module}/environments"));
+            }
+        }
+        Phase::Generate => {
+            // Whatever validate read, plus the bundle as it is: a bundle deleted or edited by
+            // hand is regenerated.
+            folder(&mut inputs, "config");
+            folder(&mut inputs, "api/definitions");
+            inputs.insert(
+                "bundle".to_owned(),
+                bundle.map_or_else(
+                    || "missing".to_owned(),
+                    |b| {
+                        let mut h = Sha256::new();
+                        for (p, d) in &b.metadata().digests {
+                            h.update(p.as_bytes());
+                            h.update(d.as_str().as_bytes());
+                        }
+                        hex(&h.finalize())
+                    },
+                ),
+            );
+        }
+        Phase::Provision => {
+            bundle_file(&mut inputs, "provisioner.json");
+            folder(&mut inputs, "provisioner/roles");
+            tool(&mut inputs, &TOOLS[5]);
+            tool(&mut inputs, &TOOLS[6]);
+        }
+        Phase::Images | Phase::Templates | Phase::Nodes => {
+            bundle_file(&mut inputs, "terraform.tfvars");
+            bundle_file(&mut inputs, "terraform-backend.json");
+            // The module's own files; what Strata stages into it is covered by the bundle.
+            let module = format!(
+                "infrastructure/platforms/proxmox/terraform/{}",
+                phase.name()
+            );
+            inputs.insert(module.clone(), module_digest(&layout.abs(&module)));
+            tool(&mut inputs, &TOOLS[0]);
+            if phase != Phase::Nodes {
+                // The published template image, when the provisioner config names one.
+                bundle_file(&mut inputs, "provisioner.json");
+            }
+        }
+        Phase::Ansible => {
+            if !layout.abs("infrastructure/ansible/playbook.yml").is_file() {
+                return None;
+            }
+            folder(&mut inputs, "infrastructure/ansible");
+            bundle_file(&mut inputs, "kubespray");
+            tool(&mut inputs, &TOOLS[2]);
+        }
+        Phase::Kubespray => {
+            bundle_file(&mut inputs, "kubespray");
+            bundle_file(&mut inputs, "kubesprayConfig.json");
+            tool(&mut inputs, &TOOLS[1]);
+            tool(&mut inputs, &TOOLS[2]);
+        }
+        Phase::Platform => {
+            bundle_file(&mut inputs, "platform.yaml");
+            folder(&mut inputs, "platform/charts");
+            tool(&mut inputs, &TOOLS[3]);
+        }
+        Phase::Business => {
+            bundle_file(&mut inputs, "business.yaml");
+            folder(&mut inputs, "business/charts/cluster-apps");
+            tool(&mut inputs, &TOOLS[3]);
+        }
+    }
+    Some(inputs)
+}
+
+/// `sha256:` over a phase's inputs.
+pub fn inputs_digest(inputs: &BTreeMap<String, String>) -> String {
+    let mut h = Sha256::new();
+    for (k, v) in inputs {
+        h.update(k.as_bytes());
+        h.update([0]);
+        h.update(v.as_bytes());
+        h.update([0]);
+    }
+    format!("sha256:{}", hex(&h.finalize()))
+}
+
+/// The names of the inputs that differ between two input maps (added, removed or changed).
+pub fn changed_inputs(
+    before: &BTreeMap<String, String>,
+    now: &BTreeMap<String, String>,
+) -> Vec<String> {
+    let mut out: Vec<String> = now
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    out.extend(before.keys().filter(|k| !now.contains_key(*k)).cloned());
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// A tool by where it is and what file it is, without running it.
+fn tool_identity(t: &Tool) -> String {
+    match find_tool(t) {
+        Ok(found) => {
+            let meta = std::fs::metadata(&found.path).ok();
+            let mtime = meta
+                .as_ref()
+                .and_then(|m| m.modified().ok())
+                .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_secs());
+            format!(
+                "{} {} {mtime}",
+                found.path.display(),
+                meta.map_or(0, |m| m.len())
+            )
+        }
+        Err(_) => "missing".to_owned(),
+    }
+}
+
+fn dir_digest(dir: &Path) -> String {
+    digest_files(dir, |_| true)
+}
+
+/// A module folder without what runs leave in it (`.terraform/`, staged tfvars, overrides,
+/// lock files of Terraform's own).
+fn module_digest(dir: &Path) -> String {
+    digest_files(dir, |rel| {
+        !rel.starts_with(".terraform")
+            && rel != "terraform.tfvars"
+            && !rel.ends_with("_override.tf")
+            && !rel.starts_with('.')
+    })
+}
+
+fn digest_files(dir: &Path, keep: impl Fn(&str) -> bool) -> String {
+    let Ok(files) = strata_bundle::list_files(dir) else {
+        return "missing".to_owned();
+    };
+    let mut h = Sha256::new();
+    for rel in files.into_iter().filter(|r| keep(r)) {
+        h.update(rel.as_bytes());
+        h.update([0]);
+        if let Ok(bytes) = std::fs::read(dir.join(&rel)) {
+            h.update(Sha256::digest(&bytes));
+        }
+    }
+    hex(&h.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,557 @@
+//! `cargo xtask deploy`, `status` and `unlock`: every phase of an environment in order, each
+//! skipped when its inputs are unchanged since it last succeeded.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use strata_bundle::{Bootstrap, Bundle, GenerateOptions, ensure_current};
+use strata_config::{Layout, Severity, Target};
+use strata_exec::{Command, RunOptions, interrupt_flag, interrupted, run as exec};
+use strata_metadata::{
+    DeployReport, EnvironmentId, PhaseRecord, PhaseReport, PhaseStatus, PipelineState,
+};
+use strata_pipeline::{
+    EnvLock, Holder, LockError, Phase, changed_inputs, holder, inputs_digest, lock_path,
+    phase_inputs, read_state, select, write_state,
+};
+
+use crate::Exit;
+use crate::cli::{DeployArgs, StatusArgs2};
+use crate::report;
+use crate::ui::Ui;
+
+fn now() -> String {
+    strata_bundle::rfc3339(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    )
+}
+
+fn shown(layout: &Layout, path: &Path) -> String {
+    path.strip_prefix(layout.root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// The arguments of the `cargo xtask` command that runs `phase`.
+fn phase_command(phase: Phase, env: &str, dry_run: bool, plan: bool) -> Option<Vec<String>> {
+    let v = |a: &[&str]| Some(a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+    let mut args = match (phase, plan) {
+        (Phase::Validate | Phase::Generate, _) => return None,
+        (Phase::Provision, false) if dry_run => v(&["provision", "list", "--env", env]),
+        (Phase::Provision, false) => v(&["provision", "build", "--env", env, "--all"]),
+        (Phase::Images | Phase::Templates | Phase::Nodes, _) => {
+            v(&["infra", "--env", env, "--phase", phase.name()])
+        }
+        (Phase::Ansible, false) => v(&["infra", "--env", env, "--phase", "ansible"]),
+        (Phase::Kubespray, false) => v(&["kubespray", "deploy", "--env", env]),
+        (Phase::Platform, false) => v(&["platform", "deploy", "--env", env]),
+        (Phase::Platform, true) => v(&["platform", "diff", "--env", env]),
+        (Phase::Business, false) => v(&["business", "deploy", "--env", env]),
+        // No plan of their own.
+        (Phase::Provision | Phase::Ansible | Phase::Kubespray | Phase::Business, true) => None,
+    }?;
+    if plan && matches!(phase, Phase::Images | Phase::Templates | Phase::Nodes) {
+        args.push("--plan".to_owned());
+    } else if dry_run && phase != Phase::Provision {
+        args.push("--dry-run".to_owned());
+    }
+    Some(args)
+}
+
+/// One line per phase while it runs: a line rewritten in place on a terminal, plain prefixed
+/// lines otherwise.
+struct Progress<'a> {
+    ui: &'a Ui,
+    live: bool,
+    phase: Phase,
+    started: Instant,
+    ticks: Mutex<usize>,
+}
+
+impl<'a> Progress<'a> {
+    fn new(ui: &'a Ui, phase: Phase) -> Self {
+        Self {
+            ui,
+            live: !ui.quiet && !ui.json && std::io::stderr().is_terminal(),
+            phase,
+            started: Instant::now(),
+            ticks: Mutex::new(0),
+        }
+    }
+
+    fn line(&self, text: &str) {
+        let text = text.trim();
+        if text.is_empty() || self.ui.quiet || self.ui.json {
+            return;
+        }
+        if self.live {
+            const SPIN: [char; 4] = ['|', '/', '-', '\\'];
+            let mut t = self.ticks.lock().unwrap_or_else(|e| e.into_inner());
+            *t += 1;
+            let shown: String = text.chars().take(100).collect();
+            let _ = write!(
+                std::io::stderr(),
+                "\r\x1b[2K{} {:10} {:>5.0}s  {shown}",
+                SPIN[*t % 4],
+                self.phase.name(),
+                self.started.elapsed().as_secs_f64()
+            );
+        } else {
+            self.ui.note(&format!("[{}] {text}", self.phase));
+        }
+    }
+
+    fn done(&self) {
+        if self.live {
+            let _ = write!(std::io::stderr(), "\r\x1b[2K");
+        }
+    }
+}
+
+pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result<Exit> {
+    let env_id: &EnvironmentId = &args.env;
+    let env = env_id.as_str();
+    let state_dir = layout.state_dir(env);
+    let run_id = crate::runs::run_id();
+    let logs = state_dir.join("runs").join(&run_id);
+    let started_at = now();
+    let command = std::env::args()
+        .map(|a| strata_exec::shell_quote(&a))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let force: Option<Option<Phase>> = match args.force.as_deref() {
+        None => None,
+        Some("all") => Some(None),
+        Some(name) => match Phase::from_name(name) {
+            Some(p) => Some(Some(p)),
+            None => {
+                ui.error(&format!("`--force {name}`: no such phase"), None);
+                return Ok(Exit::Invalid);
+            }
+        },
+    };
+
+    let me = Holder::me(&command, &started_at);
+    let _lock = match EnvLock::acquire(&state_dir, env, &me) {
+        Ok((lock, None)) => lock,
+        Ok((lock, Some(old))) => {
+            ui.warning(
+                &format!("took over a lock left by a process that is gone ({old})"),
+                None,
+            );
+            lock
+        }
+        Err(e @ LockError::Held { .. }) => {
+            let message = report::chain(&e);
+            let hint = format!(
+                "wait for it, or if you are sure it is stuck: `cargo xtask unlock --env {env}`"
+            );
+            ui.error(&message, Some(&hint));
+            ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
+            return Ok(Exit::Locked);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let flag = interrupt_flag();
+
+    let mut state = read_state(&state_dir);
+    let selected = select(args.from, args.to, &args.only);
+    let mode = if args.dry_run {
+        "dry-run"
+    } else if args.plan {
+        "plan"
+    } else {
+        "deploy"
+    };
+    let exe = std::env::current_exe()?;
+    let mut reports: Vec<PhaseReport> = Vec::new();
+    let mut failed: Option<Phase> = None;
+    let mut was_interrupted = false;
+    let mut bundle: Option<Bundle> = Bundle::open(&layout.bundle_dir(env)).ok();
+
+    for phase in Phase::ALL {
+        let mut rep = PhaseReport {
+            phase: phase.name().to_owned(),
+            status: String::new(),
+            started_at: None,
+            seconds: 0.0,
+            command: None,
+            exit_code: None,
+            log: None,
+            note: None,
+        };
+        if failed.is_some() || was_interrupted {
+            rep.status = "not run".to_owned();
+            reports.push(rep);
+            continue;
+        }
+        if !selected.contains(&phase) {
+            rep.status = "not selected".to_owned();
+            reports.push(rep);
+            continue;
+        }
+        let Some(mut inputs) = phase_inputs(layout, bundle.as_ref(), phase) else {
+            rep.status = "not configured".to_owned();
+            rep.note = Some("no infrastructure/ansible/playbook.yml".to_owned());
+            reports.push(rep);
+            continue;
+        };
+        for need in phase.digest_needs() {
+            let recorded = state
+                .phases
+                .get(need.name())
+                .filter(|r| r.status == PhaseStatus::Succeeded)
+                .map_or_else(|| "never run".to_owned(), |r| r.digest.clone());
+            inputs.insert(format!("phase {need}"), recorded);
+        }
+        let digest = inputs_digest(&inputs);
+        let forced = force.is_some_and(|f| f.is_none_or(|p| p == phase));
+        let unchanged = state
+            .phases
+            .get(phase.name())
+            .is_some_and(|r| r.status == PhaseStatus::Succeeded && r.digest == digest);
+        if unchanged && !forced && !args.dry_run && !args.plan {
+            rep.status = "up to date".to_owned();
+            ui.note(&format!("[{phase}] up to date"));
+            reports.push(rep);
+            continue;
+        }
+
+        let progress = Progress::new(ui, phase);
+        let t0 = Instant::now();
+        rep.started_at = Some(now());
+        let outcome: Result<Option<String>, String> = match phase {
+            Phase::Validate => {
+                let report = strata_config::validate(
+                    layout,
+                    &[Target::Definitions, Target::Packages, Target::Environments],
+                );
+                let errors: Vec<_> = report
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.severity == Severity::Error)
+                    .collect();
+                for d in errors.iter().take(20) {
+                    ui.diagnostic(d);
+                }
+                if errors.is_empty() {
+                    Ok(Some("0 errors".to_owned()))
+                } else {
+                    Err(format!(
+                        "{} errors (`cargo xtask validate` lists them all)",
+                        errors.len()
+                    ))
+                }
+            }
+            Phase::Generate => match ensure_current(layout, env_id, &GenerateOptions::default()) {
+                Ok((b, how)) => {
+                    bundle = Some(b);
+                    Ok(Some(
+                        match how {
+                            Bootstrap::Current => "the bundle matched its package",
+                            Bootstrap::Generated => "generated the bundle",
+                            Bootstrap::Regenerated => "regenerated the bundle",
+                        }
+                        .to_owned(),
+                    ))
+                }
+                Err(e) => Err(report::chain(&e)),
+            },
+            _ => match phase_command(phase, env, args.dry_run, args.plan) {
+                None => {
+                    rep.status = "no plan".to_owned();
+                    reports.push(rep);
+                    continue;
+                }
+                Some(cmd_args) => {
+                    let cmd = Command::new(&exe, layout.root())
+                        .args(cmd_args.iter().cloned())
+                        .arg("--root")
+                        .arg(layout.root().display().to_string());
+                    rep.command = Some(format!("cargo xtask {}", cmd_args.join(" ")));
+                    let log = logs.join(format!("{phase}.log"));
+                    rep.log = Some(shown(layout, &log));
+                    let hook = |line: &str| progress.line(line);
+                    let opts = RunOptions {
+                        log: Some(&log),
+                        capture_stdout: true,
+                        tail_lines: 15,
+                        // A dry run or plan prints the command's own output as its result.
+                        on_line: (!args.dry_run && !args.plan)
+                            .then_some(&hook as &strata_exec::LineHook<'_>),
+                        interrupt: Some(flag),
+                        // A plan's "changes" (terraform's and helm diff's 2) is not a failure.
+                        success_codes: if args.plan { &[0, 2] } else { &[0] },
+                        ..RunOptions::default()
+                    };
+                    let result = exec(&cmd, &opts);
+                    progress.done();
+                    match result {
+                        Ok(out) => {
+                            rep.exit_code = Some(out.code);
+                            if args.dry_run || args.plan {
+                                for line in out.stdout.lines() {
+                                    ui.result(&format!("  [{phase}] {line}"));
+                                }
+                            }
+                            Ok(None)
+                        }
+                        Err(e) => {
+                            if let strata_exec::ExecError::Failed { code, .. } = &e {
+                                rep.exit_code = *code;
+                            }
+                            // Plain progress lines already showed the output; a live line
+                            // did not.
+                            if progress.live || args.dry_run || args.plan {
+                                report::show_tail(ui, &e);
+                            }
+                            Err(format!(
+                                "`{}` failed",
+                                rep.command.clone().unwrap_or_default()
+                            ))
+                        }
+                    }
+                }
+            },
+        };
+        rep.seconds = t0.elapsed().as_secs_f64();
+        // Generate's own output, the bundle, is one of its inputs: record it as it is now, so
+        // the next run sees it unchanged.
+        let (inputs, digest) = if phase == Phase::Generate && outcome.is_ok() {
+            let mut now_inputs = phase_inputs(layout, bundle.as_ref(), phase).unwrap_or_default();
+            now_inputs.extend(inputs.into_iter().filter(|(k, _)| k.starts_with("phase ")));
+            let d = inputs_digest(&now_inputs);
+            (now_inputs, d)
+        } else {
+            (inputs, digest)
+        };
+        let record = |status| PhaseRecord {
+            status,
+            digest: digest.clone(),
+            inputs: inputs.clone(),
+            finished_at: now(),
+            seconds: rep.seconds,
+            run_id: run_id.clone(),
+        };
+        match outcome {
+            _ if interrupted() => {
+                was_interrupted = true;
+                rep.status = "interrupted".to_owned();
+                if mode == "deploy" {
+                    state
+                        .phases
+                        .insert(phase.name().to_owned(), record(PhaseStatus::Interrupted));
+                }
+            }
+            Ok(note) => {
+                rep.status = match mode {
+                    "dry-run" => "dry run",
+                    "plan" => "planned",
+                    _ => "succeeded",
+                }
+                .to_owned();
+                rep.note = note;
+                // Validate and generate are real in every mode; the others only when deploying.
+                if mode == "deploy" || matches!(phase, Phase::Validate | Phase::Generate) {
+                    state
+                        .phases
+                        .insert(phase.name().to_owned(), record(PhaseStatus::Succeeded));
+                }
+            }
+            Err(message) => {
+                failed = Some(phase);
+                rep.status = "failed".to_owned();
+                rep.note = Some(message.clone());
+                ui.error(&format!("phase `{phase}`: {message}"), None);
+                if mode == "deploy" || matches!(phase, Phase::Validate | Phase::Generate) {
+                    state
+                        .phases
+                        .insert(phase.name().to_owned(), record(PhaseStatus::Failed));
+                }
+            }
+        }
+        write_state(&state_dir, &state)?;
+        ui.note(&format!("[{phase}] {} ({:.1}s)", rep.status, rep.seconds));
+        reports.push(rep);
+    }
+
+    let resume = failed
+        .or(was_interrupted
+            .then(|| {
+                reports
+                    .iter()
+                    .find(|r| r.status == "interrupted")
+                    .and_then(|r| Phase::from_name(&r.phase))
+            })
+            .flatten())
+        .map(|p| format!("cargo xtask deploy --env {env} --from {p}"));
+    let result = if was_interrupted {
+        "interrupted"
+    } else if failed.is_some() {
+        "failed"
+    } else {
+        match mode {
+            "dry-run" => "dry-run",
+            "plan" => "plan",
+            _ => "succeeded",
+        }
+    };
+    let report = DeployReport {
+        run_id: run_id.clone(),
+        environment: env.to_owned(),
+        command,
+        started_at,
+        finished_at: now(),
+        result: result.to_owned(),
+        phases: reports,
+        resume: resume.clone(),
+    };
+    std::fs::create_dir_all(&logs)?;
+    let report_path = logs.join("report.json");
+    std::fs::write(
+        &report_path,
+        serde_json::to_string_pretty(&report).expect("a report serializes") + "\n",
+    )?;
+
+    // The summary.
+    ui.note("");
+    for p in &report.phases {
+        let painted = match p.status.as_str() {
+            "succeeded" | "up to date" | "dry run" | "planned" => {
+                ui.ok(&format!("{:14}", p.status))
+            }
+            "failed" | "interrupted" => ui.bad(&format!("{:14}", p.status)),
+            other => format!("{other:14}"),
+        };
+        ui.result(&format!(
+            "  {:10}  {painted}  {:>7}  {}",
+            p.phase,
+            if p.started_at.is_some() {
+                format!("{:.1}s", p.seconds)
+            } else {
+                "-".to_owned()
+            },
+            p.note.as_deref().unwrap_or("")
+        ));
+    }
+    ui.note(&format!("logs and report: {}", shown(layout, &logs)));
+    ui.json(&serde_json::to_value(&report).expect("a report serializes"));
+    if let Some(cmd) = &resume {
+        ui.note(&format!("resume with: {cmd}"));
+    }
+    Ok(match result {
+        "interrupted" => Exit::Interrupted,
+        "failed" => Exit::Failed,
+        _ => {
+            ui.result(&format!("deploy {env}: {result}"));
+            Exit::Success
+        }
+    })
+}
+
+/// The inputs each phase would have now, as `deploy` computes them.
+fn current_inputs(
+    layout: &Layout,
+    state: &PipelineState,
+    bundle: Option<&Bundle>,
+) -> BTreeMap<Phase, Option<BTreeMap<String, String>>> {
+    let mut out = BTreeMap::new();
+    for phase in Phase::ALL {
+        let inputs = phase_inputs(layout, bundle, phase).map(|mut inputs| {
+            for need in phase.digest_needs() {
+                let recorded = state
+                    .phases
+                    .get(need.name())
+                    .filter(|r| r.status == PhaseStatus::Succeeded)
+                    .map_or_else(|| "never run".to_owned(), |r| r.digest.clone());
+                inputs.insert(format!("phase {need}"), recorded);
+            }
+            inputs
+        });
+        out.insert(phase, inputs);
+    }
+    out
+}
+
+pub(crate) fn status(layout: &Layout, args: &StatusArgs2, ui: &Ui) -> anyhow::Result<Exit> {
+    let env = args.env.as_str();
+    let state_dir = layout.state_dir(env);
+    let state = read_state(&state_dir);
+    let bundle = Bundle::open(&layout.bundle_dir(env)).ok();
+    let current = current_inputs(layout, &state, bundle.as_ref());
+    let mut any_changed = false;
+    let mut json = Vec::new();
+    if let Some(h) = holder(&state_dir) {
+        ui.note(&format!("locked by {h}"));
+    }
+    for phase in Phase::ALL {
+        let record = state.phases.get(phase.name());
+        let inputs = &current[&phase];
+        let (last, when, change) = match (record, inputs) {
+            (_, None) => ("-".to_owned(), "-".to_owned(), "not configured".to_owned()),
+            (None, Some(_)) => {
+                any_changed = true;
+                ("-".to_owned(), "-".to_owned(), "never run".to_owned())
+            }
+            (Some(r), Some(now)) => {
+                let changed = changed_inputs(&r.inputs, now);
+                let status = match r.status {
+                    PhaseStatus::Succeeded => "succeeded",
+                    PhaseStatus::Failed => "failed",
+                    PhaseStatus::Interrupted => "interrupted",
+                };
+                let change = if r.status != PhaseStatus::Succeeded {
+                    any_changed = true;
+                    "to run again".to_owned()
+                } else if changed.is_empty() {
+                    "up to date".to_owned()
+                } else {
+                    any_changed = true;
+                    format!("changed: {}", changed.join(", "))
+                };
+                (status.to_owned(), r.finished_at.clone(), change)
+            }
+        };
+        ui.result(&format!(
+            "  {:10}  {last:11}  {when:20}  {change}",
+            phase.name()
+        ));
+        json.push(serde_json::json!({"phase": phase.name(), "last": last, "when": when, "inputs": change}));
+    }
+    ui.json(&serde_json::json!({"ok": true, "environment": env, "changed": any_changed, "phases": json}));
+    Ok(if args.detailed_exitcode && any_changed {
+        Exit::Invalid
+    } else {
+        Exit::Success
+    })
+}
+
+pub(crate) fn unlock(layout: &Layout, env: &str, force: bool, ui: &Ui) -> anyhow::Result<Exit> {
+    let state_dir = layout.state_dir(env);
+    let path: PathBuf = lock_path(&state_dir);
+    let Some(h) = holder(&state_dir) else {
+        if path.exists() {
+            std::fs::remove_file(&path)?;
+            ui.result(&format!("removed an unreadable lock of `{env}`"));
+        } else {
+            ui.result(&format!("`{env}` is not locked"));
+        }
+        return Ok(Exit::Success);
+    };
+    if h.alive() && !force {
+        ui.error(
+            &format!("the lock of `{env}` is held by a running process: {h}"),
+            Some("stop that deploy (Ctrl-C releases the lock), or pass `--force` if you are sure"),
+        );
+        return Ok(Exit::Locked);
+    }
+    std::fs::remove_file(&path)?;
+    ui.result(&format!("removed the lock of `{env}` ({h})"));
+    Ok(Exit::Success)
+}

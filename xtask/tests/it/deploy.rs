@@ -1,0 +1,506 @@
+//! `cargo xtask deploy`, `status`, `unlock` and `graph`: every phase run through stand-in tools
+//! (qemu-img, cloud-localds, terraform, docker, kubectl, helm) that record their calls.
+
+use std::path::Path;
+
+use strata_testkit::TempDir;
+
+use crate::support::{Run, read, write, xtask, xtask_env};
+
+const PROVISIONER: &str = "config/packages/core/environments/development.provisioner.json";
+const TFVARS: &str = "config/packages/core/environments/development.terraform.tfvars";
+
+/// A qcow2 header of a 64 MiB image: all of a base image that Strata reads.
+fn base_image() -> Vec<u8> {
+    let mut h = b"QFI\xfb".to_vec();
+    h.extend(3u32.to_be_bytes());
+    h.extend([0u8; 16]);
+    h.extend((64u64 << 20).to_be_bytes());
+    h
+}
+
+struct Setup {
+    repo: TempDir,
+    bin: TempDir,
+    home: TempDir,
+}
+
+impl Setup {
+    /// The sample with images built from a local base image, Kubespray's admin.conf in place,
+    /// and every tool a recording stand-in. The bundle is not generated: deploy does it.
+    fn new() -> Self {
+        let repo = strata_testkit::sample_repo();
+        let root = repo.path();
+        write(root, "images/base.qcow2", base_image());
+        let sha: String = {
+            use sha2::Digest as _;
+            sha2::Sha256::digest(base_image())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        };
+        let mut config: serde_json::Value = serde_json::from_str(&read(root, PROVISIONER)).unwrap();
+        for role in config["roles"].as_object_mut().unwrap().values_mut() {
+            role["baseImage"] = serde_json::json!({"path": "images/base.qcow2", "sha256": sha});
+        }
+        write(
+            root,
+            PROVISIONER,
+            serde_json::to_string_pretty(&config).unwrap(),
+        );
+        bump(root);
+        write(
+            root,
+            ".strata/development/kubespray/artifacts/admin.conf",
+            "apiVersion: v1\nkind: Config\n",
+        );
+        let home = TempDir::new("home");
+        write(
+            home.path(),
+            ".ssh/strata-development",
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n-----END OPENSSH PRIVATE KEY-----\n",
+        );
+        std::fs::set_permissions(
+            home.join(".ssh/strata-development"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
+
+        let bin = TempDir::new("deploy-bin");
+        let rec = |name: &str| {
+            format!(
+                "printf '%s\\n' \"$*\" >> '{}'\n",
+                bin.join("calls").display()
+            ) + &format!("CALLER={name}\n")
+        };
+        let script = |name: &str, body: &str| {
+            strata_testkit::script(bin.path(), name, &(rec(name) + body));
+        };
+        script(
+            "qemu-img",
+            "case \"$1\" in --version) echo 'qemu-img version 10.0.2' ;; convert) cp \"$6\" \"$7\" ;; esac\n",
+        );
+        script("cloud-localds", "cat \"$2\" \"$3\" > \"$1\"\n");
+        script(
+            "terraform",
+            "[ \"$1\" = version ] && { echo 'Terraform v1.11.4'; exit 0; }\ncase \"$2\" in plan) exit 2 ;; esac\n",
+        );
+        script("docker", "echo 'PLAY RECAP'\n");
+        script(
+            "kubectl",
+            r#"case "$*" in
+  *' /readyz') printf ok ;;
+  *' /api/v1/nodes') printf '{"items":[{"metadata":{"name":"dev-cp-1"},"status":{"conditions":[{"type":"Ready","status":"True"}]}}]}' ;;
+esac
+"#,
+        );
+        script(
+            "helm",
+            r#"case "$1" in version) echo 'v3.16.2'; exit 0 ;; esac
+if [ "$1" = upgrade ] && [ "$3" = "$FAIL_RELEASE" ]; then echo 'Error: UPGRADE FAILED' >&2; exit 1; fi
+if [ -n "$SLOW" ] && [ "$1" = upgrade ]; then
+  trap 'echo interrupted >> "$SLOW"; exit 130' INT
+  echo started >> "$SLOW"; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+fi
+"#,
+        );
+        Self { repo, bin, home }
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        let b = |n: &str| self.bin.join(n).display().to_string();
+        vec![
+            ("STRATA_QEMU_IMG".into(), b("qemu-img")),
+            ("STRATA_CLOUD_LOCALDS".into(), b("cloud-localds")),
+            ("STRATA_TERRAFORM".into(), b("terraform")),
+            ("STRATA_CONTAINER_RUNTIME".into(), b("docker")),
+            ("STRATA_KUBECTL".into(), b("kubectl")),
+            ("STRATA_HELM".into(), b("helm")),
+            ("HOME".into(), self.home.path().display().to_string()),
+        ]
+    }
+
+    fn run(&self, args: &[&str], extra: &[(&str, &str)]) -> Run {
+        let env = self.env();
+        let mut all: Vec<(&str, &str)> =
+            env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        all.extend(extra);
+        xtask_env(self.repo.path(), args, &all)
+    }
+
+    /// How many tool calls the stand-ins recorded.
+    fn calls(&self) -> usize {
+        std::fs::read_to_string(self.bin.join("calls"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    }
+}
+
+/// Bumps the core package's patch version and records it in the lock.
+fn bump(root: &Path) {
+    let manifest = read(root, "config/packages/core/package.json");
+    let mut doc: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let v = doc["version"].as_str().unwrap().to_owned();
+    let (head, patch) = v.rsplit_once('.').unwrap();
+    doc["version"] = format!("{head}.{}", patch.parse::<u32>().unwrap() + 1).into();
+    write(
+        root,
+        "config/packages/core/package.json",
+        serde_json::to_string_pretty(&doc).unwrap(),
+    );
+    let lock = xtask(root, &["config", "lock"]);
+    assert_eq!(lock.code, 0, "{}", lock.stderr);
+}
+
+/// Each phase's status from the summary table on stdout.
+fn statuses(run: &Run) -> Vec<(String, String)> {
+    run.stdout
+        .lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let phase = words.next()?;
+            strata_pipeline::Phase::from_name(phase)?;
+            let rest: Vec<&str> = words.collect();
+            let status = if rest.len() >= 3 && rest[..3] == ["up", "to", "date"] {
+                "up to date".to_owned()
+            } else if rest.len() >= 2 && matches!(rest[0], "not" | "dry") {
+                format!("{} {}", rest[0], rest[1])
+            } else {
+                rest.first()?.to_string()
+            };
+            Some((phase.to_owned(), status))
+        })
+        .collect()
+}
+
+fn status_of(run: &Run, phase: &str) -> String {
+    statuses(run)
+        .into_iter()
+        .find(|(p, _)| p == phase)
+        .unwrap_or_else(|| panic!("no {phase} in {}", run.stdout))
+        .1
+}
+
+const DEPLOY: [&str; 4] = ["deploy", "--env", "development", "--dry-run"];
+
+#[test]
+fn a_dry_run_works_on_a_fresh_checkout_and_records_nothing_external() {
+    let repo = strata_testkit::sample_repo();
+    let run = xtask(repo.path(), &DEPLOY);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    for phase in [
+        "validate",
+        "generate",
+        "provision",
+        "images",
+        "templates",
+        "nodes",
+        "kubespray",
+        "platform",
+        "business",
+    ] {
+        assert_eq!(status_of(&run, phase), "dry run", "{phase}: {}", run.stdout);
+    }
+    assert_eq!(status_of(&run, "ansible"), "not configured");
+    assert!(
+        run.stdout.contains("[business]   cd "),
+        "every command is printed: {}",
+        run.stdout
+    );
+    let state = read(repo.path(), ".strata/development/state.json");
+    let state: strata_metadata::PipelineState = serde_json::from_str(&state).unwrap();
+    let recorded: Vec<&String> = state.phases.keys().collect();
+    assert_eq!(
+        recorded,
+        ["generate", "validate"],
+        "only the local steps are recorded"
+    );
+}
+
+#[test]
+fn a_full_deploy_runs_every_phase_and_a_second_one_runs_nothing() {
+    let s = Setup::new();
+    let args = ["deploy", "--env", "development"];
+    let first = s.run(&args, &[]);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    for phase in [
+        "validate",
+        "generate",
+        "provision",
+        "images",
+        "templates",
+        "nodes",
+        "kubespray",
+        "platform",
+        "business",
+    ] {
+        assert_eq!(
+            status_of(&first, phase),
+            "succeeded",
+            "{phase}: {}",
+            first.stdout
+        );
+    }
+    assert!(
+        first.stdout.ends_with("deploy development: succeeded\n"),
+        "{}",
+        first.stdout
+    );
+    // The run's report.
+    let runs = s.repo.join(".strata/development/runs");
+    let report_dir = std::fs::read_dir(&runs)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.join("report.json").is_file())
+        .expect("a report");
+    let report: strata_metadata::DeployReport =
+        serde_json::from_str(&read(&report_dir, "report.json")).unwrap();
+    assert_eq!(report.result, "succeeded");
+    let nodes = report.phases.iter().find(|p| p.phase == "nodes").unwrap();
+    assert_eq!(
+        nodes.command.as_deref(),
+        Some("cargo xtask infra --env development --phase nodes")
+    );
+    assert_eq!(nodes.exit_code, Some(0));
+    assert!(report_dir.join("nodes.log").is_file());
+
+    let before = s.calls();
+    let second = s.run(&args, &[]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    for (phase, status) in statuses(&second) {
+        assert!(
+            status == "up to date" || (phase == "ansible" && status == "not configured"),
+            "{phase}: {status}"
+        );
+    }
+    assert_eq!(s.calls(), before, "no external tool ran");
+
+    // --force PHASE runs that one phase again, and what depends on it.
+    let forced = s.run(
+        &["deploy", "--env", "development", "--force", "business"],
+        &[],
+    );
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+    assert_eq!(status_of(&forced, "business"), "succeeded");
+    assert_eq!(status_of(&forced, "platform"), "up to date");
+}
+
+#[test]
+fn a_changed_tfvars_value_reruns_what_reads_it_and_what_follows() {
+    let s = Setup::new();
+    let args = ["deploy", "--env", "development"];
+    assert_eq!(s.run(&args, &[]).code, 0);
+    crate::support::edit(
+        s.repo.path(),
+        TFVARS,
+        "vlan_id            = 110",
+        "vlan_id            = 111",
+    );
+    bump(s.repo.path());
+    let status = s.run(
+        &["status", "--env", "development", "--detailed-exitcode"],
+        &[],
+    );
+    assert_eq!(status.code, 2, "{}", status.stdout);
+    assert!(
+        status.stdout.contains("validate    succeeded"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status.stdout.contains("changed: api/definitions, config")
+            || status.stdout.contains("changed: config"),
+        "{}",
+        status.stdout
+    );
+
+    let run = s.run(&args, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(status_of(&run, "generate"), "succeeded");
+    assert_eq!(
+        status_of(&run, "provision"),
+        "up to date",
+        "it does not read tfvars"
+    );
+    for phase in [
+        "images",
+        "templates",
+        "nodes",
+        "kubespray",
+        "platform",
+        "business",
+    ] {
+        assert_eq!(status_of(&run, phase), "succeeded", "{phase}");
+    }
+    let after = s.run(
+        &["status", "--env", "development", "--detailed-exitcode"],
+        &[],
+    );
+    assert_eq!(after.code, 0, "{}", after.stdout);
+}
+
+#[test]
+fn a_failure_names_the_resume_command_and_a_rerun_starts_there() {
+    let s = Setup::new();
+    let args = ["deploy", "--env", "development"];
+    let failed = s.run(&args, &[("FAIL_RELEASE", "cluster-issuers")]);
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    assert_eq!(status_of(&failed, "platform"), "failed");
+    assert_eq!(status_of(&failed, "business"), "not run");
+    assert!(
+        failed
+            .stderr
+            .contains("resume with: cargo xtask deploy --env development --from platform"),
+        "{}",
+        failed.stderr
+    );
+    let rerun = s.run(&args, &[]);
+    assert_eq!(rerun.code, 0, "{}", rerun.stderr);
+    assert_eq!(status_of(&rerun, "kubespray"), "up to date");
+    assert_eq!(status_of(&rerun, "platform"), "succeeded");
+    assert_eq!(status_of(&rerun, "business"), "succeeded");
+
+    let only = s.run(
+        &[
+            "deploy",
+            "--env",
+            "development",
+            "--only",
+            "images,nodes",
+            "--force",
+        ],
+        &[],
+    );
+    assert_eq!(only.code, 0, "{}", only.stderr);
+    assert_eq!(status_of(&only, "images"), "succeeded");
+    assert_eq!(status_of(&only, "templates"), "not selected");
+    assert_eq!(status_of(&only, "nodes"), "succeeded");
+}
+
+#[test]
+fn one_deploy_per_environment_and_unlock() {
+    let s = Setup::new();
+    let state = s.repo.join(".strata/development");
+    std::fs::create_dir_all(&state).unwrap();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_owned();
+    let holder = |pid: u32| {
+        serde_json::json!({"pid": pid, "host": host, "user": "ops", "startedAt": "2026-11-25T09:00:00Z", "command": "cargo xtask deploy --env development"})
+            .to_string()
+    };
+    // This test's own process is alive.
+    std::fs::write(state.join("lock"), holder(std::process::id())).unwrap();
+    let held = s.run(&DEPLOY, &[]);
+    assert_eq!(held.code, 3, "{}", held.stderr);
+    assert!(
+        held.stderr.contains(&format!(
+            "environment `development` is locked by pid {} on {host} by ops since 2026-11-25T09:00:00Z: cargo xtask deploy --env development",
+            std::process::id()
+        )),
+        "{}",
+        held.stderr
+    );
+    let refused = s.run(&["unlock", "--env", "development"], &[]);
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+
+    // A holder that is gone is taken over, and the lock is released at the end.
+    std::fs::write(state.join("lock"), holder(u32::MAX - 7)).unwrap();
+    let taken = s.run(&DEPLOY, &[]);
+    assert_eq!(taken.code, 0, "{}", taken.stderr);
+    assert!(
+        taken
+            .stderr
+            .contains("warning: took over a lock left by a process that is gone"),
+        "{}",
+        taken.stderr
+    );
+    assert!(!state.join("lock").exists());
+
+    std::fs::write(state.join("lock"), holder(std::process::id())).unwrap();
+    let forced = s.run(&["unlock", "--env", "development", "--force"], &[]);
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+    assert!(!state.join("lock").exists());
+}
+
+#[test]
+fn ctrl_c_stops_the_running_command_and_records_the_interruption() {
+    let s = Setup::new();
+    assert_eq!(
+        s.run(
+            &["deploy", "--env", "development", "--to", "kubespray"],
+            &[]
+        )
+        .code,
+        0
+    );
+    let marks = TempDir::new("slow");
+    let slow = marks.join("helm.log");
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the test interrupts a running deploy"
+    )]
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"));
+    let child = {
+        cmd.args(["deploy", "--env", "development", "--root"])
+            .arg(s.repo.path())
+            .env("NO_COLOR", "1")
+            .env("SLOW", &slow)
+            .envs(s.env())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd.spawn().unwrap()
+    };
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(&slow).is_ok_and(|t| t.contains("started")) {
+        assert!(start.elapsed().as_secs() < 30, "helm never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    #[expect(clippy::disallowed_methods, reason = "the test sends Ctrl-C")]
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stdout}\n{stderr}");
+    assert!(
+        read(marks.path(), "helm.log").contains("interrupted"),
+        "helm got SIGINT"
+    );
+    assert!(stdout.contains("platform    interrupted"), "{stdout}");
+    assert!(
+        stderr.contains("resume with: cargo xtask deploy --env development --from platform"),
+        "{stderr}"
+    );
+    assert!(
+        !s.repo.join(".strata/development/lock").exists(),
+        "the lock is released"
+    );
+}
+
+#[test]
+fn graph_draws_the_phases_and_the_releases() {
+    let s = Setup::new();
+    assert_eq!(s.run(&DEPLOY, &[]).code, 0);
+    let run = s.run(&["graph", "--env", "development"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with(
+            "flowchart LR\n  subgraph phases[\"deploy phases\"]\n    validate --> generate\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("    nodes --> kubespray\n")
+            && run
+                .stdout
+                .contains("    release_cert_manager --> release_cluster_issuers\n")
+    );
+}
