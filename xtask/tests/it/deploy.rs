@@ -85,7 +85,10 @@ impl Setup {
             "terraform",
             "[ \"$1\" = version ] && { echo 'Terraform v1.11.4'; exit 0; }\ncase \"$2\" in plan) exit 2 ;; esac\n",
         );
-        script("docker", "echo 'PLAY RECAP'\n");
+        script(
+            "docker",
+            "if [ -n \"$FAIL_KUBESPRAY\" ]; then echo 'fatal: [dev-cp-1]: UNREACHABLE!' >&2; exit 2; fi\necho 'PLAY RECAP'\n",
+        );
         script(
             "kubectl",
             r#"case "$*" in
@@ -100,7 +103,7 @@ esac
 if [ "$1" = upgrade ] && [ "$3" = "$FAIL_RELEASE" ]; then echo 'Error: UPGRADE FAILED' >&2; exit 1; fi
 if [ -n "$SLOW" ] && [ "$1" = upgrade ]; then
   trap 'echo interrupted >> "$SLOW"; exit 130' INT
-  echo started >> "$SLOW"; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+  echo "started $$" >> "$SLOW"; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
 fi
 "#,
         );
@@ -345,22 +348,48 @@ fn a_changed_tfvars_value_reruns_what_reads_it_and_what_follows() {
 fn a_failure_names_the_resume_command_and_a_rerun_starts_there() {
     let s = Setup::new();
     let args = ["deploy", "--env", "development"];
-    let failed = s.run(&args, &[("FAIL_RELEASE", "cluster-issuers")]);
+    let failed = s.run(&args, &[("FAIL_KUBESPRAY", "1")]);
     assert_eq!(failed.code, 1, "{}", failed.stderr);
-    assert_eq!(status_of(&failed, "platform"), "failed");
-    assert_eq!(status_of(&failed, "business"), "not run");
+    assert_eq!(status_of(&failed, "nodes"), "succeeded");
+    assert_eq!(status_of(&failed, "kubespray"), "failed");
+    assert_eq!(status_of(&failed, "platform"), "not run");
     assert!(
-        failed
-            .stderr
-            .contains("resume with: cargo xtask deploy --env development --from platform"),
+        failed.stderr.contains("fatal: [dev-cp-1]: UNREACHABLE!")
+            && failed
+                .stderr
+                .contains("resume with: cargo xtask deploy --env development --from kubespray"),
         "{}",
         failed.stderr
     );
+    // The resume command, as printed.
+    let resumed = s.run(
+        &["deploy", "--env", "development", "--from", "kubespray"],
+        &[],
+    );
+    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+    assert_eq!(status_of(&resumed, "nodes"), "not selected");
+    assert_eq!(status_of(&resumed, "kubespray"), "succeeded");
+    assert_eq!(status_of(&resumed, "business"), "succeeded");
+    // A plain re-run finds everything up to date.
     let rerun = s.run(&args, &[]);
     assert_eq!(rerun.code, 0, "{}", rerun.stderr);
-    assert_eq!(status_of(&rerun, "kubespray"), "up to date");
-    assert_eq!(status_of(&rerun, "platform"), "succeeded");
-    assert_eq!(status_of(&rerun, "business"), "succeeded");
+    assert!(
+        statuses(&rerun)
+            .iter()
+            .all(|(p, st)| st == "up to date" || p == "ansible"),
+        "{}",
+        rerun.stdout
+    );
+    // A failure in a plain run: the next plain run starts at the failed phase.
+    let platform_fails = s.run(
+        &["deploy", "--env", "development", "--force", "platform"],
+        &[("FAIL_RELEASE", "cluster-issuers")],
+    );
+    assert_eq!(platform_fails.code, 1);
+    let plain = s.run(&args, &[]);
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    assert_eq!(status_of(&plain, "kubespray"), "up to date");
+    assert_eq!(status_of(&plain, "platform"), "succeeded");
 
     let only = s.run(
         &[
@@ -482,6 +511,118 @@ fn ctrl_c_stops_the_running_command_and_records_the_interruption() {
         !s.repo.join(".strata/development/lock").exists(),
         "the lock is released"
     );
+    let pid = read(marks.path(), "helm.log")
+        .lines()
+        .find_map(|l| l.strip_prefix("started ").map(str::to_owned))
+        .unwrap();
+    // Gone, or a zombie waiting for whoever adopted it: not running either way.
+    let running = std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit(") ")
+            .next()
+            .is_some_and(|rest| !rest.starts_with('Z'))
+    });
+    assert!(!running, "no child is left running");
+    let state: strata_metadata::PipelineState =
+        serde_json::from_str(&read(s.repo.path(), ".strata/development/state.json")).unwrap();
+    assert_eq!(
+        state.phases["platform"].status,
+        strata_metadata::PhaseStatus::Interrupted
+    );
+    assert_eq!(
+        state.phases["kubespray"].status,
+        strata_metadata::PhaseStatus::Succeeded
+    );
+}
+
+#[test]
+fn two_deploys_of_one_environment_the_second_exits_3() {
+    let s = Setup::new();
+    assert_eq!(
+        s.run(
+            &["deploy", "--env", "development", "--to", "kubespray"],
+            &[]
+        )
+        .code,
+        0
+    );
+    let marks = TempDir::new("slow");
+    let slow = marks.join("helm.log");
+    #[expect(clippy::disallowed_methods, reason = "two real deploys at once")]
+    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"));
+    let mut first = first
+        .args(["deploy", "--env", "development", "--root"])
+        .arg(s.repo.path())
+        .env("NO_COLOR", "1")
+        .env("SLOW", &slow)
+        .envs(s.env())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(&slow).is_ok_and(|t| t.contains("started")) {
+        assert!(
+            start.elapsed().as_secs() < 30,
+            "the first deploy never reached helm"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let second = s.run(&DEPLOY, &[]);
+    let _ = first.kill();
+    let _ = first.wait();
+    assert_eq!(second.code, 3, "{}", second.stderr);
+    assert!(
+        second
+            .stderr
+            .contains(&format!("is locked by pid {} on ", first.id()))
+            && second
+                .stderr
+                .contains("cargo xtask unlock --env development"),
+        "{}",
+        second.stderr
+    );
+    // Another environment is not affected.
+    let staging = s.run(&["deploy", "--env", "staging", "--dry-run"], &[]);
+    assert_eq!(staging.code, 0, "{}", staging.stderr);
+}
+
+#[test]
+fn the_report_follows_its_schema_and_the_summary_reads_well() {
+    let s = Setup::new();
+    let args = ["deploy", "--env", "development"];
+    assert_eq!(s.run(&args, &[]).code, 0);
+    let second = s.run(&args, &[]);
+    insta::assert_snapshot!("deploy_up_to_date_summary", second.stdout);
+    let runs = s.repo.join(".strata/development/runs");
+    let schema: serde_json::Value = serde_json::from_str(&read(
+        &strata_testkit::workspace_root(),
+        "api/schemas/deploy-report.schema.json",
+    ))
+    .unwrap();
+    let mut reports = 0;
+    for run in std::fs::read_dir(&runs).unwrap().flatten() {
+        let Ok(text) = std::fs::read_to_string(run.path().join("report.json")) else {
+            continue;
+        };
+        reports += 1;
+        let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for key in schema["required"].as_array().unwrap() {
+            assert!(report.get(key.as_str().unwrap()).is_some(), "{key}");
+        }
+        for key in report.as_object().unwrap().keys() {
+            assert!(
+                schema["properties"].get(key).is_some(),
+                "{key} is in the schema"
+            );
+        }
+        // And it reads back as the type the schema is generated from.
+        let _: strata_metadata::DeployReport = serde_json::from_str(&text).unwrap();
+    }
+    assert_eq!(reports, 2);
+    let json = s.run(&["--output", "json", "deploy", "--env", "development"], &[]);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON document");
+    assert_eq!(doc["result"], "succeeded");
+    assert_eq!(doc["phases"][0]["status"], "up to date");
 }
 
 #[test]
