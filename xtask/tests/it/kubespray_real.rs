@@ -15,14 +15,14 @@ use crate::support::{edit, read, write, xtask, xtask_env};
 const STAGED: &str = "container-orchestration/providers/kubespray/inventory/current";
 
 /// Two SSH hosts that accept one generated client key.
-struct Hosts {
-    dir: TempDir,
+pub(crate) struct Hosts {
+    pub(crate) dir: TempDir,
     key: PathBuf,
     cp: Sshd,
     worker: Sshd,
 }
 
-fn hosts() -> Option<Hosts> {
+pub(crate) fn hosts() -> Option<Hosts> {
     real_tool("ansible-playbook")?;
     real_tool("ansible")?;
     let dir = TempDir::new("ssh-hosts");
@@ -38,7 +38,7 @@ fn hosts() -> Option<Hosts> {
     })
 }
 
-fn whoami() -> String {
+pub(crate) fn whoami() -> String {
     #[expect(
         clippy::disallowed_methods,
         reason = "the test logs in as its own user"
@@ -52,7 +52,7 @@ fn whoami() -> String {
 
 /// A Kubespray tree whose `cluster.yml` asserts the groups and variables a run receives and
 /// leaves a marker on every host it reached over SSH.
-fn kubespray_tree(user: &str) -> TempDir {
+pub(crate) fn kubespray_tree(user: &str) -> TempDir {
     let tree = TempDir::new("kubespray-tree");
     write(
         tree.path(),
@@ -100,7 +100,7 @@ fn kubespray_tree(user: &str) -> TempDir {
 
 /// The sample repository with the development environment on the two SSH hosts, run with the
 /// `local` runtime from `tree`, bundle generated.
-fn repo_on(hosts: &Hosts, tree: &Path, user: &str) -> TempDir {
+pub(crate) fn repo_on(hosts: &Hosts, tree: &Path, user: &str) -> TempDir {
     let repo = strata_testkit::sample_repo();
     let root = repo.path();
     write(

@@ -4,6 +4,7 @@ mod bundle;
 mod cli;
 mod corpus;
 mod deploy;
+mod deploy_real;
 mod helm_real;
 mod infra;
 mod kubespray;
