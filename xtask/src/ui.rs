@@ -65,14 +65,15 @@ impl Ui {
     /// A human result line on stdout, unless quiet or printing JSON.
     pub(crate) fn result(&self, line: &str) {
         if !self.quiet && !self.json {
-            println!("{line}");
+            // A closed pipe (`| head`) ends the output, not the program.
+            let _ = writeln!(std::io::stdout().lock(), "{line}");
         }
     }
 
     /// A progress or status note on stderr, unless quiet or printing JSON.
     pub(crate) fn note(&self, line: &str) {
         if !self.quiet && !self.json {
-            eprintln!("{line}");
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
         }
     }
 
@@ -94,7 +95,8 @@ impl Ui {
     /// The JSON result on stdout, when `--output json`.
     pub(crate) fn json(&self, value: &serde_json::Value) {
         if self.json {
-            println!(
+            let _ = writeln!(
+                std::io::stdout().lock(),
                 "{}",
                 serde_json::to_string_pretty(value).expect("JSON values serialize")
             );

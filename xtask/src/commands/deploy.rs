@@ -447,6 +447,8 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
     }
     Ok(match result {
         "interrupted" => Exit::Interrupted,
+        // The repository itself is wrong: bad input, as `validate` says it.
+        "failed" if failed == Some(Phase::Validate) => Exit::Invalid,
         "failed" => Exit::Failed,
         _ => {
             ui.result(&format!("deploy {env}: {result}"));

@@ -645,3 +645,28 @@ fn graph_draws_the_phases_and_the_releases() {
                 .contains("    release_cert_manager --> release_cluster_issuers\n")
     );
 }
+
+#[test]
+fn an_invalid_repository_stops_at_validate_with_exit_2() {
+    let repo = strata_testkit::sample_repo();
+    crate::support::edit(
+        repo.path(),
+        PROVISIONER,
+        "\"diskSize\": \"40G\"",
+        "\"diskSize\": \"forty\"",
+    );
+    let run = xtask(repo.path(), &DEPLOY);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("development.provisioner.json:")
+            && run.stderr.contains("disk size `forty` does not parse"),
+        "the diagnostic names the file and line: {}",
+        run.stderr
+    );
+    assert_eq!(status_of(&run, "validate"), "failed");
+    assert_eq!(status_of(&run, "generate"), "not run");
+    assert!(
+        !repo.join("api/outputs/development").exists(),
+        "nothing generated"
+    );
+}
