@@ -83,6 +83,8 @@ pub(crate) enum Command {
     Deploy(DeployArgs),
     /// Each phase's last result, and whether its inputs changed since
     Status(StatusArgs2),
+    /// Build a bundle for an environment that predates config packages, from its existing files
+    Backfill(BackfillArgs),
     /// Remove an environment's deploy lock on purpose
     Unlock {
         /// The environment, such as `development`
@@ -292,6 +294,34 @@ pub(crate) struct DeployArgs {
     /// Run each phase's own plan (terraform plan, helm diff) without applying anything
     #[arg(long)]
     pub(crate) plan: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BackfillArgs {
+    /// The environment, such as `legacy-prod`
+    #[arg(long, value_name = "ENV")]
+    pub(crate) env: EnvironmentId,
+    /// Its Terraform variables (a .tfvars file)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) terraform: PathBuf,
+    /// Its Kubespray inventory folder (with hosts.yaml)
+    #[arg(long, value_name = "DIR")]
+    pub(crate) inventory: PathBuf,
+    /// Its ArgoCD app-of-apps values (business.yaml)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) business: PathBuf,
+    /// Its Helm platform releases (platform.yaml)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) platform: Option<PathBuf>,
+    /// How its images are built (provisioner.json)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) provisioner: Option<PathBuf>,
+    /// How Kubespray runs for it (kubespray.json)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) kubespray_config: Option<PathBuf>,
+    /// Also write the files into this package as the environment, bump its version and lock it
+    #[arg(long, value_name = "PACKAGE")]
+    pub(crate) to_package: Option<PackageId>,
 }
 
 #[derive(Debug, Args)]

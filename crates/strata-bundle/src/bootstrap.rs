@@ -23,6 +23,12 @@ pub fn ensure_current(
     env: &EnvironmentId,
     opts: &GenerateOptions,
 ) -> Result<(Bundle, Bootstrap), BundleError> {
+    // A backfilled bundle has no package to be compared with: it is what there is.
+    if let Ok(bundle) = Bundle::open(&layout.bundle_dir(env.as_str()))
+        && bundle.metadata().config_package.backfill.is_some()
+    {
+        return Ok((bundle, Bootstrap::Current));
+    }
     let package = selected_package(layout, "infrastructure", env.as_str()).map_err(|d| {
         BundleError::Invalid(strata_config::Report {
             diagnostics: vec![d],
@@ -57,5 +63,6 @@ fn matches_package(layout: &Layout, bundle: &Bundle, package: &strata_metadata::
 /// Whether `bundle` still matches the package it was generated from (its content digest); a
 /// phase run on a stale bundle deploys yesterday's configuration.
 pub fn is_current(layout: &Layout, bundle: &Bundle) -> bool {
-    matches_package(layout, bundle, &bundle.metadata().config_package.id)
+    bundle.metadata().config_package.backfill.is_some()
+        || matches_package(layout, bundle, &bundle.metadata().config_package.id)
 }

@@ -189,6 +189,7 @@ fn write_staged(
             id: package.id().clone(),
             version: package.manifest.version.clone(),
             digest: package.digest.clone(),
+            backfill: None,
         },
         generated_at: rfc3339(generated_at),
         files: kinds,
@@ -201,7 +202,7 @@ fn write_staged(
     Ok(metadata)
 }
 
-fn write_file(path: &Path, bytes: &[u8]) -> Result<(), BundleError> {
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), BundleError> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(io("create", dir))?;
     }
@@ -210,13 +211,13 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), BundleError> {
     f.sync_all().map_err(io("write", path))
 }
 
-fn sync_dir(dir: &Path) -> Result<(), BundleError> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), BundleError> {
     fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(io("sync", dir))
 }
 
-fn copy_dir(from: &Path, to: &Path) -> Result<(), BundleError> {
+pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<(), BundleError> {
     fs::create_dir_all(to).map_err(io("create", to))?;
     for entry in fs::read_dir(from).map_err(io("read", from))? {
         let entry = entry.map_err(io("read", from))?;

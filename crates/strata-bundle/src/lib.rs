@@ -11,6 +11,7 @@
 
 #![warn(missing_docs)]
 
+mod backfill;
 mod bootstrap;
 mod error;
 mod generate;
@@ -19,6 +20,7 @@ mod swap;
 mod time;
 mod verify;
 
+pub use backfill::backfill;
 pub use bootstrap::{Bootstrap, ensure_current, is_current};
 pub use error::BundleError;
 pub use generate::{GenerateOptions, Generated, generate, source_date_epoch};

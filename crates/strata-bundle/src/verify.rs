@@ -72,8 +72,13 @@ impl VerifyReport {
 pub fn verify(bundle: &Bundle, layout: Option<&Layout>) -> Result<VerifyReport, BundleError> {
     let mut report = VerifyReport::default();
     // The file map is fixed by the schema; an edited metadata.json shows here.
+    // A backfill holds only the kinds it was given; each of those has its fixed name too.
+    let backfill = bundle.metadata().config_package.backfill.is_some();
     for kind in strata_metadata::FileKind::ALL {
         let path = bundle.metadata().files.get(&kind);
+        if backfill && path.is_none() {
+            continue;
+        }
         if path.map(String::as_str) != Some(kind.bundle_name()) {
             report.drift.push(Drift::Remapped {
                 kind,
@@ -109,7 +114,7 @@ pub fn verify(bundle: &Bundle, layout: Option<&Layout>) -> Result<VerifyReport, 
             report.drift.push(Drift::Unexpected { path });
         }
     }
-    if let Some(layout) = layout {
+    if let Some(layout) = layout.filter(|_| !backfill) {
         let pkg = &bundle.metadata().config_package;
         let (current, _) = load_package(
             layout,

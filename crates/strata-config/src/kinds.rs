@@ -67,3 +67,78 @@ pub fn read_inventory(path: &Path) -> Result<strata_metadata::Inventory, Diagnos
     let text = decode(path, bytes)?;
     crate::source::parse_yaml(path, &text)
 }
+
+/// Checks one file (or, for the inventory, one folder) as its kind, outside any package: what
+/// `backfill` runs on an environment's existing files. Diagnostics name the file as `shown`.
+pub fn check_source(
+    layout: &crate::Layout,
+    defs: &crate::Definitions,
+    kind: strata_metadata::FileKind,
+    path: &Path,
+    shown: &Path,
+) -> Vec<Diagnostic> {
+    use strata_metadata::FileKind;
+    if kind == FileKind::KubesprayInventory {
+        let Ok(names) = list_files(path) else {
+            return vec![
+                Diagnostic::error(shown, "missing-file", "the inventory folder cannot be read")
+                    .hint("give the folder that holds hosts.yaml"),
+            ];
+        };
+        let files: Vec<(String, Vec<u8>)> = names
+            .into_iter()
+            .filter_map(|n| std::fs::read(path.join(&n)).ok().map(|b| (n, b)))
+            .collect();
+        let borrowed: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
+        return check_inventory(shown, &borrowed);
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return vec![crate::source::io_diagnostic(shown, &e)],
+    };
+    let text = match text(shown, &bytes) {
+        Ok(t) => t,
+        Err(d) => return vec![d],
+    };
+    let cx = KindContext {
+        root: layout.root(),
+        roles: defs.roles.as_ref(),
+        terraform_modules: &defs.terraform_modules,
+    };
+    match kind {
+        FileKind::Terraform => check_terraform(shown, &text, &cx),
+        FileKind::Provisioner => check_provisioner(shown, &text, &cx),
+        FileKind::KubesprayConfig => check_kubespray_config(shown, &text),
+        FileKind::Platform => check_platform(shown, &text, &cx),
+        FileKind::Business => check_business(shown, &text),
+        FileKind::KubesprayInventory => unreachable!("handled above"),
+    }
+}
+
+/// Every file below `dir`, as `/`-separated relative paths, sorted.
+fn list_files(dir: &Path) -> std::io::Result<Vec<String>> {
+    fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let rel = if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}/{name}")
+            };
+            if entry.file_type()?.is_dir() {
+                walk(&entry.path(), &rel, out)?;
+            } else {
+                out.push(rel);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, "", &mut out)?;
+    out.sort();
+    Ok(out)
+}

@@ -163,9 +163,26 @@ pub struct ConfigPackageRef {
     /// The package version.
     #[schemars(with = "String")]
     pub version: semver::Version,
-    /// The digest of the package's whole content when the bundle was generated.
+    /// The digest of the package's whole content when the bundle was generated; for a
+    /// backfill, of the copied files.
     pub digest: Digest,
+    /// Set when the bundle was built by `backfill` from an environment's existing files rather
+    /// than from a package: where each kind came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backfill: Option<BackfillSources>,
 }
+
+/// The files a backfilled bundle was built from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BackfillSources {
+    /// Each kind and the path it was copied from (relative to the repository root when inside
+    /// it).
+    pub sources: BTreeMap<FileKind, String>,
+}
+
+/// The package id a backfilled bundle names.
+pub const BACKFILL_PACKAGE: &str = "backfill";
 
 /// `metadata.json`, schema version 1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -24,8 +24,8 @@ mod schemas;
 mod suggest;
 
 pub use bundle::{
-    BUNDLE_SCHEMA_VERSION, BundleMetadata, ConfigPackageRef, Digest, FileKind,
-    TERRAFORM_BACKEND_FILE,
+    BACKFILL_PACKAGE, BUNDLE_SCHEMA_VERSION, BackfillSources, BundleMetadata, ConfigPackageRef,
+    Digest, FileKind, TERRAFORM_BACKEND_FILE,
 };
 pub use business::{AppHelm, Application, BusinessConfig, BusinessShared};
 pub use definitions::{

@@ -9,16 +9,31 @@ use sha2::{Digest as _, Sha256};
 use strata_bundle::Bundle;
 use strata_config::Layout;
 use strata_exec::{TOOLS, Tool, find_tool};
+use strata_metadata::FileKind;
 
 use crate::Phase;
 
-/// The inputs of `phase` (without the phases it needs, which the caller adds), or `None` when
-/// the phase does not apply to this environment (no team playbook for `ansible`).
+/// The inputs of `phase` (without the phases it needs, which the caller adds), or why the
+/// phase does not apply to this environment (no team playbook for `ansible`; a backfilled
+/// bundle without the file the phase reads).
 pub fn phase_inputs(
     layout: &Layout,
     bundle: Option<&Bundle>,
     phase: Phase,
-) -> Option<BTreeMap<String, String>> {
+) -> Result<BTreeMap<String, String>, String> {
+    let needed = match phase {
+        Phase::Provision => Some(FileKind::Provisioner),
+        Phase::Images | Phase::Templates | Phase::Nodes => Some(FileKind::Terraform),
+        Phase::Kubespray => Some(FileKind::KubesprayConfig),
+        Phase::Platform => Some(FileKind::Platform),
+        Phase::Business => Some(FileKind::Business),
+        _ => None,
+    };
+    if let (Some(kind), Some(b)) = (needed, bundle)
+        && b.path(kind).is_none()
+    {
+        return Err(format!("the bundle has no {}", kind.bundle_name()));
+    }
     let mut inputs = BTreeMap::new();
     let bundle_file = |inputs: &mut BTreeMap<String, String>, prefix: &str| {
         if let Some(b) = bundle {
@@ -86,7 +101,7 @@ pub fn phase_inputs(
         }
         Phase::Ansible => {
             if !layout.abs("infrastructure/ansible/playbook.yml").is_file() {
-                return None;
+                return Err("no infrastructure/ansible/playbook.yml".to_owned());
             }
             folder(&mut inputs, "infrastructure/ansible");
             bundle_file(&mut inputs, "kubespray");
@@ -109,7 +124,7 @@ pub fn phase_inputs(
             tool(&mut inputs, &TOOLS[3]);
         }
     }
-    Some(inputs)
+    Ok(inputs)
 }
 
 /// `sha256:` over a phase's inputs.

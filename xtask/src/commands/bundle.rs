@@ -39,10 +39,14 @@ pub(crate) fn run(layout: &Layout, cmd: &BundleCommand, ui: &Ui) -> anyhow::Resu
         "configPackage": pkg,
         "drift": drift,
     }));
-    let regenerate = format!(
-        "cargo xtask generate env --id {} --config {}",
-        args.env, pkg.id
-    );
+    let regenerate = if pkg.backfill.is_some() {
+        format!("cargo xtask backfill --env {} …", args.env)
+    } else {
+        format!(
+            "cargo xtask generate env --id {} --config {}",
+            args.env, pkg.id
+        )
+    };
     for d in &report.drift {
         if !ui.json {
             let (msg, hint) = describe(d, &regenerate);
@@ -50,13 +54,23 @@ pub(crate) fn run(layout: &Layout, cmd: &BundleCommand, ui: &Ui) -> anyhow::Resu
         }
     }
     if report.is_clean() {
+        let source = match &pkg.backfill {
+            Some(b) => format!(
+                "a backfill of {} sources, built {}",
+                b.sources.len(),
+                bundle.metadata().generated_at
+            ),
+            None => format!(
+                "{}@{} unchanged since {}",
+                pkg.id,
+                pkg.version,
+                bundle.metadata().generated_at
+            ),
+        };
         ui.result(&format!(
-            "{} {shown}: {} files match their digests; {}@{} unchanged since {}",
+            "{} {shown}: {} files match their digests; {source}",
             ui.ok("intact"),
             report.checked,
-            pkg.id,
-            pkg.version,
-            bundle.metadata().generated_at
         ));
         Ok(Exit::Success)
     } else {

@@ -196,11 +196,14 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
             reports.push(rep);
             continue;
         }
-        let Some(mut inputs) = phase_inputs(layout, bundle.as_ref(), phase) else {
-            rep.status = "not configured".to_owned();
-            rep.note = Some("no infrastructure/ansible/playbook.yml".to_owned());
-            reports.push(rep);
-            continue;
+        let mut inputs = match phase_inputs(layout, bundle.as_ref(), phase) {
+            Ok(i) => i,
+            Err(why) => {
+                rep.status = "not configured".to_owned();
+                rep.note = Some(why);
+                reports.push(rep);
+                continue;
+            }
         };
         for need in phase.digest_needs() {
             let recorded = state
@@ -465,7 +468,7 @@ fn current_inputs(
 ) -> BTreeMap<Phase, Option<BTreeMap<String, String>>> {
     let mut out = BTreeMap::new();
     for phase in Phase::ALL {
-        let inputs = phase_inputs(layout, bundle, phase).map(|mut inputs| {
+        let inputs = phase_inputs(layout, bundle, phase).ok().map(|mut inputs| {
             for need in phase.digest_needs() {
                 let recorded = state
                     .phases

@@ -1,5 +1,6 @@
 //! One module per subcommand, each with a `run`.
 
+pub(crate) mod backfill;
 pub(crate) mod bench;
 pub(crate) mod bundle;
 pub(crate) mod ci;

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `cargo xtask` binary on temporary copies of the sample repository.
 
+mod backfill;
 mod bundle;
 mod cli;
 mod corpus;
