@@ -85,6 +85,12 @@ pub(crate) enum Command {
     Status(StatusArgs2),
     /// Build a bundle for an environment that predates config packages, from its existing files
     Backfill(BackfillArgs),
+    /// Print a shell completion script (bash, zsh or fish) on stdout
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: ShellArg,
+    },
     /// Remove an environment's deploy lock on purpose
     Unlock {
         /// The environment, such as `development`
@@ -294,6 +300,16 @@ pub(crate) struct DeployArgs {
     /// Run each phase's own plan (terraform plan, helm diff) without applying anything
     #[arg(long)]
     pub(crate) plan: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ShellArg {
+    /// bash: `source <(cargo xtask completions bash)`
+    Bash,
+    /// zsh: write it to a file named `_xtask` on your `$fpath`
+    Zsh,
+    /// fish: write it to `~/.config/fish/completions/xtask.fish`
+    Fish,
 }
 
 #[derive(Debug, Args)]

@@ -68,6 +68,7 @@ fn main() -> ExitCode {
         Command::Graph(args) => commands::platform::graph(&layout, &args, &ui),
         Command::Deploy(args) => commands::deploy::run(&layout, &args, &ui),
         Command::Backfill(args) => commands::backfill::run(&layout, &args, &ui),
+        Command::Completions { shell } => commands::reference::completions(shell),
         Command::Status(args) => commands::deploy::status(&layout, &args, &ui),
         Command::Unlock { env, force } => {
             commands::deploy::unlock(&layout, env.as_str(), force, &ui)

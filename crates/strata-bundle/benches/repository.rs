@@ -1,21 +1,27 @@
-//! How validate and generate scale with the number of packages.
+//! How validate, generate and planning a deploy scale with the number of packages.
 //!
 //! Builds synthetic repositories from the sample `core` package (copied under new ids, each
 //! with its three environments, recorded in the lock) and times, in process:
 //! - full validation (definitions, every package and file, the lock, the selectors);
-//! - generating one environment's bundle, which validates its own package only.
+//! - generating one environment's bundle, which validates its own package only;
+//! - planning a deploy of that environment as `cargo xtask deploy` does before it runs
+//!   anything: open the bundle, read `.strata/<env>/state.json`, and compute every phase's
+//!   inputs and digest. The state records every phase as succeeded with today's inputs, so
+//!   every phase comes out up to date: the no-op deploy.
 //!
 //! Run with `cargo xtask bench` (or `cargo bench -p strata-bundle --bench repository --
 //! --packages 300`). Figures are recorded in docs/performance.md.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use strata_bundle::{GenerateOptions, generate};
+use strata_bundle::{Bundle, GenerateOptions, generate};
 use strata_config::{
     Depth, Layout, Target, load_all_packages, load_definitions, plan_lock_for, render_lock,
     validate,
 };
-use strata_metadata::{EnvironmentId, PackageId};
+use strata_metadata::{EnvironmentId, PackageId, PhaseRecord, PhaseStatus, PipelineState};
+use strata_pipeline::{Phase, inputs_digest, phase_inputs, read_state, write_state};
 use strata_testkit::TempDir;
 
 fn main() {
@@ -31,10 +37,10 @@ fn main() {
         .filter(|&n| n > 0)
         .collect();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("validate and generate, {cpus} CPUs, median of {RUNS} runs after one warm-up\n");
+    println!("validate, generate and plan, {cpus} CPUs, median of {RUNS} runs after one warm-up\n");
     println!(
-        "{:>9} {:>6} {:>13} {:>15} {:>14}",
-        "packages", "files", "validate", "per package", "generate env"
+        "{:>9} {:>6} {:>13} {:>15} {:>14} {:>13}",
+        "packages", "files", "validate", "per package", "generate env", "plan deploy"
     );
     for n in sizes {
         let repo = synthetic_repo(n);
@@ -59,16 +65,90 @@ fn main() {
         let g = median(|| {
             generate(&layout, &env, &pkg, &opts).expect("generate works");
         });
+        let recorded = record_every_phase(&layout, env.as_str());
+        assert_eq!(
+            plan(&layout, env.as_str()),
+            recorded,
+            "every phase that applies is up to date"
+        );
+        let p = median(|| {
+            std::hint::black_box(plan(&layout, env.as_str()));
+        });
         println!(
-            "{n:>9} {files:>6} {:>10.1} ms {:>12.3} ms {:>11.1} ms",
+            "{n:>9} {files:>6} {:>10.1} ms {:>12.3} ms {:>11.1} ms {:>10.1} ms",
             ms(v),
             ms(v) / n as f64,
-            ms(g)
+            ms(g),
+            ms(p)
         );
     }
 }
 
 const RUNS: usize = 9;
+
+/// What `cargo xtask deploy` decides before it runs a phase: opens the bundle, reads the state,
+/// and computes each phase's inputs (with the recorded digests of the phases it needs) and
+/// digest. Returns how many phases are up to date.
+fn plan(layout: &Layout, env: &str) -> usize {
+    let state = read_state(&layout.state_dir(env));
+    let bundle = Bundle::open(&layout.bundle_dir(env)).ok();
+    Phase::ALL
+        .into_iter()
+        .filter(|&phase| {
+            phase_inputs_now(layout, &state, bundle.as_ref(), phase).is_some_and(|inputs| {
+                let digest = inputs_digest(&inputs);
+                state
+                    .phases
+                    .get(phase.name())
+                    .is_some_and(|r| r.status == PhaseStatus::Succeeded && r.digest == digest)
+            })
+        })
+        .count()
+}
+
+/// `phase_inputs` plus the recorded digest of each phase it needs, as deploy adds them.
+fn phase_inputs_now(
+    layout: &Layout,
+    state: &PipelineState,
+    bundle: Option<&Bundle>,
+    phase: Phase,
+) -> Option<BTreeMap<String, String>> {
+    let mut inputs = phase_inputs(layout, bundle, phase).ok()?;
+    for need in phase.digest_needs() {
+        let recorded = state
+            .phases
+            .get(need.name())
+            .filter(|r| r.status == PhaseStatus::Succeeded)
+            .map_or_else(|| "never run".to_owned(), |r| r.digest.clone());
+        inputs.insert(format!("phase {need}"), recorded);
+    }
+    Some(inputs)
+}
+
+/// Writes the state a deploy leaves when every phase that applies succeeded with today's
+/// inputs; returns how many phases it recorded.
+fn record_every_phase(layout: &Layout, env: &str) -> usize {
+    let state_dir = layout.state_dir(env);
+    let bundle = Bundle::open(&layout.bundle_dir(env)).expect("the bundle was just generated");
+    let mut state = PipelineState::default();
+    // In graph order, so a phase's needs are recorded before its own digest is computed.
+    for phase in Phase::ALL {
+        let Some(inputs) = phase_inputs_now(layout, &state, Some(&bundle), phase) else {
+            continue;
+        };
+        let record = PhaseRecord {
+            status: PhaseStatus::Succeeded,
+            digest: inputs_digest(&inputs),
+            inputs,
+            finished_at: "1970-01-01T00:00:00Z".to_owned(),
+            seconds: 0.0,
+            run_id: "bench".to_owned(),
+        };
+        state.phases.insert(phase.name().to_owned(), record);
+    }
+    write_state(&state_dir, &state).expect("the state is writable");
+    state.phases.len()
+}
 
 fn median(mut f: impl FnMut()) -> Duration {
     f();

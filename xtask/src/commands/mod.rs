@@ -12,4 +12,5 @@ pub(crate) mod infra;
 pub(crate) mod kubespray;
 pub(crate) mod platform;
 pub(crate) mod provision;
+pub(crate) mod reference;
 pub(crate) mod validate;

@@ -391,3 +391,72 @@ fn json_output_is_json_even_on_failure() {
     assert_eq!((bad.code, &v["ok"]), (2, &serde_json::Value::Bool(false)));
     assert!(v["error"].as_str().unwrap().contains("SOURCE_DATE_EPOCH"));
 }
+
+/// The README's main command, as the README writes it, works on a fresh copy of the sample.
+#[test]
+fn the_readme_main_command_works() {
+    let readme =
+        std::fs::read_to_string(strata_testkit::workspace_root().join("README.md")).unwrap();
+    let line = readme
+        .lines()
+        .find(|l| l.starts_with("cargo xtask ") && l.contains("# the main job"))
+        .expect("the README names its main command");
+    let args: Vec<&str> = line["cargo xtask ".len()..]
+        .split('#')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert!(
+        args.contains(&"--dry-run"),
+        "the main command is a dry run: {line}"
+    );
+    let repo = strata_testkit::sample_repo();
+    let run = crate::support::xtask(repo.path(), &args);
+    assert_eq!(run.code, 0, "{line}\n{}\n{}", run.stdout, run.stderr);
+}
+
+/// `api/bin/api`, the old CLI's name, says the new command and runs it.
+#[test]
+fn the_old_api_wrapper_forwards_to_xtask() {
+    let repo = strata_testkit::sample_repo();
+    let api = strata_testkit::workspace_root().join("api/bin/api");
+    let run = |args: &[&str]| {
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the test runs the wrapper as a user would"
+        )]
+        let out = std::process::Command::new(&api)
+            .args(args)
+            .env("STRATA_XTASK", env!("CARGO_BIN_EXE_xtask"))
+            .env("STRATA_ROOT", repo.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, _, stderr) = run(&["validate", "--target", "definitions"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.starts_with("api: this is now `cargo xtask validate --target definitions`"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) =
+        run(&["generate", "env", "--id", "development", "--config", "core"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("generated api/outputs/development from core@0.2.0"),
+        "{stdout}"
+    );
+    assert!(repo.join("api/outputs/development/metadata.json").is_file());
+    let (code, _, stderr) = run(&["deploy"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("docs/migration/modular-refactor.md"),
+        "{stderr}"
+    );
+}
