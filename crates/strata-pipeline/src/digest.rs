@@ -59,10 +59,8 @@ pub fn phase_inputs(
             }
         }
         Phase::Generate => {
-            // Whatever validate read, plus the bundle as it is: a bundle deleted or edited by
-            // hand is regenerated.
-            folder(&mut inputs, "config");
-            folder(&mut inputs, "api/definitions");
+            // What validate read comes in as validate's digest (a phase it needs); here only
+            // the bundle as it is: a bundle deleted or edited by hand is regenerated.
             inputs.insert(
                 "bundle".to_owned(),
                 bundle.map_or_else(

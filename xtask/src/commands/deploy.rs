@@ -495,6 +495,7 @@ pub(crate) fn status(layout: &Layout, args: &StatusArgs2, ui: &Ui) -> anyhow::Re
     if let Some(h) = holder(&state_dir) {
         ui.note(&format!("locked by {h}"));
     }
+    let mut will_run = std::collections::BTreeSet::new();
     for phase in Phase::ALL {
         let record = state.phases.get(phase.name());
         let inputs = &current[&phase];
@@ -502,10 +503,18 @@ pub(crate) fn status(layout: &Layout, args: &StatusArgs2, ui: &Ui) -> anyhow::Re
             (_, None) => ("-".to_owned(), "-".to_owned(), "not configured".to_owned()),
             (None, Some(_)) => {
                 any_changed = true;
+                will_run.insert(phase);
                 ("-".to_owned(), "-".to_owned(), "never run".to_owned())
             }
             (Some(r), Some(now)) => {
-                let changed = changed_inputs(&r.inputs, now);
+                let mut changed = changed_inputs(&r.inputs, now);
+                // A phase it builds on will run again, and give it a new digest.
+                for need in phase.digest_needs() {
+                    let name = format!("phase {need}");
+                    if will_run.contains(need) && !changed.contains(&name) {
+                        changed.push(name);
+                    }
+                }
                 let status = match r.status {
                     PhaseStatus::Succeeded => "succeeded",
                     PhaseStatus::Failed => "failed",
@@ -513,11 +522,13 @@ pub(crate) fn status(layout: &Layout, args: &StatusArgs2, ui: &Ui) -> anyhow::Re
                 };
                 let change = if r.status != PhaseStatus::Succeeded {
                     any_changed = true;
+                    will_run.insert(phase);
                     "to run again".to_owned()
                 } else if changed.is_empty() {
                     "up to date".to_owned()
                 } else {
                     any_changed = true;
+                    will_run.insert(phase);
                     format!("changed: {}", changed.join(", "))
                 };
                 (status.to_owned(), r.finished_at.clone(), change)
