@@ -6,6 +6,8 @@ pub(crate) mod bundle;
 pub(crate) mod ci;
 pub(crate) mod config;
 pub(crate) mod deploy;
+#[cfg(test)]
+mod docs_check;
 pub(crate) mod doctor;
 pub(crate) mod generate;
 pub(crate) mod infra;
