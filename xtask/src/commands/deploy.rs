@@ -39,7 +39,13 @@ fn shown(layout: &Layout, path: &Path) -> String {
 }
 
 /// The arguments of the `cargo xtask` command that runs `phase`.
-fn phase_command(phase: Phase, env: &str, dry_run: bool, plan: bool) -> Option<Vec<String>> {
+fn phase_command(
+    phase: Phase,
+    env: &str,
+    dry_run: bool,
+    plan: bool,
+    forced: bool,
+) -> Option<Vec<String>> {
     let v = |a: &[&str]| Some(a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
     let mut args = match (phase, plan) {
         (Phase::Validate | Phase::Generate, _) => return None,
@@ -56,6 +62,11 @@ fn phase_command(phase: Phase, env: &str, dry_run: bool, plan: bool) -> Option<V
         // No plan of their own.
         (Phase::Provision | Phase::Ansible | Phase::Kubespray | Phase::Business, true) => None,
     }?;
+    // `--force provision` means build the images again, which `provision build` would
+    // otherwise find up to date. (Other layers' `--force` discards hand edits: never implied.)
+    if forced && phase == Phase::Provision && !dry_run && !plan {
+        args.push("--force".to_owned());
+    }
     if plan && matches!(phase, Phase::Images | Phase::Templates | Phase::Nodes) {
         args.push("--plan".to_owned());
     } else if dry_run && phase != Phase::Provision {
@@ -174,6 +185,17 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
     let mut failed: Option<Phase> = None;
     let mut was_interrupted = false;
     let mut bundle: Option<Bundle> = Bundle::open(&layout.bundle_dir(env)).ok();
+    // Without generate, the later phases run on the bundle as it is: say so when the package
+    // has moved on since.
+    if !selected.contains(&Phase::Generate)
+        && let Some(b) = &bundle
+        && !strata_bundle::is_current(layout, b)
+    {
+        ui.warning(
+            &format!("the bundle of `{env}` is older than its package, and this run does not include `generate`"),
+            Some(&format!("the selected phases use the old bundle; run `cargo xtask deploy --env {env}` (or `--only generate` first) to use the package as it is now")),
+        );
+    }
 
     for phase in Phase::ALL {
         let mut rep = PhaseReport {
@@ -266,7 +288,7 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
                 }
                 Err(e) => Err(report::chain(&e)),
             },
-            _ => match phase_command(phase, env, args.dry_run, args.plan) {
+            _ => match phase_command(phase, env, args.dry_run, args.plan, forced) {
                 None => {
                     rep.status = "no plan".to_owned();
                     reports.push(rep);
@@ -493,7 +515,13 @@ pub(crate) fn status(layout: &Layout, args: &StatusArgs2, ui: &Ui) -> anyhow::Re
     let mut any_changed = false;
     let mut json = Vec::new();
     if let Some(h) = holder(&state_dir) {
-        ui.note(&format!("locked by {h}"));
+        if h.alive() {
+            ui.note(&format!("locked by {h}"));
+        } else {
+            ui.note(&format!(
+                "a stale lock is left by {h} (its process is gone; the next deploy takes it over)"
+            ));
+        }
     }
     let mut will_run = std::collections::BTreeSet::new();
     for phase in Phase::ALL {

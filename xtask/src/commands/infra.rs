@@ -219,7 +219,7 @@ fn fail(
     let (exit, hint) = match err {
         TerraformError::HandEdited { .. } => (
             Exit::Invalid,
-            Some("keep your change in the package's tfvars and regenerate the bundle, or rerun with `--force` to discard it".to_owned()),
+            Some("rerun with `--force` to replace it with the bundle's; to keep the edit, first put it in the package's tfvars (bump, lock, regenerate), then rerun with `--force`".to_owned()),
         ),
         TerraformError::ModuleMissing { .. } | TerraformError::ModuleInvalid { .. } | TerraformError::Tfvars { .. } | TerraformError::TooOld { .. } => (Exit::Invalid, None),
         TerraformError::SshKey { .. } => (

@@ -281,6 +281,15 @@ fn a_full_deploy_runs_every_phase_and_a_second_one_runs_nothing() {
     assert_eq!(s.calls(), before, "no external tool ran");
 
     // --force PHASE runs that one phase again, and what depends on it.
+    // --force provision builds the images again (provision build would find them up to date).
+    let before_images = s.calls();
+    let images = s.run(
+        &["deploy", "--env", "development", "--force", "provision"],
+        &[],
+    );
+    assert_eq!(images.code, 0, "{}", images.stderr);
+    assert_eq!(status_of(&images, "provision"), "succeeded");
+    assert!(s.calls() > before_images, "the builders ran again");
     let forced = s.run(
         &["deploy", "--env", "development", "--force", "business"],
         &[],
@@ -319,6 +328,25 @@ fn a_changed_tfvars_value_reruns_what_reads_it_and_what_follows() {
         status.stdout
     );
 
+    // Skipping generate after a package change: the old bundle is used, and the run says so.
+    let stale = s.run(
+        &[
+            "deploy",
+            "--env",
+            "development",
+            "--only",
+            "validate",
+            "--dry-run",
+        ],
+        &[],
+    );
+    assert!(
+        stale
+            .stderr
+            .contains("the bundle of `development` is older than its package"),
+        "{}",
+        stale.stderr
+    );
     let run = s.run(&args, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(status_of(&run, "generate"), "succeeded");
