@@ -114,14 +114,7 @@ fn phase_inputs_now(
     phase: Phase,
 ) -> Option<BTreeMap<String, String>> {
     let mut inputs = phase_inputs(layout, bundle, phase).ok()?;
-    for need in phase.digest_needs() {
-        let recorded = state
-            .phases
-            .get(need.name())
-            .filter(|r| r.status == PhaseStatus::Succeeded)
-            .map_or_else(|| "never run".to_owned(), |r| r.digest.clone());
-        inputs.insert(format!("phase {need}"), recorded);
-    }
+    strata_pipeline::add_needs(state, phase, &mut inputs);
     Some(inputs)
 }
 

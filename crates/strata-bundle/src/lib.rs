@@ -25,6 +25,7 @@ pub use bootstrap::{Bootstrap, ensure_current, is_current};
 pub use error::BundleError;
 pub use generate::{GenerateOptions, Generated, generate, source_date_epoch};
 pub use read::Bundle;
+pub use strata_config::list_files;
 pub use swap::{lock_exclusive, remove_stale_siblings, sibling, swap_in};
 pub use time::rfc3339;
-pub use verify::{Drift, VerifyReport, list_files, verify};
+pub use verify::{Drift, VerifyReport, verify};

@@ -1,9 +1,6 @@
 //! `bundle verify`: recompute every digest and compare with the package it came from.
 
-use std::collections::BTreeSet;
-use std::path::Path;
-
-use strata_config::{Definitions, Depth, Layout, load_package, sha256};
+use strata_config::{Definitions, Depth, Layout, list_files, load_package, sha256};
 use strata_metadata::Digest;
 
 use crate::Bundle;
@@ -131,29 +128,4 @@ pub fn verify(bundle: &Bundle, layout: Option<&Layout>) -> Result<VerifyReport, 
         }
     }
     Ok(report)
-}
-
-/// Every file under `dir`, by `/`-separated relative path.
-pub fn list_files(dir: &Path) -> std::io::Result<BTreeSet<String>> {
-    let mut out = BTreeSet::new();
-    walk(dir, "", &mut out)?;
-    Ok(out)
-}
-
-fn walk(dir: &Path, prefix: &str, out: &mut BTreeSet<String>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let rel = if prefix.is_empty() {
-            name
-        } else {
-            format!("{prefix}/{name}")
-        };
-        if entry.file_type()?.is_dir() {
-            walk(&entry.path(), &rel, out)?;
-        } else {
-            out.insert(rel);
-        }
-    }
-    Ok(())
 }

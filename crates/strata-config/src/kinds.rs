@@ -79,7 +79,7 @@ pub fn check_source(
 ) -> Vec<Diagnostic> {
     use strata_metadata::FileKind;
     if kind == FileKind::KubesprayInventory {
-        let Ok(names) = list_files(path) else {
+        let Ok(names) = crate::list_files(path) else {
             return vec![
                 Diagnostic::error(shown, "missing-file", "the inventory folder cannot be read")
                     .hint("give the folder that holds hosts.yaml"),
@@ -116,29 +116,4 @@ pub fn check_source(
         FileKind::Business => check_business(shown, &text),
         FileKind::KubesprayInventory => unreachable!("handled above"),
     }
-}
-
-/// Every file below `dir`, as `/`-separated relative paths, sorted.
-fn list_files(dir: &Path) -> std::io::Result<Vec<String>> {
-    fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> std::io::Result<()> {
-        for entry in std::fs::read_dir(dir)? {
-            let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let rel = if prefix.is_empty() {
-                name
-            } else {
-                format!("{prefix}/{name}")
-            };
-            if entry.file_type()?.is_dir() {
-                walk(&entry.path(), &rel, out)?;
-            } else {
-                out.push(rel);
-            }
-        }
-        Ok(())
-    }
-    let mut out = Vec::new();
-    walk(dir, "", &mut out)?;
-    out.sort();
-    Ok(out)
 }

@@ -37,4 +37,4 @@ pub use terraform::{
     module_variables,
 };
 pub use validate::{Target, check_for_generate, load_all_packages, validate};
-pub use walk::sha256;
+pub use walk::{list_files, sha256};

@@ -182,6 +182,35 @@ pub(crate) fn normalize(path: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
+/// Every file under `dir`, by `/`-separated relative path.
+pub fn list_files(dir: &Path) -> std::io::Result<std::collections::BTreeSet<String>> {
+    let mut out = std::collections::BTreeSet::new();
+    walk_files(dir, "", &mut out)?;
+    Ok(out)
+}
+
+fn walk_files(
+    dir: &Path,
+    prefix: &str,
+    out: &mut std::collections::BTreeSet<String>,
+) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let rel = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
+        if entry.file_type()?.is_dir() {
+            walk_files(&entry.path(), &rel, out)?;
+        } else {
+            out.insert(rel);
+        }
+    }
+    Ok(())
+}
+
 /// SHA-256 of bytes, as a [`Digest`].
 pub fn sha256(bytes: &[u8]) -> Digest {
     Digest::sha256(&Sha256::digest(bytes).into())

@@ -13,7 +13,7 @@ mod lock;
 mod phase;
 mod state;
 
-pub use digest::{changed_inputs, inputs_digest, phase_inputs};
+pub use digest::{add_needs, changed_inputs, inputs_digest, phase_inputs};
 pub use lock::{EnvLock, Holder, LockError, holder, lock_path};
 pub use phase::{Phase, dot, mermaid, select};
 pub use state::{read_state, write_state};

@@ -304,6 +304,23 @@ impl BuildContext {
         Ok(path)
     }
 
+    /// The verified base image's path for builders that take one optionally (empty without).
+    fn optional_base_image(
+        &self,
+        role: &str,
+        image: &RoleImage,
+        builder: &'static str,
+        step: &Step<'_>,
+    ) -> Result<String, ProvisionError> {
+        match &image.base_image {
+            Some(_) => Ok(self
+                .base_image(role, image, builder, step)?
+                .display()
+                .to_string()),
+            None => Ok(String::new()),
+        }
+    }
+
     fn disk_bytes(&self, role: &str, image: &RoleImage) -> Result<u64, ProvisionError> {
         strata_config::parse_size(&image.disk_size).ok_or_else(|| ProvisionError::BadDiskSize {
             role: role.to_owned(),
@@ -406,13 +423,7 @@ impl BuildContext {
             .packer
             .as_ref()
             .expect("the caller finds packer for packer roles");
-        let base = match &image.base_image {
-            Some(_) => self
-                .base_image(role, image, "packer", step)?
-                .display()
-                .to_string(),
-            None => String::new(),
-        };
+        let base = self.optional_base_image(role, image, "packer", step)?;
         let out_dir = temp.dir.join("out");
         std::fs::create_dir_all(&out_dir).map_err(io("create", &out_dir))?;
         let vars = json!({
@@ -471,13 +482,7 @@ impl BuildContext {
                 role: role.to_owned(),
                 builder: "command",
             })?;
-        let base = match &image.base_image {
-            Some(_) => self
-                .base_image(role, image, "command", step)?
-                .display()
-                .to_string(),
-            None => String::new(),
-        };
+        let base = self.optional_base_image(role, image, "command", step)?;
         let program = expand_home(&settings.program);
         // A path is the repository's; a bare name is looked up on PATH.
         let program = if program.components().count() > 1 {

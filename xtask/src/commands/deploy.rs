@@ -14,7 +14,7 @@ use strata_metadata::{
     DeployReport, EnvironmentId, PhaseRecord, PhaseReport, PhaseStatus, PipelineState,
 };
 use strata_pipeline::{
-    EnvLock, Holder, LockError, Phase, changed_inputs, holder, inputs_digest, lock_path,
+    EnvLock, Holder, LockError, Phase, add_needs, changed_inputs, holder, inputs_digest, lock_path,
     phase_inputs, read_state, select, write_state,
 };
 
@@ -227,14 +227,7 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
                 continue;
             }
         };
-        for need in phase.digest_needs() {
-            let recorded = state
-                .phases
-                .get(need.name())
-                .filter(|r| r.status == PhaseStatus::Succeeded)
-                .map_or_else(|| "never run".to_owned(), |r| r.digest.clone());
-            inputs.insert(format!("phase {need}"), recorded);
-        }
+        add_needs(&state, phase, &mut inputs);
         let digest = inputs_digest(&inputs);
         let forced = force.is_some_and(|f| f.is_none_or(|p| p == phase));
         let unchanged = state
@@ -491,14 +484,7 @@ fn current_inputs(
     let mut out = BTreeMap::new();
     for phase in Phase::ALL {
         let inputs = phase_inputs(layout, bundle, phase).ok().map(|mut inputs| {
-            for need in phase.digest_needs() {
-                let recorded = state
-                    .phases
-                    .get(need.name())
-                    .filter(|r| r.status == PhaseStatus::Succeeded)
-                    .map_or_else(|| "never run".to_owned(), |r| r.digest.clone());
-                inputs.insert(format!("phase {need}"), recorded);
-            }
+            add_needs(state, phase, &mut inputs);
             inputs
         });
         out.insert(phase, inputs);
