@@ -288,12 +288,14 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
                     continue;
                 }
                 Some(cmd_args) => {
+                    // The layer command logs into this run's folder too.
                     let cmd = Command::new(&exe, layout.root())
                         .args(cmd_args.iter().cloned())
                         .arg("--root")
-                        .arg(layout.root().display().to_string());
+                        .arg(layout.root().display().to_string())
+                        .env(crate::runs::RUN_ID_VAR, &run_id);
                     rep.command = Some(format!("cargo xtask {}", cmd_args.join(" ")));
-                    let log = logs.join(format!("{phase}.log"));
+                    let log = logs.join(format!("deploy-{phase}.log"));
                     rep.log = Some(shown(layout, &log));
                     let hook = |line: &str| progress.line(line);
                     let opts = RunOptions {

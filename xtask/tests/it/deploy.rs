@@ -267,7 +267,21 @@ fn a_full_deploy_runs_every_phase_and_a_second_one_runs_nothing() {
         Some("cargo xtask infra --env development --phase nodes")
     );
     assert_eq!(nodes.exit_code, Some(0));
-    assert!(report_dir.join("nodes.log").is_file());
+    assert_eq!(
+        nodes
+            .log
+            .as_deref()
+            .map(|l| l.ends_with("/deploy-nodes.log")),
+        Some(true)
+    );
+    assert!(report_dir.join("deploy-nodes.log").is_file());
+    // The layer commands log into the same run folder: terraform's output of each module, and
+    // each image build.
+    assert!(
+        read(&report_dir, "nodes.log").contains("apply"),
+        "terraform's log is here"
+    );
+    assert!(report_dir.join("provision-k8s-worker.log").is_file());
 
     let before = s.calls();
     let second = s.run(&args, &[]);
