@@ -448,7 +448,7 @@ pub(crate) enum KubesprayCommand {
     Upgrade {
         #[command(flatten)]
         common: KubesprayArgs,
-        /// The Kubernetes version to upgrade to, such as v1.33.5
+        /// The Kubernetes version to upgrade to, such as 1.33.5 (`v1.33.5` before Kubespray v2.28)
         #[arg(long, value_name = "VERSION")]
         kube_version: String,
         /// How many nodes are upgraded at a time

@@ -41,6 +41,29 @@ pub struct KubesprayConfig {
     pub extra_vars: BTreeMap<String, serde_json::Value>,
 }
 
+/// Why `kube_version` is not in the form the Kubespray release `kubespray_version` (a tag such
+/// as `v2.29.0`) takes, if it is not: from v2.28 Kubespray wants the bare version (`1.33.5`) and
+/// stops at its first task on `v1.33.5`; earlier releases want the `v`.
+pub fn kube_version_problem(kubespray_version: &str, kube_version: &str) -> Option<String> {
+    let release: Vec<u64> = kubespray_version
+        .trim_start_matches('v')
+        .split('.')
+        .map_while(|p| p.parse().ok())
+        .collect();
+    let (major, minor) = (*release.first()?, *release.get(1)?);
+    let bare = (major, minor) >= (2, 28);
+    match (bare, kube_version.starts_with('v')) {
+        (true, true) => Some(format!(
+            "Kubespray {kubespray_version} takes the Kubernetes version without a `v`: `{}`, not `{kube_version}`",
+            &kube_version[1..]
+        )),
+        (false, false) => Some(format!(
+            "Kubespray {kubespray_version} takes the Kubernetes version with a `v`: `v{kube_version}`, not `{kube_version}`"
+        )),
+        _ => None,
+    }
+}
+
 /// Where Kubespray's playbooks run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -185,6 +208,22 @@ impl Inventory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_kube_version_form_follows_the_kubespray_release() {
+        assert!(kube_version_problem("v2.29.0", "1.33.5").is_none());
+        assert!(
+            kube_version_problem("v2.29.0", "v1.33.5")
+                .unwrap()
+                .contains("without a `v`: `1.33.5`")
+        );
+        assert!(kube_version_problem("v2.27.1", "v1.31.4").is_none());
+        assert!(kube_version_problem("v2.27.1", "1.31.4").is_some());
+        assert!(
+            kube_version_problem("main", "v1.33.5").is_none(),
+            "not a release: no opinion"
+        );
+    }
 
     #[test]
     fn groups_are_global_and_children_bring_their_hosts() {

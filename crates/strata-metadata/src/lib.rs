@@ -35,6 +35,7 @@ pub use deploy::{DeployReport, PhaseRecord, PhaseReport, PhaseStatus, PipelineSt
 pub use ids::{EnvironmentId, ID_PATTERN, IdError, PackageId};
 pub use kubespray::{
     Inventory, InventoryGroup, KubesprayConfig, KubesprayRuntime, LEGACY_GROUPS, REQUIRED_GROUPS,
+    kube_version_problem,
 };
 pub use package::{
     BackendKind, BackendSettings, LOCK_SCHEMA_VERSION, LockEntry, ModuleSelector,

@@ -60,6 +60,15 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
         ..
     } = &prepared;
     let runtime = ks.runtime;
+    if let Operation::Upgrade { kube_version, .. } = &op
+        && let Some(problem) =
+            strata_metadata::kube_version_problem(&ks.config.version, kube_version)
+    {
+        let hint = "Kubespray asserts the form at its first task; nothing was run";
+        ui.error(&format!("--kube-version: {problem}"), Some(hint));
+        ui.json(&serde_json::json!({"ok": false, "error": problem, "hint": hint}));
+        return Ok(Exit::Invalid);
+    }
     let extras = Extras {
         extra_vars: args.extra_vars.clone(),
         tags: args.tags.clone(),

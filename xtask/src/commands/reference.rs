@@ -201,7 +201,7 @@ mod doc_commands {
         ("DIR", "x"),
         ("D", "x"),
         ("N", "1"),
-        ("V", "v1.33.5"),
+        ("V", "1.33.5"),
         ("ID", "core"),
         ("HOSTS", "dev-worker-1"),
         ("K=V", "a=b"),

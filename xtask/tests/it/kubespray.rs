@@ -83,7 +83,7 @@ fn every_operation_runs_the_playbooks_upstream_documents() {
         &["reset", "--yes"],
         &["scale"],
         &["scale", "--limit", "dev-worker-3"],
-        &["upgrade", "--kube-version", "v1.33.5", "--serial", "1"],
+        &["upgrade", "--kube-version", "1.33.5", "--serial", "1"],
         &["remove-node", "--node", "dev-worker-1,dev-worker-2"],
         &["recover"],
         &[
@@ -316,7 +316,7 @@ fn the_local_runtime_runs_ansible_playbook_from_the_checkout() {
             "--env",
             "development",
             "--kube-version",
-            "v1.33.5",
+            "1.33.5",
             "--dry-run",
         ],
         &[("PATH", "/nonexistent")],
@@ -778,5 +778,42 @@ fn the_admin_conf_kubespray_writes_is_kept_for_its_environment_and_used_by_statu
             .lines()
             .all(|l| l.starts_with(&format!("--kubeconfig {}", kept.display()))),
         "{calls}"
+    );
+}
+
+#[test]
+fn the_kube_version_must_be_in_the_form_the_release_takes() {
+    let s = Setup::new(0);
+    let run = s.run(&[
+        "kubespray",
+        "upgrade",
+        "--env",
+        "development",
+        "--kube-version",
+        "v1.33.5",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "--kube-version: Kubespray v2.29.0 takes the Kubernetes version without a `v`: `1.33.5`, not `v1.33.5`"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.calls(), "", "nothing ran");
+    // The same rule in the package, at validation.
+    edit(
+        s.repo.path(),
+        "config/packages/core/environments/development.kubespray.json",
+        "\"runtime\": \"docker\",",
+        "\"runtime\": \"docker\",\n  \"kubeVersion\": \"v1.33.5\",",
+    );
+    let validate = xtask(s.repo.path(), &["validate"]);
+    assert_eq!(validate.code, 2);
+    assert!(
+        validate.stderr.contains("development.kubespray.json:")
+            && validate.stderr.contains("without a `v`: `1.33.5`"),
+        "{}",
+        validate.stderr
     );
 }

@@ -85,7 +85,7 @@ pub(crate) fn kubespray_tree(user: &str) -> TempDir {
           - groups['k8s_cluster'] | sort == ['dev-cp-1', 'dev-worker-1']
           - kube_network_plugin == 'calico'
           - kubeconfig_localhost | bool
-          - kube_version == 'v1.33.5'
+          - kube_version == '1.33.5'
           - strata_test == 'from-the-package'
     - name: The host is reached as {user}, over SSH
       ansible.builtin.copy:
@@ -150,7 +150,7 @@ pub(crate) fn repo_on(hosts: &Hosts, tree: &Path, user: &str) -> TempDir {
             "kubesprayPath": tree.display().to_string(),
             "sshUser": user,
             "sshPrivateKeyPath": hosts.key.display().to_string(),
-            "kubeVersion": "v1.33.5",
+            "kubeVersion": "1.33.5",
             "extraVars": {"strata_test": "from-the-package"},
         }))
         .unwrap(),
@@ -269,14 +269,14 @@ fn the_local_runtime_runs_a_kubespray_tree_over_ssh() {
     edit(
         tree.path(),
         "cluster.yml",
-        "kube_version == 'v1.33.5'",
-        "kube_version == 'v1.34.0'",
+        "kube_version == '1.33.5'",
+        "kube_version == '1.34.0'",
     );
     let failed = deploy();
     assert_eq!(failed.code, 1, "{}", failed.stderr);
     assert!(
         failed.stderr.contains("kubespray `cluster.yml` failed")
-            && failed.stderr.contains("kube_version == 'v1.34.0'"),
+            && failed.stderr.contains("kube_version == '1.34.0'"),
         "{}",
         failed.stderr
     );

@@ -31,6 +31,19 @@ pub(crate) fn check_kubespray_config(rel: &Path, text: &str) -> Vec<Diagnostic> 
             .hint("use the git release tag, which is also the image tag, such as `v2.29.0`"),
         );
     }
+    if let Some(problem) = config
+        .kube_version
+        .as_deref()
+        .and_then(|k| strata_metadata::kube_version_problem(&config.version, k))
+    {
+        out.push(
+            Diagnostic::error(rel, "kube-version", problem)
+                .at_opt(at(&["kubeVersion"]))
+                .hint(
+                    "Kubespray asserts the form at its first task; write it as the hint's version",
+                ),
+        );
+    }
     let last_segment = config.image.rsplit('/').next().unwrap_or_default();
     if config.image.trim().is_empty() || last_segment.contains(':') || config.image.contains('@') {
         out.push(Diagnostic::error(rel, "kubespray-image", "`image` must name the image without its tag, such as `quay.io/kubespray/kubespray`")
