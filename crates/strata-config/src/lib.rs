@@ -10,6 +10,7 @@
 
 #![warn(missing_docs)]
 
+mod adopt;
 mod definitions;
 mod diagnostic;
 mod kinds;
@@ -24,6 +25,7 @@ mod terraform;
 mod validate;
 mod walk;
 
+pub use adopt::{AdoptError, add_environment, package_path};
 pub use definitions::{Definitions, load_definitions};
 pub use diagnostic::{Checked, Diagnostic, Report, Severity};
 pub use kinds::{check_inventory, check_source, find_cycle, parse_size, read_inventory};

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use strata_bundle::{BundleError, backfill, source_date_epoch};
-use strata_config::{Layout, plan_lock, render_lock};
+use strata_config::{AdoptError, Layout, add_environment};
 use strata_metadata::FileKind;
 
 use crate::Exit;
@@ -88,178 +88,60 @@ pub(crate) fn run(layout: &Layout, args: &BackfillArgs, ui: &Ui) -> anyhow::Resu
         ui.json(&serde_json::json!({"ok": true, "bundle": shown, "metadata": done.metadata}));
         return Ok(Exit::Success);
     };
-    to_package(layout, args, package.as_str(), &sources, ui)
+    to_package(layout, env, package.as_str(), &sources, ui)
 }
 
 /// Writes the sources into `config/packages/<id>` as environment `env`, bumps the package's
-/// patch version and records it in the lock; then regenerates the bundle from the package. On
-/// any refusal every file is put back as it was.
+/// patch version and records it in the lock (strata-config's `add_environment`, which leaves
+/// the package as it was on any refusal).
 fn to_package(
     layout: &Layout,
-    args: &BackfillArgs,
+    env: &str,
     id: &str,
     sources: &BTreeMap<FileKind, PathBuf>,
     ui: &Ui,
 ) -> anyhow::Result<Exit> {
-    let env = args.env.as_str();
-    let pkg_dir = layout.abs(Layout::package_rel(id));
-    let manifest_path = pkg_dir.join("package.json");
-    let Ok(manifest_text) = std::fs::read_to_string(&manifest_path) else {
-        ui.error(
-            &format!(
-                "package `{id}` does not exist (no {})",
-                manifest_path.display()
-            ),
-            Some("create it first, or name an existing package"),
-        );
-        return Ok(Exit::Invalid);
-    };
-    let mut manifest: serde_json::Value = serde_json::from_str(&manifest_text)?;
-    if manifest["environments"].get(env).is_some() {
-        ui.error(
-            &format!("package `{id}` already has environment `{env}`"),
-            Some("backfill into a package that does not offer it yet"),
-        );
-        return Ok(Exit::Invalid);
-    }
-    let rel = |kind: FileKind| -> String {
-        match kind {
-            FileKind::Terraform => format!("environments/{env}.terraform.tfvars"),
-            FileKind::Provisioner => format!("environments/{env}.provisioner.json"),
-            FileKind::KubesprayConfig => format!("environments/{env}.kubespray.json"),
-            FileKind::KubesprayInventory => format!("kubespray/inventory/pn-{env}"),
-            FileKind::Platform => format!("environments/{env}.platform.yaml"),
-            FileKind::Business => format!("environments/{env}.business.yaml"),
-        }
-    };
-    for kind in FileKind::ALL {
-        if pkg_dir.join(rel(kind)).exists() {
-            ui.error(
-                &format!("{} already exists in package `{id}`", rel(kind)),
-                Some("nothing was written; move it away or pick another package"),
-            );
-            return Ok(Exit::Invalid);
-        }
-    }
-    // Write everything, remembering what to undo.
-    let mut written: Vec<PathBuf> = Vec::new();
-    let undo = |written: &[PathBuf]| {
-        for p in written.iter().rev() {
-            if p.is_dir() {
-                let _ = std::fs::remove_dir_all(p);
-            } else {
-                let _ = std::fs::remove_file(p);
-            }
-        }
-        let _ = std::fs::write(&manifest_path, &manifest_text);
-    };
-    let result: anyhow::Result<()> = (|| {
-        let mut entry = serde_json::Map::new();
-        for kind in FileKind::ALL {
-            let to = pkg_dir.join(rel(kind));
-            std::fs::create_dir_all(to.parent().expect("a parent"))?;
-            if kind.is_dir() {
-                written.push(to.clone());
-                copy_tree(&sources[&kind], &to)?;
-            } else {
-                written.push(to.clone());
-                std::fs::copy(&sources[&kind], &to)?;
-            }
-            entry.insert(kind.to_string(), rel(kind).into());
-        }
-        manifest["environments"][env] = serde_json::Value::Object(entry);
-        let version = manifest["version"].as_str().unwrap_or("0.0.0").to_owned();
-        let mut v: semver_like::Version = version.parse().map_err(|()| {
-            anyhow::anyhow!("package `{id}` has version `{version}`, which is not x.y.z")
-        })?;
-        v.2 += 1;
-        manifest["version"] = v.to_string().into();
-        std::fs::write(
-            &manifest_path,
-            serde_json::to_string_pretty(&manifest)? + "\n",
-        )?;
-        Ok(())
-    })();
-    if let Err(e) = result {
-        undo(&written);
-        return Err(e);
-    }
-    // The package must now validate and lock (the lock refuses a package that does not
-    // validate); otherwise put everything back.
-    let (lock, _) = match plan_lock(layout) {
-        Ok(l) => l,
-        Err(diags) => {
-            undo(&written);
-            for d in diags.iter().filter(|d| d.is_error()) {
-                ui.diagnostic(d);
-            }
-            let undefined = diags.iter().any(|d| {
-                d.message
-                    .contains("is not defined in api/definitions/environments.yaml")
-            });
-            let hint = if undefined {
-                format!(
-                    "an environment must be defined in api/definitions/environments.yaml before a package offers it; add `{env}` there and run this again"
-                )
-            } else {
-                "fix the problems above in the source files and run this again".to_owned()
+    let version = match add_environment(layout, id, env, sources) {
+        Ok(v) => v,
+        Err(e @ AdoptError::Io { .. }) => return Err(e.into()),
+        Err(e) => {
+            let hint = match &e {
+                AdoptError::NoPackage { .. } => {
+                    "create it first, or name an existing package".to_owned()
+                }
+                AdoptError::EnvironmentExists { .. } => {
+                    "backfill into a package that does not offer it yet".to_owned()
+                }
+                AdoptError::FileExists { .. } => {
+                    "nothing was written; move it away or pick another package".to_owned()
+                }
+                AdoptError::Invalid { diagnostics, .. } => {
+                    for d in diagnostics.iter().filter(|d| d.is_error()) {
+                        ui.diagnostic(d);
+                    }
+                    if diagnostics.iter().any(|d| d.code == "unknown-environment") {
+                        format!(
+                            "an environment must be defined in api/definitions/environments.yaml before a package offers it; add `{env}` there and run this again"
+                        )
+                    } else {
+                        "fix the problems above in the source files and run this again".to_owned()
+                    }
+                }
+                AdoptError::Io { .. } => unreachable!("handled above"),
             };
-            ui.error(
-                &format!("package `{id}` would not validate with environment `{env}`: it was left as it was (the backfilled bundle stays)"),
-                Some(&hint),
-            );
+            let message = format!("{e}: it was left as it was (the backfilled bundle stays)");
+            ui.error(&message, Some(&hint));
+            ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
             return Ok(Exit::Invalid);
         }
     };
-    let lock_path = layout.abs(Layout::lock_rel());
-    std::fs::write(&lock_path, render_lock(&lock))?;
     ui.result(&format!(
-        "wrote environment `{env}` into package `{id}` ({}), version {}, and recorded it in config/packages.lock",
+        "wrote environment `{env}` into package `{id}` ({}), version {version}, and recorded it in config/packages.lock",
         Layout::package_rel(id).display(),
-        manifest["version"].as_str().unwrap_or_default()
     ));
     ui.result(&format!(
         "next: point the module selectors of `{env}` at `{id}`, then `cargo xtask generate env --id {env} --config {id}` replaces the backfilled bundle"
     ));
-    ui.json(&serde_json::json!({"ok": true, "package": id, "environment": env}));
+    ui.json(&serde_json::json!({"ok": true, "package": id, "environment": env, "version": version.to_string()}));
     Ok(Exit::Success)
-}
-
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let dest = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_tree(&entry.path(), &dest)?;
-        } else {
-            std::fs::copy(entry.path(), &dest)?;
-        }
-    }
-    Ok(())
-}
-
-/// Just enough of semver to bump a patch version.
-mod semver_like {
-    pub(crate) struct Version(pub(crate) u64, pub(crate) u64, pub(crate) u64);
-    impl std::str::FromStr for Version {
-        type Err = ();
-        fn from_str(s: &str) -> Result<Self, ()> {
-            let mut parts = s.split('.').map(|p| p.parse::<u64>().map_err(|_| ()));
-            let v = Version(
-                parts.next().ok_or(())??,
-                parts.next().ok_or(())??,
-                parts.next().ok_or(())??,
-            );
-            if parts.next().is_some() {
-                return Err(());
-            }
-            Ok(v)
-        }
-    }
-    impl std::fmt::Display for Version {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            write!(f, "{}.{}.{}", self.0, self.1, self.2)
-        }
-    }
 }
