@@ -1,11 +1,9 @@
 //! `cargo xtask deploy`, `status`, `unlock` and `graph`: every phase run through stand-in tools
 //! (qemu-img, cloud-localds, terraform, docker, kubectl, helm) that record their calls.
 
-use std::path::Path;
-
 use strata_testkit::TempDir;
 
-use crate::support::{Run, read, write, xtask, xtask_env};
+use crate::support::{Run, bump_package, read, write, xtask, xtask_env};
 
 const PROVISIONER: &str = "config/packages/core/environments/development.provisioner.json";
 const TFVARS: &str = "config/packages/core/environments/development.terraform.tfvars";
@@ -48,7 +46,7 @@ impl Setup {
             PROVISIONER,
             serde_json::to_string_pretty(&config).unwrap(),
         );
-        bump(root);
+        bump_package(root, true);
         write(
             root,
             ".strata/development/kubespray/artifacts/admin.conf",
@@ -138,22 +136,6 @@ fi
             .lines()
             .count()
     }
-}
-
-/// Bumps the core package's patch version and records it in the lock.
-fn bump(root: &Path) {
-    let manifest = read(root, "config/packages/core/package.json");
-    let mut doc: serde_json::Value = serde_json::from_str(&manifest).unwrap();
-    let v = doc["version"].as_str().unwrap().to_owned();
-    let (head, patch) = v.rsplit_once('.').unwrap();
-    doc["version"] = format!("{head}.{}", patch.parse::<u32>().unwrap() + 1).into();
-    write(
-        root,
-        "config/packages/core/package.json",
-        serde_json::to_string_pretty(&doc).unwrap(),
-    );
-    let lock = xtask(root, &["config", "lock"]);
-    assert_eq!(lock.code, 0, "{}", lock.stderr);
 }
 
 /// Each phase's status from the summary table on stdout.
@@ -324,7 +306,7 @@ fn a_changed_tfvars_value_reruns_what_reads_it_and_what_follows() {
         "vlan_id            = 110",
         "vlan_id            = 111",
     );
-    bump(s.repo.path());
+    bump_package(s.repo.path(), true);
     let status = s.run(
         &["status", "--env", "development", "--detailed-exitcode"],
         &[],

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use strata_testkit::TempDir;
 
-use crate::support::{Run, read, write, xtask, xtask_env};
+use crate::support::{Run, bump_package, read, write, xtask, xtask_env};
 
 const PROVISIONER: &str = "config/packages/core/environments/development.provisioner.json";
 const WORKER_IMG: &str = "provisioner/outputs/development/k8s-worker.img";
@@ -115,43 +115,11 @@ fn edit_config(root: &Path, change: impl FnOnce(&mut serde_json::Value)) {
 }
 
 fn bump_and_generate(root: &Path, generate_flags: &[&str]) {
-    let manifest = read(root, "config/packages/core/package.json");
-    let mut doc: serde_json::Value = serde_json::from_str(&manifest).unwrap();
-    let version: semver_like::Version = doc["version"].as_str().unwrap().parse().unwrap();
-    doc["version"] = version.next_patch().into();
-    write(
-        root,
-        "config/packages/core/package.json",
-        serde_json::to_string_pretty(&doc).unwrap(),
-    );
-    if !generate_flags.contains(&"--skip-validate") {
-        let lock = xtask(root, &["config", "lock"]);
-        assert_eq!(lock.code, 0, "{}", lock.stderr);
-    }
+    bump_package(root, !generate_flags.contains(&"--skip-validate"));
     let mut args = vec!["generate", "env", "--id", "development", "--config", "core"];
     args.extend(generate_flags);
     let generate = xtask(root, &args);
     assert_eq!(generate.code, 0, "{}", generate.stderr);
-}
-
-/// Just enough of semver to bump a patch version.
-mod semver_like {
-    pub(crate) struct Version(u64, u64, u64);
-    impl std::str::FromStr for Version {
-        type Err = ();
-        fn from_str(s: &str) -> Result<Self, ()> {
-            let p: Vec<u64> = s
-                .split('.')
-                .map(|x| x.parse().map_err(|_| ()))
-                .collect::<Result<_, _>>()?;
-            Ok(Version(p[0], p[1], p[2]))
-        }
-    }
-    impl Version {
-        pub(crate) fn next_patch(&self) -> String {
-            format!("{}.{}.{}", self.0, self.1, self.2 + 1)
-        }
-    }
 }
 
 #[test]

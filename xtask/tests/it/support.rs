@@ -91,3 +91,22 @@ pub(crate) fn repo_with_bundle() -> TempDir {
 }
 
 pub(crate) use strata_testkit::{edit, read, write};
+
+/// Bumps the `core` package's patch version, as a team does after changing it; with `lock`, it
+/// also records the bump (`config lock`), which refuses a package that does not validate.
+pub(crate) fn bump_package(root: &Path, lock: bool) {
+    let manifest = read(root, "config/packages/core/package.json");
+    let mut doc: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let v = doc["version"].as_str().unwrap().to_owned();
+    let (head, patch) = v.rsplit_once('.').unwrap();
+    doc["version"] = format!("{head}.{}", patch.parse::<u32>().unwrap() + 1).into();
+    write(
+        root,
+        "config/packages/core/package.json",
+        serde_json::to_string_pretty(&doc).unwrap(),
+    );
+    if lock {
+        let run = xtask(root, &["config", "lock"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+}
