@@ -102,20 +102,8 @@ pub fn publish(
             });
         }
         let curl = curl.expect("the caller finds curl for http(s) targets");
-        let log = ctx
-            .log_dir
-            .as_ref()
-            .map(|d| d.join(format!("publish-{role}.log")));
         for (from, name, sha) in &files {
-            put(
-                curl,
-                ctx.layout.root(),
-                from,
-                &format!("{uri}/{name}"),
-                sha,
-                auth,
-                log.as_deref(),
-            )?;
+            put(ctx, curl, role, from, &format!("{uri}/{name}"), sha, auth)?;
         }
         format!("{uri}/{role}.img")
     } else {
@@ -150,16 +138,20 @@ fn copy_into(from: &Path, dir: &Path, name: &str, sha: &str) -> Result<(), Provi
 /// `curl --upload-file` (an HTTP PUT). Credentials go through a curl config file readable by
 /// this user only, removed afterwards, so they are never on a command line.
 fn put(
+    ctx: &BuildContext,
     curl: &FoundTool,
-    cwd: &Path,
+    role: &str,
     from: &Path,
     url: &str,
     sha: &str,
     auth: &PublishAuth,
-    log: Option<&Path>,
 ) -> Result<(), ProvisionError> {
     let config = CurlConfig::new(auth)?;
-    let mut cmd = Command::new(&curl.path, cwd)
+    let log = ctx
+        .log_dir
+        .as_ref()
+        .map(|d| d.join(format!("publish-{role}.log")));
+    let mut cmd = Command::new(&curl.path, ctx.layout.root())
         .args(["--fail", "--silent", "--show-error", "--retry", "2"])
         .arg("--header")
         .arg(format!("X-Checksum-Sha256: {sha}"))
@@ -170,16 +162,12 @@ fn put(
     }
     let cmd = cmd.arg(url);
     let opts = RunOptions {
-        log,
+        log: log.as_deref(),
         tail_lines: 10,
         ..RunOptions::default()
     };
     run(&cmd, &opts).map_err(|source| ProvisionError::Tool {
-        role: from
-            .file_stem()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned(),
+        role: role.to_owned(),
         step: format!("uploading to {url}"),
         source: Box::new(source),
     })?;
