@@ -35,8 +35,9 @@ fn split_edge(t: &str) -> Option<(&str, &'static str, &str)> {
         .map(|(i, arrow)| (&t[..i], arrow, &t[i + arrow.len()..]))
 }
 
-fn diagrams() -> Vec<Diagram> {
-    let mut files = Vec::new();
+/// Every Markdown file a reader sees: README.md, ARCHITECTURE.md and everything under docs/.
+pub(crate) fn markdown_files() -> Vec<PathBuf> {
+    let mut files = vec![root().join("README.md"), root().join("ARCHITECTURE.md")];
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let p = e.path();
@@ -48,8 +49,12 @@ fn diagrams() -> Vec<Diagram> {
         }
     }
     walk(&root().join("docs"), &mut files);
-    files.push(root().join("README.md"));
-    files.push(root().join("ARCHITECTURE.md"));
+    files.sort();
+    files
+}
+
+fn diagrams() -> Vec<Diagram> {
+    let files = markdown_files();
     let mut out = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap_or_default();

@@ -281,32 +281,14 @@ mod doc_commands {
         Some(args)
     }
 
-    fn markdown_files() -> Vec<std::path::PathBuf> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut out = vec![root.join("README.md")];
-        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    walk(&p, out);
-                } else if p.extension().is_some_and(|x| x == "md") {
-                    out.push(p);
-                }
-            }
-        }
-        walk(&root.join("docs"), &mut out);
-        out.sort();
-        out
-    }
-
-    /// Every `cargo xtask` command in README.md and docs/ (in code blocks, and in inline code
+    /// Every `cargo xtask` command in README.md, ARCHITECTURE.md and docs/ (in code blocks, and in inline code
     /// that is a whole command) parses with the real CLI: a renamed flag or command breaks this
     /// test, not a reader's copy-paste.
     #[test]
     fn every_documented_command_parses() {
         let mut checked = 0;
         let mut failures = Vec::new();
-        for file in markdown_files() {
+        for file in crate::commands::docs_check::markdown_files() {
             let text = std::fs::read_to_string(&file).unwrap();
             let mut in_code = false;
             for (n, line) in text.lines().enumerate() {
