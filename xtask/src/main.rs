@@ -32,6 +32,9 @@ pub(crate) enum Exit {
     Invalid,
     /// 3: the environment is locked by another run.
     Locked,
+    /// 4: a plan or diff was made and found changes (`platform diff`). Never shared with a
+    /// failure, so `deploy --plan` can tell "would change" from "could not plan".
+    Changes,
     /// 130: interrupted (Ctrl-C).
     Interrupted,
 }
@@ -43,6 +46,7 @@ impl Exit {
             Exit::Failed => 1,
             Exit::Invalid => 2,
             Exit::Locked => 3,
+            Exit::Changes => 4,
             Exit::Interrupted => 130,
         }
     }

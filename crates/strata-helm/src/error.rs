@@ -73,10 +73,7 @@ impl HelmError {
     pub fn is_invalid_input(&self) -> bool {
         matches!(
             self,
-            Self::Config { .. }
-                | Self::ValuesFileMissing { .. }
-                | Self::Graph(_)
-                | Self::NoDiffPlugin
+            Self::Config { .. } | Self::ValuesFileMissing { .. } | Self::Graph(_)
         )
     }
 }

@@ -306,8 +306,9 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
                         on_line: (!args.dry_run && !args.plan)
                             .then_some(&hook as &strata_exec::LineHook<'_>),
                         interrupt: Some(flag),
-                        // A plan's "changes" (terraform's and helm diff's 2) is not a failure.
-                        success_codes: if args.plan { &[0, 2] } else { &[0] },
+                        // A plan that found changes (exit 4) is not a failure; one that could
+                        // not be made (1) or was refused as invalid (2) is.
+                        success_codes: if args.plan { &[0, 4] } else { &[0] },
                         ..RunOptions::default()
                     };
                     let result = exec(&cmd, &opts);

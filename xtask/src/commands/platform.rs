@@ -440,8 +440,9 @@ fn diff(layout: &Layout, env: &str, explicit: Option<&Path>, ui: &Ui) -> anyhow:
             changed.len(),
             changed.join(", ")
         ));
-        // 2 = changes, as `helm diff --detailed-exitcode` and `terraform plan` say it.
-        Ok(Exit::Invalid)
+        // Not helm-diff's 2: Strata's 2 is invalid input, and a plan that found changes must
+        // never look like one that could not be made.
+        Ok(Exit::Changes)
     }
 }
 

@@ -98,6 +98,9 @@ esac
         script(
             "helm",
             r#"case "$1" in version) echo 'v3.16.2'; exit 0 ;; esac
+# A fresh helm has no plugins; helm-diff exits 2 for changes (--detailed-exitcode).
+if [ "$1" = plugin ]; then [ -n "$DIFF_PLUGIN" ] && printf 'NAME\tVERSION\tDESCRIPTION\ndiff\t3.9.11\tPreview helm upgrade changes as a diff\n'; exit 0; fi
+if [ "$1" = diff ]; then [ "$3" = "$CHANGED" ] && { echo "$3, Deployment (apps) has changed:"; exit 2; }; exit 0; fi
 if [ "$1" = upgrade ] && [ "$3" = "$FAIL_RELEASE" ]; then echo 'Error: UPGRADE FAILED' >&2; exit 1; fi
 if [ -n "$SLOW" ] && [ "$1" = upgrade ]; then
   trap 'echo interrupted >> "$SLOW"; exit 130' INT
@@ -168,6 +171,71 @@ fn status_of(run: &Run, phase: &str) -> String {
 }
 
 const DEPLOY: [&str; 4] = ["deploy", "--env", "development", "--dry-run"];
+
+#[test]
+fn a_plan_that_cannot_be_made_fails_and_changes_are_planned() {
+    let s = Setup::new();
+    let generate = s.run(
+        &["generate", "env", "--id", "development", "--config", "core"],
+        &[],
+    );
+    assert_eq!(generate.code, 0, "{}", generate.stderr);
+    let plan = [
+        "deploy",
+        "--env",
+        "development",
+        "--plan",
+        "--only",
+        "platform",
+    ];
+    // helm has no helm-diff plugin: `platform diff` cannot make the plan.
+    let missing = s.run(&plan, &[]);
+    assert_eq!(missing.code, 1, "{}\n{}", missing.stdout, missing.stderr);
+    assert_eq!(
+        status_of(&missing, "platform"),
+        "failed",
+        "{}",
+        missing.stdout
+    );
+    assert!(
+        missing.stderr.contains("needs the helm-diff plugin"),
+        "{}",
+        missing.stderr
+    );
+    assert!(!missing.stdout.contains("planned"), "{}", missing.stdout);
+
+    // With the plugin, a release that would change is a plan, not a failure.
+    let changed = s.run(&plan, &[("DIFF_PLUGIN", "1"), ("CHANGED", "argo-cd")]);
+    assert_eq!(changed.code, 0, "{}\n{}", changed.stdout, changed.stderr);
+    assert_eq!(
+        status_of(&changed, "platform"),
+        "planned",
+        "{}",
+        changed.stdout
+    );
+    assert!(
+        changed
+            .stdout
+            .contains("[platform] argo-cd, Deployment (apps) has changed:"),
+        "{}",
+        changed.stdout
+    );
+
+    // No bundle at all: refused as invalid by the layer, so the plan fails too.
+    std::fs::remove_dir_all(s.repo.join("api/outputs/development")).unwrap();
+    let no_bundle = s.run(&plan, &[("DIFF_PLUGIN", "1")]);
+    assert_eq!(
+        no_bundle.code, 1,
+        "{}\n{}",
+        no_bundle.stdout, no_bundle.stderr
+    );
+    assert_eq!(
+        status_of(&no_bundle, "platform"),
+        "failed",
+        "{}",
+        no_bundle.stdout
+    );
+}
 
 #[test]
 fn a_dry_run_works_on_a_fresh_checkout_and_records_nothing_external() {

@@ -305,11 +305,13 @@ fn template_renders_each_release_into_its_own_folder() {
 }
 
 #[test]
-fn diff_needs_its_plugin_and_exits_2_on_changes() {
+fn diff_needs_its_plugin_and_exits_4_on_changes() {
     let s = Setup::new();
     let diff = ["platform", "diff", "--env", "development"];
+    // No plugin: the plan cannot be made, which is a failure (1), never "changes" and never
+    // "invalid input" (2).
     let missing = s.run(&diff, &[]);
-    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert_eq!(missing.code, 1, "{}", missing.stderr);
     assert!(
         missing
             .stderr
@@ -333,7 +335,7 @@ fn diff_needs_its_plugin_and_exits_2_on_changes() {
             .join("\n")
     );
     let changed = s.run(&diff, &[("DIFF_PLUGIN", "1"), ("CHANGED", "argo-cd")]);
-    assert_eq!(changed.code, 2, "{}", changed.stderr);
+    assert_eq!(changed.code, 4, "{}", changed.stderr);
     assert!(
         changed.stdout.contains(
             "--- argo-cd would change:\nargocd, argocd-server, Deployment (apps) has changed:"
