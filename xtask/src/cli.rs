@@ -526,6 +526,9 @@ pub(crate) struct CiArgs {
     /// Let real-tool tests skip when their tool is missing instead of failing
     #[arg(long)]
     pub(crate) allow_missing_tools: bool,
+    /// Only install and build the real tools (into target/ci-tools/), then stop
+    #[arg(long)]
+    pub(crate) tools_only: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,8 +6,10 @@
 
 #![warn(missing_docs)]
 
+mod kube;
 mod sshd;
 
+pub use kube::{KubeApiServer, ci_tool, ci_tools_bin, helms, terraform_engines};
 pub use sshd::{Sshd, ssh_keygen};
 
 use std::collections::BTreeMap;
@@ -235,6 +237,25 @@ pub fn real_tool(tool: &str) -> Option<PathBuf> {
             None
         }
     }
+}
+
+/// Runs a real tool, which must succeed, and returns its standard output.
+pub fn run_tool(program: &Path, args: &[&str]) -> String {
+    #[expect(clippy::disallowed_methods, reason = "test support: asks a real tool")]
+    let out = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{} runs: {e}", program.display()));
+    assert!(
+        out.status.success(),
+        "{} {} failed:\n{}{}",
+        program.display(),
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// A PostgreSQL server started for one test: its own data directory and socket in a temp dir,

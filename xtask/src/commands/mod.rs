@@ -4,6 +4,7 @@ pub(crate) mod backfill;
 pub(crate) mod bench;
 pub(crate) mod bundle;
 pub(crate) mod ci;
+mod ci_tools;
 pub(crate) mod config;
 pub(crate) mod deploy;
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! Tier 2: `cargo xtask deploy --to kubespray` through the real tools this machine has: qemu-img
-//! and cloud-localds build the images, terraform applies the built-ins twin of the Proxmox
+//! and cloud-localds build the images, terraform (or OpenTofu) applies the built-ins twin of the Proxmox
 //! modules, and the `local` Kubespray runtime runs a test tree with ansible-playbook over SSH
 //! to two sshd "hosts" on loopback.
 
@@ -10,10 +10,11 @@ use crate::support::{read, write, xtask, xtask_env};
 
 #[test]
 fn deploy_runs_the_real_pieces_together_and_then_nothing() {
+    // terraform where the machine has it, else OpenTofu (the Terraform tests cover both).
     let (Some(qemu_img), Some(_), Some(terraform)) = (
         real_tool("qemu-img"),
         real_tool("cloud-localds"),
-        real_tool("terraform"),
+        strata_testkit::terraform_engines().into_iter().next(),
     ) else {
         return;
     };

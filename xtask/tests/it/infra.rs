@@ -243,9 +243,12 @@ fn infra_needs_a_bundle_and_a_recent_terraform() {
 /// environments from one module folder, each into its own state, and a second run changes nothing.
 #[test]
 fn real_terraform_keeps_environments_apart() {
-    let Some(terraform) = strata_testkit::real_tool("terraform") else {
-        return;
-    };
+    for terraform in strata_testkit::terraform_engines() {
+        real_terraform_keeps_environments_apart_with(&terraform);
+    }
+}
+
+fn real_terraform_keeps_environments_apart_with(terraform: &std::path::Path) {
     let repo = twin_repo();
     let root = repo.path();
     let modules = root.join("infrastructure/platforms/proxmox/terraform");
@@ -325,9 +328,12 @@ fn twin_repo() -> strata_testkit::TempDir {
 /// Tier 2: plan, a refused stale plan, apply-plan, outputs and destroy, with the real terraform.
 #[test]
 fn real_terraform_plan_apply_plan_outputs_destroy() {
-    let Some(terraform) = strata_testkit::real_tool("terraform") else {
-        return;
-    };
+    for terraform in strata_testkit::terraform_engines() {
+        real_terraform_plan_apply_plan_outputs_destroy_with(&terraform);
+    }
+}
+
+fn real_terraform_plan_apply_plan_outputs_destroy_with(terraform: &std::path::Path) {
     let repo = twin_repo();
     let root = repo.path();
     let tf = terraform.display().to_string();
@@ -552,9 +558,12 @@ fn bootstrap_generates_a_missing_or_outdated_bundle() {
 /// from another checkout while one is running.
 #[test]
 fn real_terraform_pg_backend_and_state_lock() {
-    let Some(terraform) = strata_testkit::real_tool("terraform") else {
-        return;
-    };
+    for terraform in strata_testkit::terraform_engines() {
+        real_terraform_pg_backend_and_state_lock_with(&terraform);
+    }
+}
+
+fn real_terraform_pg_backend_and_state_lock_with(terraform: &std::path::Path) {
     let Some(pg) = strata_testkit::Postgres::start() else {
         return;
     };
@@ -872,9 +881,12 @@ fn real_ansible_runs_the_hook() {
 /// `--apply-plan` over every module applies nothing and succeeds.
 #[test]
 fn real_terraform_concurrent_environments_and_empty_plans() {
-    let Some(terraform) = strata_testkit::real_tool("terraform") else {
-        return;
-    };
+    for terraform in strata_testkit::terraform_engines() {
+        real_terraform_concurrent_environments_and_empty_plans_with(&terraform);
+    }
+}
+
+fn real_terraform_concurrent_environments_and_empty_plans_with(terraform: &std::path::Path) {
     let repo = twin_repo();
     let root = repo.path();
     let tf = terraform.display().to_string();

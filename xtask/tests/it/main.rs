@@ -8,6 +8,7 @@ mod deploy;
 mod deploy_real;
 mod helm_real;
 mod infra;
+mod kube_real;
 mod kubespray;
 mod kubespray_real;
 mod platform;

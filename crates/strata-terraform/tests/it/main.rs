@@ -27,9 +27,12 @@ fn twin_declares_exactly_the_real_modules_variables() {
 /// `terraform fmt -check` passes on the modules and the twin (tier 2: needs terraform).
 #[test]
 fn modules_are_terraform_fmt_clean() {
-    let Some(terraform) = strata_testkit::real_tool("terraform") else {
-        return;
-    };
+    for terraform in strata_testkit::terraform_engines() {
+        modules_are_terraform_fmt_clean_with(&terraform);
+    }
+}
+
+fn modules_are_terraform_fmt_clean_with(terraform: &std::path::Path) {
     let root = strata_testkit::workspace_root();
     // A copy: the checkout may hold a staged terraform.tfvars, which is not ours to format.
     let copy = strata_testkit::sample_repo();
@@ -38,7 +41,7 @@ fn modules_are_terraform_fmt_clean() {
         &copy.join("fixtures"),
     );
     for dir in [copy.join("infrastructure/platforms"), copy.join("fixtures")] {
-        check_fmt(&terraform, &dir);
+        check_fmt(terraform, &dir);
     }
 }
 
