@@ -427,7 +427,14 @@ pub(crate) enum GraphFormat {
 #[derive(Debug, Subcommand)]
 pub(crate) enum KubesprayCommand {
     /// Install or converge the cluster (cluster.yml)
-    Deploy(KubesprayArgs),
+    Deploy {
+        #[command(flatten)]
+        common: KubesprayArgs,
+        /// Only these hosts, such as `etcd,kube_control_plane`; facts are gathered for every host
+        /// first (playbooks/facts.yml)
+        #[arg(long, value_name = "HOSTS")]
+        limit: Option<String>,
+    },
     /// Tear the cluster down (reset.yml); needs --yes
     Reset {
         #[command(flatten)]
@@ -451,9 +458,13 @@ pub(crate) enum KubesprayCommand {
         /// The Kubernetes version to upgrade to, such as 1.33.5 (`v1.33.5` before Kubespray v2.28)
         #[arg(long, value_name = "VERSION")]
         kube_version: String,
-        /// How many nodes are upgraded at a time
+        /// How many nodes are upgraded at a time (wins over `serial` in the config's extraVars)
         #[arg(long, value_name = "N")]
         serial: Option<u32>,
+        /// Only these hosts (a node-by-node upgrade); facts are gathered for every host first
+        /// (playbooks/facts.yml)
+        #[arg(long, value_name = "HOSTS")]
+        limit: Option<String>,
     },
     /// Drain and remove nodes (remove-node.yml)
     RemoveNode {
@@ -462,9 +473,19 @@ pub(crate) enum KubesprayCommand {
         /// The nodes to remove, by inventory name, comma-separated
         #[arg(long, value_name = "NODES", value_delimiter = ',', required = true)]
         node: Vec<String>,
+        /// Remove the first member of kube_control_plane or etcd all the same (Kubespray's
+        /// procedure moves it down the list first)
+        #[arg(long)]
+        force: bool,
     },
     /// Recover the control plane (recover-control-plane.yml)
-    Recover(KubesprayArgs),
+    Recover {
+        #[command(flatten)]
+        common: KubesprayArgs,
+        /// Only these hosts, as Kubespray's procedure documents: `etcd,kube_control_plane`
+        #[arg(long, value_name = "HOSTS")]
+        limit: Option<String>,
+    },
     /// Preflight before a long run: the staged inventory is well-formed, the SSH key is usable,
     /// and every host answers over SSH (an Ansible ping)
     Validate(TargetArgs),

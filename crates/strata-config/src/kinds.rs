@@ -68,6 +68,55 @@ pub fn read_inventory(path: &Path) -> Result<strata_metadata::Inventory, Diagnos
     crate::source::parse_yaml(path, &text)
 }
 
+/// The hosts of `group` in the order the inventory file lists them: the group's own `hosts:`,
+/// then its children's, depth first. Ansible keeps that order, and Kubespray treats the first
+/// member of `kube_control_plane` and of `etcd` as the one the others join.
+pub fn group_order(path: &Path, group: &str) -> Result<Vec<String>, Diagnostic> {
+    use serde_yaml_ng::Value;
+    fn find<'a>(node: &'a Value, name: &str) -> Option<&'a Value> {
+        let children = node.get("children")?.as_mapping()?;
+        children.iter().find_map(|(k, v)| {
+            if k.as_str() == Some(name) && (v.get("hosts").is_some() || v.get("children").is_some())
+            {
+                Some(v)
+            } else {
+                find(v, name)
+            }
+        })
+    }
+    fn collect(root: &Value, node: &Value, seen: &mut Vec<String>, out: &mut Vec<String>) {
+        if let Some(hosts) = node.get("hosts").and_then(Value::as_mapping) {
+            for host in hosts.keys().filter_map(Value::as_str) {
+                if !out.iter().any(|h| h == host) {
+                    out.push(host.to_owned());
+                }
+            }
+        }
+        if let Some(children) = node.get("children").and_then(Value::as_mapping) {
+            for child in children.keys().filter_map(Value::as_str) {
+                if seen.iter().any(|s| s == child) {
+                    continue;
+                }
+                seen.push(child.to_owned());
+                if let Some(def) = find(root, child) {
+                    collect(root, def, seen, out);
+                }
+            }
+        }
+    }
+    let bytes = std::fs::read(path).map_err(|e| crate::source::io_diagnostic(path, &e))?;
+    let text = decode(path, bytes)?;
+    let doc: Value = crate::source::parse_yaml(path, &text)?;
+    let Some(all) = doc.get("all") else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    if let Some(def) = find(all, group) {
+        collect(all, def, &mut vec![group.to_owned()], &mut out);
+    }
+    Ok(out)
+}
+
 /// Checks one file (or, for the inventory, one folder) as its kind, outside any package: what
 /// `backfill` runs on an environment's existing files. Diagnostics name the file as `shown`.
 pub fn check_source(
@@ -115,5 +164,27 @@ pub fn check_source(
         FileKind::Platform => check_platform(shown, &text, &cx),
         FileKind::Business => check_business(shown, &text),
         FileKind::KubesprayInventory => unreachable!("handled above"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_order_is_the_files_order_with_children_after() {
+        let dir = strata_testkit::TempDir::new("inventory");
+        strata_testkit::write(
+            dir.path(),
+            "hosts.yaml",
+            "all:\n  hosts:\n    a: {}\n    b: {}\n    c: {}\n  children:\n    kube_control_plane:\n      hosts:\n        c: {}\n        a: {}\n    etcd:\n      children:\n        kube_control_plane: {}\n      hosts:\n        b: {}\n",
+        );
+        let path = dir.join("hosts.yaml");
+        assert_eq!(
+            group_order(&path, "kube_control_plane").unwrap(),
+            ["c", "a"]
+        );
+        assert_eq!(group_order(&path, "etcd").unwrap(), ["b", "c", "a"]);
+        assert!(group_order(&path, "kube_node").unwrap().is_empty());
     }
 }

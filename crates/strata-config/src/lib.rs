@@ -28,7 +28,9 @@ mod walk;
 pub use adopt::{AdoptError, add_environment, package_path};
 pub use definitions::{Definitions, load_definitions};
 pub use diagnostic::{Checked, Diagnostic, Report, Severity};
-pub use kinds::{check_inventory, check_source, find_cycle, parse_size, read_inventory};
+pub use kinds::{
+    check_inventory, check_source, find_cycle, group_order, parse_size, read_inventory,
+};
 pub use layout::{Layout, MODULES};
 pub use lock::{LockChange, check_lock, plan_lock, plan_lock_for, read_lock, render_lock};
 pub use package::{Depth, Package, load_package, package_folders};

@@ -79,6 +79,7 @@ pub fn check_ansible_version(checkout: &Path, found: &str) -> Result<(), Kubespr
         Ok(())
     } else {
         Err(KubesprayError::AnsibleVersion {
+            checkout: checkout.to_owned(),
             found: found.to_owned(),
             min,
             max,

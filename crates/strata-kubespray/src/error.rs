@@ -44,6 +44,8 @@ pub enum KubesprayError {
         "ansible-core {found} is outside the range this Kubespray checkout accepts (>= {min}, < {max})"
     )]
     AnsibleVersion {
+        /// The checkout, whose `requirements.txt` pins a fitting ansible and its collections.
+        checkout: PathBuf,
         /// The version found.
         found: String,
         /// The minimum (inclusive).
@@ -57,6 +59,48 @@ pub enum KubesprayError {
         "the `local` runtime needs `kubesprayPath`, a Kubespray checkout, in the Kubespray config"
     )]
     NoCheckout,
+
+    /// The staged inventory folder has neither `hosts.yaml` nor `hosts.yml`.
+    #[error("the staged inventory `{}` has no hosts.yaml or hosts.yml", .dir.display())]
+    NoInventory {
+        /// The staged folder.
+        dir: PathBuf,
+    },
+
+    /// The inventory file lists no hosts: Ansible would skip every play and report success.
+    #[error("the inventory `{}` has no hosts, so every play would be skipped", .path.display())]
+    NoHosts {
+        /// The inventory file.
+        path: PathBuf,
+    },
+
+    /// An even `etcd`, which Kubespray refuses unless a run sets `ignore_assert_errors`.
+    #[error("`etcd` in `{}` has {members} members, which Kubespray refuses (etcd needs an odd number for quorum)", .path.display())]
+    EvenEtcd {
+        /// The inventory file.
+        path: PathBuf,
+        /// How many.
+        members: usize,
+    },
+
+    /// `remove-node` was asked to remove the first member of `kube_control_plane` or `etcd`.
+    #[error("`{node}` is the first member of `{group}` in `{}`, which Kubespray cannot remove", .path.display())]
+    FirstNode {
+        /// The node.
+        node: String,
+        /// The group it leads.
+        group: &'static str,
+        /// The inventory file.
+        path: PathBuf,
+    },
+
+    /// Giving the files a container wrote back to the user failed.
+    #[error("could not give the files the container wrote back to the current user")]
+    HandBack {
+        /// The container run's failure.
+        #[source]
+        source: Box<strata_exec::ExecError>,
+    },
 
     /// A playbook run failed.
     #[error("kubespray `{playbook}` failed")]

@@ -26,11 +26,13 @@ pub use checks::{ansible_range, check_ansible_version, inventory_drift};
 pub use error::KubesprayError;
 pub use key::check_private_key;
 pub use preflight::{CONNECT_TIMEOUT_SECS, HostReach, PREFLIGHT_SSH_ARGS, Reach, parse_ping};
-pub use run::{Extras, KubesprayRun, Operation, runtime_tool};
+pub use run::{
+    Extras, FACTS_PLAYBOOK, KubesprayRun, Operation, facts_dir, inventory_file, runtime_tool,
+};
 pub use stage::{
     SOURCE_FILE, STAGED_INVENTORY, StagedInventory, check_staged, lock_staging, stage_inventory,
 };
 pub use status::{
-    ClusterStatus, Kubeconfig, NodeStatus, REQUEST_TIMEOUT, artifacts_dir, cluster_status,
-    find_kubeconfig, keep_artifacts, status_commands,
+    Artifacts, ClusterStatus, Kubeconfig, NodeStatus, REQUEST_TIMEOUT, artifacts_dir,
+    cluster_status, find_kubeconfig, keep_artifacts, settle_artifacts, status_commands,
 };

@@ -66,7 +66,7 @@ impl KubesprayRun {
         let ssh = ("ANSIBLE_SSH_ARGS", PREFLIGHT_SSH_ARGS);
         match self.runtime {
             KubesprayRuntime::Docker | KubesprayRuntime::Podman => {
-                self.in_container("ansible", &[ssh]).args(tail)
+                self.in_container("ansible", &[ssh], false).args(tail)
             }
             KubesprayRuntime::Local => {
                 let cwd = self

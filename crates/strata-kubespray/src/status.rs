@@ -60,11 +60,25 @@ pub fn find_kubeconfig(
     let staged = layout.abs(crate::STAGED_INVENTORY);
     let staged_env = std::fs::read_to_string(staged.join(SOURCE_FILE))
         .is_ok_and(|r| r.contains(&format!("(environment {env})")));
-    if staged_env && staged.join("artifacts/admin.conf").is_file() {
-        return Ok(Kubeconfig {
-            path: staged.join("artifacts/admin.conf"),
-            source: "Kubespray artifacts",
-        });
+    if staged_env {
+        let conf = staged.join("artifacts/admin.conf");
+        match std::fs::metadata(&conf) {
+            Ok(m) if m.is_file() => {
+                return Ok(Kubeconfig {
+                    path: conf,
+                    source: "Kubespray artifacts",
+                });
+            }
+            // Written by a container as another user: say so, not "there is none".
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Err(KubesprayError::Io {
+                    action: "read",
+                    path: conf,
+                    source: e,
+                });
+            }
+            _ => {}
+        }
     }
     match kubeconfig_var.filter(|v| !v.is_empty()) {
         Some(v) if v.to_string_lossy().contains(':') => Err(KubesprayError::KubeconfigAmbiguous {
@@ -81,16 +95,57 @@ pub fn find_kubeconfig(
     }
 }
 
-/// Keeps the artifacts Kubespray wrote into the staged inventory (`admin.conf`, `kubectl`) for
-/// `env`, owner-only: the next staging replaces the staged folder, and `admin.conf` holds the
-/// cluster's admin credentials. Returns whether there were any.
+/// What became of an environment's Kubespray artifacts after a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Artifacts {
+    /// The run wrote none.
+    None,
+    /// They were kept in [`artifacts_dir`].
+    Kept,
+    /// A reset removed the cluster, and with it the kept `admin.conf` and the staged one.
+    Dropped,
+}
+
+/// Settles the artifacts after a real run of `op`: a successful reset drops them (the cluster
+/// they describe is gone, and `status` would otherwise ask it), anything else keeps them
+/// ([`keep_artifacts`]), whether or not the run got to the end.
+pub fn settle_artifacts(
+    layout: &Layout,
+    env: &str,
+    staged: &Path,
+    op: &crate::Operation,
+    succeeded: bool,
+) -> Result<Artifacts, KubesprayError> {
+    if *op == crate::Operation::Reset && succeeded {
+        for dir in [artifacts_dir(layout, env), staged.join("artifacts")] {
+            match std::fs::remove_dir_all(&dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(KubesprayError::Io {
+                        action: "remove",
+                        path: dir,
+                        source: e,
+                    });
+                }
+                _ => {}
+            }
+        }
+        return Ok(Artifacts::Dropped);
+    }
+    Ok(if keep_artifacts(layout, env, staged)? {
+        Artifacts::Kept
+    } else {
+        Artifacts::None
+    })
+}
+
+/// Keeps the artifacts Kubespray wrote into the staged inventory (`admin.conf`, `kubectl`,
+/// `kubectl.sh`) for `env`, owner-only: the next staging replaces the staged folder, and
+/// `admin.conf` holds the cluster's admin credentials. Executables stay executable (`0700`),
+/// the rest is `0600`. Returns whether there were any; an `artifacts/` that cannot be read is
+/// an error, never "none".
 pub fn keep_artifacts(layout: &Layout, env: &str, staged: &Path) -> Result<bool, KubesprayError> {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
     let from = staged.join("artifacts");
-    let Ok(entries) = std::fs::read_dir(&from) else {
-        return Ok(false);
-    };
-    let to = artifacts_dir(layout, env);
     let io = |action, path: &Path| {
         let path = path.to_owned();
         move |source| KubesprayError::Io {
@@ -99,6 +154,12 @@ pub fn keep_artifacts(layout: &Layout, env: &str, staged: &Path) -> Result<bool,
             source,
         }
     };
+    let entries = match std::fs::read_dir(&from) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(io("read", &from)(e)),
+    };
+    let to = artifacts_dir(layout, env);
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -106,9 +167,17 @@ pub fn keep_artifacts(layout: &Layout, env: &str, staged: &Path) -> Result<bool,
         .map_err(io("create", &to))?;
     for entry in entries.flatten() {
         let source = entry.path();
-        if !source.is_file() {
+        let Ok(meta) = std::fs::metadata(&source) else {
+            continue;
+        };
+        if !meta.is_file() {
             continue;
         }
+        let mode = if meta.permissions().mode() & 0o111 != 0 {
+            0o700
+        } else {
+            0o600
+        };
         let bytes = std::fs::read(&source).map_err(io("read", &source))?;
         let target = to.join(entry.file_name());
         let temp = to.join(format!(".{}.new", entry.file_name().to_string_lossy()));
@@ -116,10 +185,13 @@ pub fn keep_artifacts(layout: &Layout, env: &str, staged: &Path) -> Result<bool,
             .write(true)
             .create(true)
             .truncate(true)
-            .mode(0o600)
+            .mode(mode)
             .open(&temp)
             .map_err(io("write", &temp))?;
         std::io::Write::write_all(&mut file, &bytes).map_err(io("write", &temp))?;
+        // The mode of an existing temp file is not changed by `open`.
+        std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(mode))
+            .map_err(io("write", &temp))?;
         std::fs::rename(&temp, &target).map_err(io("write", &target))?;
     }
     Ok(true)

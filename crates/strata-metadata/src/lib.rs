@@ -16,6 +16,7 @@ mod business;
 mod definitions;
 mod deploy;
 mod ids;
+mod kube_versions;
 mod kubespray;
 mod package;
 mod platform;
@@ -33,6 +34,10 @@ pub use definitions::{
 };
 pub use deploy::{DeployReport, PhaseRecord, PhaseReport, PhaseStatus, PipelineState};
 pub use ids::{EnvironmentId, ID_PATTERN, IdError, PackageId};
+pub use kube_versions::{
+    KUBE_VERSION_RANGES, KUBE_VERSION_SOURCE, KubeVersionRange, KubeVersionSupport,
+    kube_version_support,
+};
 pub use kubespray::{
     Inventory, InventoryGroup, KubesprayConfig, KubesprayRuntime, LEGACY_GROUPS, REQUIRED_GROUPS,
     kube_version_problem,

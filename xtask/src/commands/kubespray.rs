@@ -5,11 +5,14 @@ use std::path::PathBuf;
 use strata_config::{Layout, Severity, read_inventory};
 use strata_exec::{ExecError, TOOLS, expand_home, find_tool, tool_version};
 use strata_kubespray::{
-    CONNECT_TIMEOUT_SECS, Extras, KubesprayError, KubesprayRun, Operation, Reach, StagedInventory,
-    artifacts_dir, check_ansible_version, check_private_key, check_staged, cluster_status,
-    find_kubeconfig, inventory_drift, keep_artifacts, lock_staging, runtime_tool, stage_inventory,
+    Artifacts, CONNECT_TIMEOUT_SECS, Extras, KubesprayError, KubesprayRun, Operation, Reach,
+    StagedInventory, artifacts_dir, check_ansible_version, check_private_key, check_staged,
+    cluster_status, facts_dir, find_kubeconfig, inventory_drift, inventory_file, lock_staging,
+    runtime_tool, settle_artifacts, stage_inventory,
 };
-use strata_metadata::{FileKind, KubesprayConfig, KubesprayRuntime};
+use strata_metadata::{
+    FileKind, KUBE_VERSION_SOURCE, KubeVersionSupport, KubesprayConfig, KubesprayRuntime,
+};
 
 use crate::Exit;
 use crate::cli::{KubesprayCommand, RuntimeArg, StatusArgs, TargetArgs};
@@ -18,7 +21,12 @@ use crate::ui::Ui;
 
 pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::Result<Exit> {
     let (args, op) = match cmd {
-        KubesprayCommand::Deploy(a) => (a, Operation::Deploy),
+        KubesprayCommand::Deploy { common, limit } => (
+            common,
+            Operation::Deploy {
+                limit: limit.clone(),
+            },
+        ),
         KubesprayCommand::Reset { common, .. } => (common, Operation::Reset),
         KubesprayCommand::Scale { common, limit } => (
             common,
@@ -30,20 +38,32 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
             common,
             kube_version,
             serial,
+            limit,
         } => (
             common,
             Operation::Upgrade {
                 kube_version: kube_version.clone(),
                 serial: *serial,
+                limit: limit.clone(),
             },
         ),
-        KubesprayCommand::RemoveNode { common, node } => (
+        KubesprayCommand::RemoveNode {
+            common,
+            node,
+            force,
+        } => (
             common,
             Operation::RemoveNode {
                 nodes: node.clone(),
+                force: *force,
             },
         ),
-        KubesprayCommand::Recover(a) => (a, Operation::Recover),
+        KubesprayCommand::Recover { common, limit } => (
+            common,
+            Operation::Recover {
+                limit: limit.clone(),
+            },
+        ),
         KubesprayCommand::Validate(a) => return preflight(layout, a, ui),
         KubesprayCommand::Status(a) => return status(layout, a, ui),
     };
@@ -60,14 +80,47 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
         ..
     } = &prepared;
     let runtime = ks.runtime;
-    if let Operation::Upgrade { kube_version, .. } = &op
-        && let Some(problem) =
-            strata_metadata::kube_version_problem(&ks.config.version, kube_version)
-    {
-        let hint = "Kubespray asserts the form at its first task; nothing was run";
-        ui.error(&format!("--kube-version: {problem}"), Some(hint));
-        ui.json(&serde_json::json!({"ok": false, "error": problem, "hint": hint}));
-        return Ok(Exit::Invalid);
+    // The version this run installs: the upgrade's own, else the config's (checked at
+    // validation too, but a bundle can be generated past it).
+    let kube_version = match &op {
+        Operation::Upgrade { kube_version, .. } => Some((kube_version.as_str(), "--kube-version")),
+        _ => ks
+            .config
+            .kube_version
+            .as_deref()
+            .map(|v| (v, "kubeVersion")),
+    };
+    if let Some((version, source)) = kube_version {
+        let release = ks.config.version.as_str();
+        let problem = strata_metadata::kube_version_problem(release, version).map(|p| {
+            (
+                p,
+                "Kubespray asserts the form at its first task; nothing was run",
+            )
+        });
+        let problem = problem.or_else(|| {
+            match strata_metadata::kube_version_support(release, version) {
+                KubeVersionSupport::Supported => None,
+                KubeVersionSupport::Unsupported(p) => Some((
+                    p,
+                    "Kubespray would fail on the nodes after changing them; pick a version in that range, or pin a Kubespray release that installs this one",
+                )),
+                KubeVersionSupport::Unknown(p) => {
+                    ui.warning(
+                        &format!("{source}: {p}"),
+                        Some(&format!(
+                            "check that the release lists it in `{KUBE_VERSION_SOURCE}` (`kubelet_checksums`)"
+                        )),
+                    );
+                    None
+                }
+            }
+        });
+        if let Some((problem, hint)) = problem {
+            ui.error(&format!("{source}: {problem}"), Some(hint));
+            ui.json(&serde_json::json!({"ok": false, "error": problem, "hint": hint}));
+            return Ok(Exit::Invalid);
+        }
     }
     let extras = Extras {
         extra_vars: args.extra_vars.clone(),
@@ -81,14 +134,17 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
     let log = logs.join("kubespray.log");
     let result = ks.run(&op, &extras, target.dry_run, Some(&log));
     // Kubespray writes admin.conf into the staged inventory, which the next staging replaces:
-    // keep it with the environment, whether or not the run got to the end.
+    // keep it with the environment, whether or not the run got to the end (a reset drops it).
     if !target.dry_run {
-        match keep_artifacts(layout, env, &staged.dir) {
-            Ok(true) => ui.note(&format!(
-                "kept Kubespray's artifacts (admin.conf) in {}",
-                shown(layout, &artifacts_dir(layout, env))
+        let kept = shown(layout, &artifacts_dir(layout, env));
+        match settle_artifacts(layout, env, &staged.dir, &op, result.is_ok()) {
+            Ok(Artifacts::Kept) => ui.note(&format!(
+                "kept Kubespray's artifacts (admin.conf) in {kept}"
             )),
-            Ok(false) => {}
+            Ok(Artifacts::Dropped) => ui.note(&format!(
+                "removed the kept artifacts of the reset cluster (admin.conf) from {kept}"
+            )),
+            Ok(Artifacts::None) => {}
             Err(e) => ui.warning(&report::chain(&e), None),
         }
     }
@@ -209,7 +265,9 @@ fn prepare(
     let outputs_path = layout.terraform_outputs(env, "nodes");
     if let Ok(text) = std::fs::read_to_string(&outputs_path) {
         let outputs: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-        if let Ok(inventory) = read_inventory(&staged.dir.join("hosts.yaml")) {
+        if let Some(file) = inventory_file(&staged.dir)
+            && let Ok(inventory) = read_inventory(&file)
+        {
             for drift in inventory_drift(&inventory, &outputs) {
                 ui.warning(
                     &format!("inventory drift: {drift}"),
@@ -241,6 +299,7 @@ fn prepare(
         root: layout.root().to_owned(),
         config,
         inventory: staged.dir.clone(),
+        facts: facts_dir(layout, env),
     };
     if !dry_run && let Err(e) = check_private_key(&ks.key()) {
         return Ok(Err(fail(ui, env, &e, None)));
@@ -261,7 +320,13 @@ fn preflight(layout: &Layout, args: &TargetArgs, ui: &Ui) -> anyhow::Result<Exit
         Err(exit) => return Ok(exit),
     };
     let Prepared { ks, staged, .. } = &prepared;
-    let inventory = match read_inventory(&staged.dir.join("hosts.yaml")) {
+    let Some(file) = inventory_file(&staged.dir) else {
+        let e = KubesprayError::NoInventory {
+            dir: staged.dir.clone(),
+        };
+        return Ok(fail(ui, env, &e, None));
+    };
+    let inventory = match read_inventory(&file) {
         Ok(i) => i,
         Err(d) => {
             ui.diagnostic(&d);
@@ -446,10 +511,28 @@ fn fail(ui: &Ui, env: &str, err: &KubesprayError, log: Option<&str>) -> Exit {
             (Exit::Invalid, Some("point `sshPrivateKeyPath` in the Kubespray config at the private key, not the `.pub` file".to_owned()))
         }
         KubesprayError::KeyMissing { .. } => (Exit::Invalid, Some("put the key there, or fix `sshPrivateKeyPath` in the package's Kubespray config".to_owned())),
-        KubesprayError::AnsibleVersion { min, max, .. } => (
+        // ansible-core alone lacks the collections Kubespray needs (ansible.utils, …): the
+        // checkout's own requirements bring both, at the versions the release was tested with.
+        KubesprayError::AnsibleVersion { checkout, .. } => (
             Exit::Invalid,
-            Some(format!("install a fitting one (`pip install 'ansible-core>={min},<{max}'`), or use the docker runtime, whose image brings its own")),
+            Some(format!("install the checkout's own requirements (`pip install -r {}`), or use the docker runtime, whose image brings its own", checkout.join("requirements.txt").display())),
         ),
+        KubesprayError::NoInventory { .. } | KubesprayError::NoHosts { .. } => (
+            Exit::Invalid,
+            Some("Ansible would skip every play and exit 0; give the package's inventory a hosts.yaml that lists the cluster's hosts, then regenerate the bundle".to_owned()),
+        ),
+        KubesprayError::EvenEtcd { .. } => (
+            Exit::Invalid,
+            Some("use 1 member, or 3 or more; while adding or replacing a member, Kubespray's procedure runs `deploy --limit etcd,kube_control_plane -e ignore_assert_errors=yes`".to_owned()),
+        ),
+        KubesprayError::FirstNode { group, .. } => (
+            Exit::Invalid,
+            Some(format!("move it down the `{group}` list in the package's inventory, regenerate the bundle and run `cargo xtask kubespray upgrade` (or `deploy`) first, as Kubespray's procedure says; or pass `--force`")),
+        ),
+        KubesprayError::HandBack { source } => {
+            report::show_tail(ui, source);
+            (Exit::Failed, log.map(|l| format!("the full output is in {l}")))
+        }
         KubesprayError::NoCheckout | KubesprayError::Config { .. } => (Exit::Invalid, None),
         KubesprayError::BundleModified { .. } => (
             Exit::Invalid,

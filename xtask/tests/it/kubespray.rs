@@ -78,14 +78,23 @@ impl Setup {
 #[test]
 fn every_operation_runs_the_playbooks_upstream_documents() {
     let s = Setup::new(0);
-    let ops: [&[&str]; 8] = [
+    let ops: [&[&str]; 11] = [
         &["deploy"],
+        &["deploy", "--limit", "kube_control_plane"],
         &["reset", "--yes"],
         &["scale"],
         &["scale", "--limit", "dev-worker-3"],
         &["upgrade", "--kube-version", "1.33.5", "--serial", "1"],
+        &[
+            "upgrade",
+            "--kube-version",
+            "1.33.5",
+            "--limit",
+            "dev-worker-1",
+        ],
         &["remove-node", "--node", "dev-worker-1,dev-worker-2"],
         &["recover"],
+        &["recover", "--limit", "etcd,kube_control_plane"],
         &[
             "deploy",
             "-e",
@@ -414,9 +423,12 @@ fn the_local_runtime_refuses_an_ansible_core_the_checkout_does_not_accept() {
         assert_eq!(run.code, want, "{core}: {}", run.stderr);
         if want == 2 {
             assert!(run.stderr.contains("ansible-core 2.19.14 is outside the range this Kubespray checkout accepts (>= 2.18.0, < 2.19.0)"), "{}", run.stderr);
+            // ansible-core alone lacks the collections Kubespray needs (ansible.utils, …).
             assert!(
-                run.stderr
-                    .contains("pip install 'ansible-core>=2.18.0,<2.19.0'"),
+                run.stderr.contains(&format!(
+                    "pip install -r {}/requirements.txt",
+                    checkout.path().display()
+                )) && !run.stderr.contains("pip install 'ansible-core"),
                 "{}",
                 run.stderr
             );
@@ -536,14 +548,14 @@ fn validate_checks_the_key_before_asking_any_host() {
 
 #[test]
 fn an_inventory_kubespray_cannot_use_never_reaches_a_run() {
-    // A bundle generated past validation (`--skip-validate`) with two etcd members.
+    // A bundle generated past validation (`--skip-validate`) without an `etcd` member.
     let s = Setup::new(0);
     let root = s.repo.path();
     edit(
         root,
         "config/packages/core/kubespray/inventory/pn-development/hosts.yaml",
         "    etcd:\n      hosts:\n        dev-cp-1: {}\n",
-        "    etcd:\n      hosts:\n        dev-cp-1: {}\n        dev-worker-1: {}\n",
+        "    etcd:\n      hosts: {}\n",
     );
     let generate = xtask(
         root,
@@ -563,12 +575,71 @@ fn an_inventory_kubespray_cannot_use_never_reaches_a_run() {
         assert_eq!(run.code, 2, "{op}: {}", run.stderr);
         assert!(
             run.stderr.contains(&format!("{STAGED}/hosts.yaml"))
-                && run.stderr.contains("`etcd` has 2 members"),
+                && run.stderr.contains("group `etcd` has no hosts"),
             "{op}: {}",
             run.stderr
         );
     }
     assert_eq!(s.calls(), "", "nothing ran");
+}
+
+#[test]
+fn an_even_etcd_runs_only_as_kubesprays_procedure_for_adding_a_member_runs_it() {
+    // Kubespray's procedure: add the new member to the inventory (an even count for a while),
+    // run cluster.yml with `--limit=etcd,kube_control_plane -e ignore_assert_errors=yes`, then
+    // remove an old member. Without the variable, Kubespray's own assertion stops the run.
+    let s = Setup::new(0);
+    let root = s.repo.path();
+    edit(
+        root,
+        "config/packages/core/kubespray/inventory/pn-development/hosts.yaml",
+        "    etcd:\n      hosts:\n        dev-cp-1: {}\n",
+        "    etcd:\n      hosts:\n        dev-cp-1: {}\n        dev-worker-1: {}\n",
+    );
+    crate::support::bump_package(root, true);
+    let generate = xtask(
+        root,
+        &["generate", "env", "--id", "development", "--config", "core"],
+    );
+    assert_eq!(
+        generate.code, 0,
+        "validation warns only: {}",
+        generate.stderr
+    );
+    assert!(
+        generate.stderr.contains("`etcd` has 2 members"),
+        "{}",
+        generate.stderr
+    );
+    let plain = s.run(&["kubespray", "deploy", "--env", "development"]);
+    assert_eq!(plain.code, 2, "{}", plain.stderr);
+    assert!(
+        plain.stderr.contains("`etcd` in ")
+            && plain
+                .stderr
+                .contains("has 2 members, which Kubespray refuses")
+            && plain.stderr.contains("-e ignore_assert_errors=yes"),
+        "{}",
+        plain.stderr
+    );
+    assert_eq!(s.calls(), "", "nothing ran");
+    let procedure = s.run(&[
+        "kubespray",
+        "deploy",
+        "--env",
+        "development",
+        "--limit",
+        "etcd,kube_control_plane",
+        "-e",
+        "ignore_assert_errors=yes",
+    ]);
+    assert_eq!(procedure.code, 0, "{}", procedure.stderr);
+    assert!(
+        s.calls()
+            .ends_with("cluster.yml --limit etcd,kube_control_plane -e ignore_assert_errors=yes"),
+        "{}",
+        s.calls()
+    );
 }
 
 #[test]
@@ -816,4 +887,479 @@ fn the_kube_version_must_be_in_the_form_the_release_takes() {
         "{}",
         validate.stderr
     );
+}
+
+/// This process's effective uid and gid, which Strata hands the container's files back to.
+fn own_ids() -> (u32, u32) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let id = |key: &str| -> u32 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap()
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    (id("Uid:"), id("Gid:"))
+}
+
+/// A stand-in docker that behaves like the real runtime running the Kubespray image where
+/// Strata relies on it. Each `run --rm` gets a fresh, empty container `/tmp` (removed when it
+/// ends); container paths resolve through the `--mount`s only. `ansible-playbook`:
+/// - reads `-i`; a file that is missing is an unparsed inventory (an error only under
+///   `ANSIBLE_INVENTORY_UNPARSED_FAILED=true`), and with no hosts every play is skipped and it
+///   exits 0, as Ansible does;
+/// - caches facts where Kubespray's ansible.cfg says (`/tmp`) unless
+///   `ANSIBLE_CACHE_PLUGIN_CONNECTION` says otherwise; `playbooks/facts.yml` gathers every
+///   host's, a `--limit`ed play reads the first host's from the cache and fails with
+///   "VARIABLE IS NOT DEFINED" without them;
+/// - keeps the last `-e` that sets `serial` (key=value or JSON), writing it to `dir/serial`;
+/// - on `cluster.yml` and `upgrade-cluster.yml` with `kubeconfig_localhost: true` writes
+///   `artifacts/` (0750) with `admin.conf` (0600) and `kubectl.sh` (0755) into the inventory;
+/// - writes every file as the container's user, `container_uid`: under rootful docker that is
+///   root, not the user who ran Strata (these tests run as root, so another uid stands for the
+///   mismatch); under rootless docker or podman it is that user.
+///
+/// `chown` runs as the container's root would, on the mounted paths. Each play's hosts are
+/// appended to `dir/played` (`PLAYBOOK: HOSTS`).
+fn container(dir: &std::path::Path, container_uid: u32) -> String {
+    let calls = dir.join("docker.calls");
+    let played = dir.join("played");
+    let serial = dir.join("serial");
+    let body = format!(
+        r#"{{ printf '%s' "$PWD"; for a in "$@"; do printf '\t%s' "$a"; done; printf '\n'; }} >> '{calls}'
+[ "$1" = run ] || exit 0
+shift
+ctmp=$(mktemp -d)
+trap 'rm -rf "$ctmp"' EXIT
+mounts=
+cache=/tmp
+unparsed_failed=
+nl='
+'
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rm) shift ;;
+    -w) shift 2 ;;
+    --env)
+      case "$2" in
+        ANSIBLE_CACHE_PLUGIN_CONNECTION=*) cache=${{2#*=}} ;;
+        ANSIBLE_INVENTORY_UNPARSED_FAILED=true) unparsed_failed=1 ;;
+      esac
+      shift 2 ;;
+    --mount)
+      m=${{2#type=bind,source=}}; src=${{m%%,dst=*}}; rest=${{m#*,dst=}}; dst=${{rest%%,*}}
+      mounts="$mounts$dst=$src$nl"
+      shift 2 ;;
+    *) break ;;
+  esac
+done
+shift
+host() {{
+  IFS=$nl
+  for m in $mounts; do
+    dst=${{m%%=*}}; src=${{m#*=}}
+    case "$1" in
+      "$dst") unset IFS; echo "$src"; return ;;
+      "$dst"/*) unset IFS; echo "$src${{1#"$dst"}}"; return ;;
+    esac
+  done
+  unset IFS
+  case "$1" in
+    /tmp|/tmp/*) echo "$ctmp${{1#/tmp}}" ;;
+    *) echo "/nonexistent$1" ;;
+  esac
+}}
+prog=$1
+shift
+if [ "$prog" = chown ]; then
+  shift
+  owner=$1
+  shift
+  for p in "$@"; do chown -R "$owner" "$(host "$p")"; done
+  exit 0
+fi
+[ "$prog" = ansible-playbook ] || exit 0
+inv=; limit=; play=; serial=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -i) inv=$(host "$2"); shift 2 ;;
+    --limit) limit=$2; shift 2 ;;
+    -e)
+      case "$2" in
+        serial=*) serial=${{2#serial=}} ;;
+        '{{'*'"serial":'*) serial=$(printf '%s' "$2" | sed 's/.*"serial":\([0-9]*\).*/\1/') ;;
+      esac
+      shift 2 ;;
+    --private-key|-u|--tags|--skip-tags) shift 2 ;;
+    *.yml) play=$1; shift ;;
+    *) shift ;;
+  esac
+done
+[ -n "$serial" ] && printf '%s\n' "$serial" > '{serial}'
+if [ ! -f "$inv" ]; then
+  if [ -n "$unparsed_failed" ]; then
+    echo "[ERROR]: No inventory was parsed, please check your configuration and options." >&2
+    exit 1
+  fi
+  echo "[WARNING]: Unable to parse $inv as an inventory source"
+  echo "[WARNING]: No inventory was parsed, only implicit localhost is available"
+fi
+hosts=$([ -f "$inv" ] && awk '/^  hosts:/ {{ on = 1; next }} /^  [a-z]/ {{ on = 0 }} on && /^    [A-Za-z0-9_.-]+:/ {{ sub(":.*", ""); sub("^ *", ""); print }}' "$inv")
+if [ -z "$hosts" ]; then
+  printf 'PLAY [%s]\nskipping: no hosts matched\nPLAY RECAP\n' "$play"
+  exit 0
+fi
+cdir=$(host "$cache")
+mkdir -p "$cdir"
+first=$(echo "$hosts" | head -n 1)
+if [ "$play" = playbooks/facts.yml ]; then
+  for h in $hosts; do printf '{{"ansible_default_ipv4": {{"address": "%s"}}}}\n' "$h" > "$cdir/$h"; done
+elif [ -n "$limit" ] && [ ! -f "$cdir/$first" ]; then
+  printf 'fatal: [%s]: FAILED! => {{"msg": "The task includes an option with an undefined variable. hostvars[%s].ansible_default_ipv4 VARIABLE IS NOT DEFINED!"}}\n' "$limit" "$first"
+  exit 2
+fi
+printf '%s: %s\n' "$play" "$(echo $hosts)" >> '{played}'
+invdir=$(dirname "$inv")
+case "$play" in
+  cluster.yml|upgrade-cluster.yml)
+    if grep -rqs 'kubeconfig_localhost: true' "$invdir/group_vars"; then
+      mkdir -p "$invdir/artifacts"
+      printf 'apiVersion: v1 # admin of %s\n' "$first" > "$invdir/artifacts/admin.conf"
+      printf '#!/bin/bash\nkubectl --kubeconfig=admin.conf "$@"\n' > "$invdir/artifacts/kubectl.sh"
+      chmod 750 "$invdir/artifacts"; chmod 600 "$invdir/artifacts/admin.conf"; chmod 755 "$invdir/artifacts/kubectl.sh"
+      chown -R {container_uid}:{container_uid} "$invdir/artifacts"
+    fi ;;
+esac
+chown -R {container_uid}:{container_uid} "$cdir"
+echo "PLAY RECAP"
+"#,
+        calls = calls.display(),
+        played = played.display(),
+        serial = serial.display(),
+    );
+    strata_testkit::script(dir, "docker", &body)
+        .display()
+        .to_string()
+}
+
+impl Setup {
+    /// A Setup whose docker is [`container`], writing as `container_uid`.
+    fn with_container(container_uid: u32) -> Self {
+        let mut s = Setup::new(0);
+        s.runtime = container(s.bin.path(), container_uid);
+        s
+    }
+
+    fn played(&self) -> String {
+        std::fs::read_to_string(self.bin.join("played")).unwrap_or_default()
+    }
+}
+
+#[test]
+fn scale_with_a_limit_reads_the_facts_gathered_first() {
+    let s = Setup::with_container(own_ids().0);
+    let run = s.run(&[
+        "kubespray",
+        "scale",
+        "--env",
+        "development",
+        "--limit",
+        "dev-worker-2",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        s.played(),
+        "playbooks/facts.yml: dev-cp-1 dev-worker-1 dev-worker-2\nscale.yml: dev-cp-1 dev-worker-1 dev-worker-2\n"
+    );
+    // The same for a node-by-node upgrade, and a fresh cache for each operation.
+    let facts = s.repo.join(".strata/development/kubespray/facts");
+    write(&facts, "stale-host", "{}");
+    let run = s.run(&[
+        "kubespray",
+        "upgrade",
+        "--env",
+        "development",
+        "--kube-version",
+        "1.33.5",
+        "--limit",
+        "dev-worker-1",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        !facts.join("stale-host").exists(),
+        "facts of an earlier operation are gone"
+    );
+    assert!(facts.join("dev-cp-1").is_file());
+}
+
+#[test]
+fn an_operations_own_flags_win_over_the_packages_extra_vars() {
+    // The production sample sets `serial: 1` in extraVars.
+    let s = Setup::with_container(own_ids().0);
+    let root = s.repo.path();
+    let generate = xtask(
+        root,
+        &["generate", "env", "--id", "production", "--config", "core"],
+    );
+    assert_eq!(generate.code, 0, "{}", generate.stderr);
+    std::fs::copy(
+        s.home.join(".ssh/strata-development"),
+        s.home.join(".ssh/strata-production"),
+    )
+    .unwrap();
+    let upgrade = |extra: &[&str]| {
+        let mut args = vec![
+            "kubespray",
+            "upgrade",
+            "--env",
+            "production",
+            "--kube-version",
+            "1.33.5",
+        ];
+        args.extend(extra);
+        let run = s.run(&args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        read(s.bin.path(), "serial")
+    };
+    assert_eq!(
+        upgrade(&["--serial", "3"]),
+        "3\n",
+        "--serial wins over extraVars"
+    );
+    assert_eq!(upgrade(&[]), "1\n", "the package's default holds otherwise");
+    assert_eq!(
+        upgrade(&["--serial", "3", "-e", "serial=2"]),
+        "2\n",
+        "and `-e` wins over both"
+    );
+}
+
+#[test]
+fn an_inventory_named_hosts_yml_is_the_one_ansible_is_given() {
+    let s = Setup::with_container(own_ids().0);
+    let root = s.repo.path();
+    let inventory = root.join("config/packages/core/kubespray/inventory/pn-development");
+    std::fs::rename(inventory.join("hosts.yaml"), inventory.join("hosts.yml")).unwrap();
+    crate::support::bump_package(root, true);
+    let generate = xtask(
+        root,
+        &["generate", "env", "--id", "development", "--config", "core"],
+    );
+    assert_eq!(generate.code, 0, "{}", generate.stderr);
+    let run = s.run(&["kubespray", "deploy", "--env", "development"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        s.played(),
+        "cluster.yml: dev-cp-1 dev-worker-1 dev-worker-2\n",
+        "the playbook reached every host instead of skipping them all"
+    );
+    assert!(
+        s.calls().contains(" -i /inventory/hosts.yml "),
+        "{}",
+        s.calls()
+    );
+}
+
+#[test]
+fn files_a_rootful_container_wrote_are_handed_back_and_kept_with_their_modes() {
+    use std::os::unix::fs::MetadataExt;
+    let (uid, gid) = own_ids();
+    let s = Setup::with_container(uid + 4242);
+    let root = s.repo.path();
+    let run = s.run(&["kubespray", "deploy", "--env", "development"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let calls = s.calls();
+    let hand_back = calls.lines().last().unwrap();
+    assert!(
+        hand_back.ends_with(&format!(
+            "quay.io/kubespray/kubespray:v2.29.0 chown -R {uid}:{gid} /inventory /strata/facts"
+        )),
+        "{calls}"
+    );
+    for dir in [STAGED, ".strata/development/kubespray"] {
+        for entry in walk(&root.join(dir)) {
+            assert_eq!(
+                std::fs::symlink_metadata(&entry).unwrap().uid(),
+                uid,
+                "{} is the user's",
+                entry.display()
+            );
+        }
+    }
+    let kept = root.join(".strata/development/kubespray/artifacts");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&kept.join("admin.conf")), 0o600);
+    assert_eq!(
+        mode(&kept.join("kubectl.sh")),
+        0o700,
+        "kubectl.sh stays executable"
+    );
+    assert!(
+        run.stderr.contains("kept Kubespray's artifacts"),
+        "{}",
+        run.stderr
+    );
+
+    // Staging another environment replaces the whole folder and leaves nothing behind.
+    assert_eq!(
+        xtask(
+            root,
+            &["generate", "env", "--id", "staging", "--config", "core"]
+        )
+        .code,
+        0
+    );
+    let staging = s.run(&["kubespray", "deploy", "--env", "staging", "--dry-run"]);
+    assert_eq!(staging.code, 0, "{}", staging.stderr);
+    let siblings: Vec<_> = std::fs::read_dir(root.join(STAGED).parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(siblings, ["current"], "no stray folder holds an admin.conf");
+
+    // Under rootless docker or podman the files are the user's already: no hand-back.
+    let s = Setup::with_container(uid);
+    assert_eq!(
+        s.run(&["kubespray", "deploy", "--env", "development"]).code,
+        0
+    );
+    assert!(!s.calls().contains(" chown "), "{}", s.calls());
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![dir.to_owned()];
+    if dir.is_dir() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            out.extend(walk(&e.unwrap().path()));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_reset_forgets_the_kubeconfig_of_the_cluster_it_removed() {
+    let s = Setup::with_container(own_ids().0);
+    let root = s.repo.path();
+    assert_eq!(
+        s.run(&["kubespray", "deploy", "--env", "development"]).code,
+        0
+    );
+    let kept = root.join(".strata/development/kubespray/artifacts/admin.conf");
+    assert!(kept.is_file());
+    let reset = s.run(&["kubespray", "reset", "--yes", "--env", "development"]);
+    assert_eq!(reset.code, 0, "{}", reset.stderr);
+    assert!(!kept.exists(), "the reset cluster's admin.conf is not kept");
+    assert!(!root.join(STAGED).join("artifacts").exists());
+    let status = xtask_env(
+        root,
+        &["kubespray", "status", "--env", "development"],
+        &[("KUBECONFIG", "")],
+    );
+    assert_eq!(status.code, 2, "{}", status.stderr);
+    assert!(
+        status.stderr.contains("no kubeconfig for this environment"),
+        "{}",
+        status.stderr
+    );
+}
+
+#[test]
+fn remove_node_refuses_the_first_control_plane_or_etcd_member_unless_forced() {
+    let s = Setup::with_container(own_ids().0);
+    let run = s.run(&[
+        "kubespray",
+        "remove-node",
+        "--env",
+        "development",
+        "--node",
+        "dev-cp-1",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("`dev-cp-1` is the first member of `kube_control_plane`")
+            && run.stderr.contains("or pass `--force`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.calls(), "", "nothing ran");
+    let forced = s.run(&[
+        "kubespray",
+        "remove-node",
+        "--env",
+        "development",
+        "--node",
+        "dev-cp-1",
+        "--force",
+    ]);
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+    let worker = s.run(&[
+        "kubespray",
+        "remove-node",
+        "--env",
+        "development",
+        "--node",
+        "dev-worker-2",
+    ]);
+    assert_eq!(worker.code, 0, "{}", worker.stderr);
+}
+
+#[test]
+fn a_kubernetes_version_outside_the_releases_range_is_refused() {
+    let s = Setup::new(0);
+    let run = s.run(&[
+        "kubespray",
+        "upgrade",
+        "--env",
+        "development",
+        "--kube-version",
+        "1.34.1",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "--kube-version: Kubespray v2.29.0 installs Kubernetes 1.31.0 to 1.33.5, not 1.34.1"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.calls(), "", "nothing ran");
+    let config = "config/packages/core/environments/development.kubespray.json";
+    edit(
+        s.repo.path(),
+        config,
+        "\"runtime\": \"docker\",",
+        "\"runtime\": \"docker\",\n  \"kubeVersion\": \"1.34.1\",",
+    );
+    let validate = xtask(s.repo.path(), &["validate"]);
+    assert_eq!(validate.code, 2, "{}", validate.stderr);
+    assert!(
+        validate.stderr.contains("development.kubespray.json:5:")
+            && validate
+                .stderr
+                .contains("installs Kubernetes 1.31.0 to 1.33.5, not 1.34.1"),
+        "{}",
+        validate.stderr
+    );
+    // A release newer than the table: said, not refused.
+    edit(s.repo.path(), config, "\"v2.29.0\"", "\"v2.32.0\"");
+    edit(s.repo.path(), config, "\"1.34.1\"", "\"1.36.0\"");
+    crate::support::bump_package(s.repo.path(), true);
+    let newer = xtask(s.repo.path(), &["validate"]);
+    assert_eq!(newer.code, 0, "{}", newer.stderr);
+    assert!(
+        newer
+            .stderr
+            .contains("Kubespray v2.32.0 is newer than Strata's table")
+            && newer
+                .stderr
+                .contains("roles/kubespray_defaults/vars/main/checksums.yml"),
+        "{}",
+        newer.stderr
+    );
+    assert!(!newer.stderr.contains("error:"), "{}", newer.stderr);
 }

@@ -43,6 +43,24 @@ pub(crate) fn check_kubespray_config(rel: &Path, text: &str) -> Vec<Diagnostic> 
                     "Kubespray asserts the form at its first task; write it as the hint's version",
                 ),
         );
+    } else if let Some(kube) = config.kube_version.as_deref() {
+        use strata_metadata::KubeVersionSupport;
+        match strata_metadata::kube_version_support(&config.version, kube) {
+            KubeVersionSupport::Supported => {}
+            KubeVersionSupport::Unsupported(problem) => out.push(
+                Diagnostic::error(rel, "kube-version-range", problem)
+                    .at_opt(at(&["kubeVersion"]))
+                    .hint("pick a version in that range, or pin a Kubespray release that installs this one (its `kubelet_checksums` list it)"),
+            ),
+            KubeVersionSupport::Unknown(problem) => out.push(
+                Diagnostic::warning(rel, "kube-version-range", problem)
+                    .at_opt(at(&["kubeVersion"]))
+                    .hint(format!(
+                        "check that the release lists it in `{}` (`kubelet_checksums`), and add the release's row to KUBE_VERSION_RANGES in crates/strata-metadata",
+                        strata_metadata::KUBE_VERSION_SOURCE
+                    )),
+            ),
+        }
     }
     let last_segment = config.image.rsplit('/').next().unwrap_or_default();
     if config.image.trim().is_empty() || last_segment.contains(':') || config.image.contains('@') {
