@@ -22,6 +22,7 @@ mod secrets;
 mod selectors;
 mod source;
 mod terraform;
+mod tftype;
 mod validate;
 mod walk;
 
@@ -38,5 +39,6 @@ pub use terraform::{
     DEFAULT_PLATFORM, ModuleVariables, TERRAFORM_MODULES, load_modules, module_rel,
     module_variables,
 };
+pub use tftype::{ObjectAttribute, TypeConstraint};
 pub use validate::{Target, check_for_generate, load_all_packages, validate};
 pub use walk::{list_files, sha256};

@@ -137,6 +137,7 @@ mod tests {
         ModuleVariables {
             dir: "m".into(),
             variables: vars.iter().map(|v| (v.to_string(), true)).collect(),
+            types: Default::default(),
         }
     }
 
