@@ -16,6 +16,11 @@ pub const TERRAFORM_MODULES: [&str; 3] = ["images", "templates", "nodes"];
 /// The platform whose modules packages target today.
 pub const DEFAULT_PLATFORM: &str = "proxmox";
 
+/// The `images` module's variable for the cloud image's SHA-256. It is required, but a tfvars
+/// file need not set it: `cargo xtask infra` stages the digest the package already knows (the
+/// provisioner's base image with the same URL, or the published template image's record).
+pub const IMAGE_CHECKSUM_VARIABLE: &str = "cloud_image_sha256";
+
 /// One module's declared variables.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ModuleVariables {
@@ -183,7 +188,7 @@ pub(crate) fn check_tfvars_against(
     out.extend(check_types(rel, text, modules));
     for m in modules {
         for required in m.required() {
-            if !keys.contains(&required) {
+            if !keys.contains(&required) && required != IMAGE_CHECKSUM_VARIABLE {
                 out.push(
                     Diagnostic::error(
                         rel,
