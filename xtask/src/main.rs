@@ -136,6 +136,8 @@ fn classify(err: &anyhow::Error) -> (Exit, Option<String>) {
                 | T::NoSavedPlan { .. }
                 | T::PlanStale { .. }
                 | T::ImageNotPublished { .. }
+                | T::NoImageChecksum { .. }
+                | T::SshMissing { .. }
                 | T::SshKey { .. } => (Exit::Invalid, None),
                 T::Command { .. } | T::Hook { .. } | T::Io { .. } => (Exit::Failed, None),
             };

@@ -22,6 +22,7 @@ mod secrets;
 mod selectors;
 mod source;
 mod terraform;
+mod tftype;
 mod validate;
 mod walk;
 
@@ -37,8 +38,9 @@ pub use package::{Depth, Package, load_package, package_folders};
 pub use selectors::{Selector, check_selectors, selected_package};
 pub use source::MAX_FILE_BYTES;
 pub use terraform::{
-    DEFAULT_PLATFORM, ModuleVariables, TERRAFORM_MODULES, load_modules, module_rel,
-    module_variables,
+    DEFAULT_PLATFORM, IMAGE_CHECKSUM_VARIABLE, ModuleVariables, TERRAFORM_MODULES, load_modules,
+    module_rel, module_variables,
 };
+pub use tftype::{ObjectAttribute, TypeConstraint};
 pub use validate::{Target, check_for_generate, load_all_packages, validate};
 pub use walk::{list_files, sha256};

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use strata_metadata::did_you_mean;
 
 use crate::source::read_text;
+use crate::tftype::{Mismatch, TypeConstraint, check_value};
 use crate::{Diagnostic, Layout};
 
 /// The infrastructure modules, in the order they are applied.
@@ -15,6 +16,11 @@ pub const TERRAFORM_MODULES: [&str; 3] = ["images", "templates", "nodes"];
 /// The platform whose modules packages target today.
 pub const DEFAULT_PLATFORM: &str = "proxmox";
 
+/// The `images` module's variable for the cloud image's SHA-256. It is required, but a tfvars
+/// file need not set it: `cargo xtask infra` stages the digest the package already knows (the
+/// provisioner's base image with the same URL, or the published template image's record).
+pub const IMAGE_CHECKSUM_VARIABLE: &str = "cloud_image_sha256";
+
 /// One module's declared variables.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ModuleVariables {
@@ -22,6 +28,9 @@ pub struct ModuleVariables {
     pub dir: PathBuf,
     /// Variable name to whether it is required (declared without a `default`).
     pub variables: BTreeMap<String, bool>,
+    /// Variable name to its `type` constraint, for the variables whose `type` Strata reads
+    /// (one that is missing or unreadable is left to terraform).
+    pub types: BTreeMap<String, TypeConstraint>,
 }
 
 impl ModuleVariables {
@@ -64,6 +73,7 @@ pub fn module_variables(
     let mut out = ModuleVariables {
         dir: rel_dir.to_owned(),
         variables: BTreeMap::new(),
+        types: BTreeMap::new(),
     };
     let mut diags = Vec::new();
     for name in files {
@@ -98,6 +108,14 @@ pub fn module_variables(
             if let Some(label) = block.labels().first() {
                 let required = !block.body().attributes().any(|a| a.key() == "default");
                 out.variables.insert(label.as_str().to_owned(), required);
+                let ty = block
+                    .body()
+                    .attributes()
+                    .find(|a| a.key() == "type")
+                    .and_then(|a| TypeConstraint::parse(a.expr()).ok());
+                if let Some(ty) = ty {
+                    out.types.insert(label.as_str().to_owned(), ty);
+                }
             }
         }
     }
@@ -131,7 +149,8 @@ pub fn load_modules(layout: &Layout) -> (Vec<ModuleVariables>, Vec<Diagnostic>) 
 }
 
 /// Checks an environment's tfvars against the modules: every key is declared by some module (a
-/// typo fails here, not twenty minutes into a run), and every module's required variables are set.
+/// typo fails here, not twenty minutes into a run), every value fits the type each module that
+/// declares it gives it, and every module's required variables are set.
 pub(crate) fn check_tfvars_against(
     rel: &Path,
     text: &str,
@@ -166,9 +185,10 @@ pub(crate) fn check_tfvars_against(
             );
         }
     }
+    out.extend(check_types(rel, text, modules));
     for m in modules {
         for required in m.required() {
-            if !keys.contains(&required) {
+            if !keys.contains(&required) && required != IMAGE_CHECKSUM_VARIABLE {
                 out.push(
                     Diagnostic::error(
                         rel,
@@ -187,6 +207,76 @@ pub(crate) fn check_tfvars_against(
         }
     }
     out
+}
+
+/// `tfvars-type`: each value against the type of each module that declares it (modules that
+/// agree on a type are checked once), pointing at the offending value itself.
+fn check_types(rel: &Path, text: &str, modules: &[ModuleVariables]) -> Vec<Diagnostic> {
+    // Parsed again, this time keeping positions; a file that does not parse was reported already.
+    let Ok(body) = hcl::edit::parser::parse_body(text) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for attr in body.attributes() {
+        let name = attr.key.as_str();
+        let mut seen: Vec<(&TypeConstraint, Vec<Mismatch>)> = Vec::new();
+        for m in modules {
+            let Some(ty) = m.types.get(name) else {
+                continue;
+            };
+            if seen.iter().any(|(t, _)| *t == ty) {
+                continue;
+            }
+            let mut found = Vec::new();
+            check_value(ty, &attr.value, name, &mut found);
+            for mismatch in &found {
+                if seen.iter().any(|(_, f)| f.contains(mismatch)) {
+                    continue;
+                }
+                let declared_by: Vec<&ModuleVariables> = modules
+                    .iter()
+                    .filter(|o| o.types.get(name) == Some(ty))
+                    .collect();
+                out.push(
+                    Diagnostic::error(
+                        rel,
+                        "tfvars-type",
+                        format!("`{}` {}", mismatch.path, mismatch.problem),
+                    )
+                    .at_opt(mismatch.span.as_ref().map(|s| position(text, s.start)))
+                    .hint(format!(
+                        "`{name}` is declared `type = {ty}` in {} ({}); write a value of that type",
+                        declared_by[0].dir.join("variables.tf").display(),
+                        module_list_of(&declared_by),
+                    )),
+                );
+            }
+            seen.push((ty, found));
+        }
+    }
+    out
+}
+
+/// The 1-based line and column of a byte offset.
+fn position(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+fn module_list_of(modules: &[&ModuleVariables]) -> String {
+    let names: Vec<String> = modules
+        .iter()
+        .filter_map(|m| m.dir.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect();
+    let noun = if names.len() == 1 {
+        "module"
+    } else {
+        "modules"
+    };
+    format!("{noun} {}", names.join(", "))
 }
 
 fn module_list(modules: &[ModuleVariables]) -> String {

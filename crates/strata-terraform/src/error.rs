@@ -64,6 +64,24 @@ pub enum TerraformError {
         problem: String,
     },
 
+    /// The images module needs the cloud image's checksum and nothing in the package gives it.
+    #[error(
+        "`{}` sets no `cloud_image_sha256`, and no provisioner base image has its `cloud_image_url`", .path.display()
+    )]
+    NoImageChecksum {
+        /// The bundle's tfvars.
+        path: PathBuf,
+    },
+
+    /// A module whose apply runs commands on the Proxmox node over SSH, without SSH settings.
+    #[error("module `{module}` imports its disk over SSH on the Proxmox node, but {missing}")]
+    SshMissing {
+        /// The module.
+        module: String,
+        /// What the provider would lack.
+        missing: &'static str,
+    },
+
     /// The SSH key the bundle names is not there.
     #[error("the SSH private key `{}` does not exist", .path.display())]
     SshKey {

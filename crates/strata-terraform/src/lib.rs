@@ -18,6 +18,7 @@ mod cli;
 mod error;
 mod hook;
 mod phase;
+mod ssh;
 mod stage;
 
 pub use cli::{TerraformCli, check_version};
@@ -25,6 +26,7 @@ pub use error::TerraformError;
 pub use hook::{ANSIBLE_HOOK, HookOutcome, ansible_hook};
 pub use phase::{
     Action, PhaseOptions, PhaseReport, PhaseResult, PlanSummary, StatePaths, module_order,
-    published_image, run_module,
+    run_module, staged_values,
 };
+pub use ssh::{SSH_MODULES, check_ssh};
 pub use stage::{BACKEND_OVERRIDE_FILE, STAGED_FILE, StageOutcome, render, stage};

@@ -11,6 +11,7 @@ use strata_metadata::{
 };
 use tracing::instrument;
 
+use crate::ssh::{SSH_MODULES, check_ssh};
 use crate::stage::{StageOutcome, render, stage};
 use crate::{BACKEND_OVERRIDE_FILE, STAGED_FILE, TerraformCli, TerraformError};
 
@@ -125,31 +126,71 @@ pub fn module_order(action: Action) -> Vec<&'static str> {
     modules
 }
 
-/// The tfvars the published role image replaces, when the provisioner config's
-/// `publish.templateRole` names one: `cloud_image_url` becomes the image's HTTP(S) location and
-/// `cloud_image_file_name` pins its content (`<env>-<role>-<sha256 prefix>.img`), so a new image
-/// is a new file on the Proxmox nodes.
-pub fn published_image(
+/// The package that qemu-guest-agent comes in; a role image whose cloud-init installs it runs
+/// the agent.
+const GUEST_AGENT_PACKAGE: &str = "qemu-guest-agent";
+
+/// The values Strata supplies beyond the bundle's tfvars, for the modules that declare them
+/// (`render` drops the rest):
+///
+/// - When the provisioner config's `publish.templateRole` names a role, its published image
+///   replaces the cloud image: `cloud_image_url` becomes the image's HTTP(S) location,
+///   `cloud_image_file_name` pins its content (`<env>-<role>-<sha256 prefix>.img`, so a new
+///   image is a new file on the Proxmox nodes) and `cloud_image_sha256` is the image's digest;
+///   `qemu_guest_agent` is `true` when the role's cloud-init installs the agent.
+/// - Otherwise `cloud_image_sha256`, unless the tfvars set it, is the `sha256` of the
+///   provisioner's base image with the same URL as `cloud_image_url`: the package knows the
+///   digest once, and Proxmox checks the download against it.
+pub fn staged_values(
     bundle: &Bundle,
     env: &str,
-) -> Result<Vec<(&'static str, String)>, TerraformError> {
-    let Some(path) = bundle.path(FileKind::Provisioner) else {
+    tfvars: &hcl::Body,
+) -> Result<Vec<(&'static str, hcl::Expression)>, TerraformError> {
+    let config = read_provisioner(bundle)?;
+    let template_role = config
+        .as_ref()
+        .and_then(|c| c.publish.as_ref())
+        .and_then(|p| p.template_role.clone());
+    if let Some(role) = template_role {
+        let config = config
+            .as_ref()
+            .expect("a template role comes from a config");
+        return published_image(bundle, env, &role, config);
+    }
+    if tfvars
+        .attributes()
+        .any(|a| a.key() == strata_config::IMAGE_CHECKSUM_VARIABLE)
+    {
         return Ok(Vec::new());
-    };
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return Ok(Vec::new());
-    };
-    let config: ProvisionerConfig =
-        serde_json::from_str(&text).map_err(|e| TerraformError::Tfvars {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-    let Some(role) = config.publish.and_then(|p| p.template_role) else {
-        return Ok(Vec::new());
-    };
+    }
+    let url = tfvars.attributes().find_map(|a| match a.expr() {
+        hcl::Expression::String(s) if a.key() == "cloud_image_url" => Some(s.clone()),
+        _ => None,
+    });
+    let known = url.as_deref().and_then(|url| {
+        config.iter().flat_map(|c| c.roles.values()).find_map(|r| {
+            r.base_image
+                .as_ref()
+                .filter(|b| b.url.as_deref() == Some(url))
+                .map(|b| b.sha256.to_ascii_lowercase())
+        })
+    });
+    Ok(match known {
+        Some(sha256) => vec![(strata_config::IMAGE_CHECKSUM_VARIABLE, sha256.into())],
+        None => Vec::new(),
+    })
+}
+
+/// The overrides of a published template role image.
+fn published_image(
+    bundle: &Bundle,
+    env: &str,
+    role: &str,
+    config: &ProvisionerConfig,
+) -> Result<Vec<(&'static str, hcl::Expression)>, TerraformError> {
     let missing = |problem: &str| TerraformError::ImageNotPublished {
         env: env.to_owned(),
-        role: role.clone(),
+        role: role.to_owned(),
         problem: problem.to_owned(),
     };
     let record_path = bundle
@@ -169,16 +210,46 @@ pub fn published_image(
     else {
         return Err(missing("has not been published to an http(s) target"));
     };
-    Ok(vec![
-        ("cloud_image_url", remote),
+    let agent = config
+        .roles
+        .get(role)
+        .and_then(|r| r.cloud_init.as_ref())
+        .is_some_and(|ci| ci.packages.iter().any(|p| p == GUEST_AGENT_PACKAGE));
+    let mut values: Vec<(&'static str, hcl::Expression)> = vec![
+        ("cloud_image_url", remote.into()),
         (
             "cloud_image_file_name",
             format!(
                 "{env}-{role}-{}.img",
                 &record.sha256[..12.min(record.sha256.len())]
-            ),
+            )
+            .into(),
         ),
-    ])
+        (
+            strata_config::IMAGE_CHECKSUM_VARIABLE,
+            record.sha256.to_ascii_lowercase().into(),
+        ),
+    ];
+    if agent {
+        values.push(("qemu_guest_agent", true.into()));
+    }
+    Ok(values)
+}
+
+/// The bundle's provisioner config, when it has one.
+fn read_provisioner(bundle: &Bundle) -> Result<Option<ProvisionerConfig>, TerraformError> {
+    let Some(path) = bundle.path(FileKind::Provisioner) else {
+        return Ok(None);
+    };
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| TerraformError::Tfvars {
+            path: path.clone(),
+            message: e.to_string(),
+        })
 }
 
 /// Stages the bundle's tfvars into `module`, initialises the environment's own state and runs
@@ -213,7 +284,23 @@ pub fn run_module(
         .unwrap_or(&tfvars_path)
         .display()
         .to_string();
-    let overrides = published_image(bundle, env)?;
+    let body = hcl::parse(&tfvars).map_err(|e| TerraformError::Tfvars {
+        path: tfvars_path.clone(),
+        message: e.to_string(),
+    })?;
+    let overrides = staged_values(bundle, env, &body)?;
+    if variables.declares(strata_config::IMAGE_CHECKSUM_VARIABLE)
+        && !body
+            .attributes()
+            .any(|a| a.key() == strata_config::IMAGE_CHECKSUM_VARIABLE)
+        && !overrides
+            .iter()
+            .any(|(k, _)| *k == strata_config::IMAGE_CHECKSUM_VARIABLE)
+    {
+        return Err(TerraformError::NoImageChecksum {
+            path: PathBuf::from(&source),
+        });
+    }
     let rendered = render(&tfvars, &source, &variables, &overrides)?;
     let paths = StatePaths::new(layout, env, module);
     let backend = read_backend(bundle)?;
@@ -286,6 +373,10 @@ pub fn run_module(
                 remove_plan(&paths);
                 return Ok(report(vec![init, plan], PhaseResult::NoChanges));
             }
+            if let Err(e) = ssh_ready(module) {
+                remove_plan(&paths);
+                return Err(e);
+            }
             step("apply", &apply, &[0], false)?;
             // A plan holds secrets in clear text; once applied it has no use. A failed apply
             // keeps it (mode 0600) for inspection.
@@ -313,6 +404,7 @@ pub fn run_module(
             return Ok(report(vec![init], PhaseResult::NoChanges));
         }
         Action::ApplyPlan => {
+            ssh_ready(module)?;
             step("apply", &apply, &[0], false)?;
             remove_plan(&paths);
             record_outputs(&cli, &paths, &runner)?;
@@ -327,6 +419,19 @@ pub fn run_module(
         Action::Outputs => PhaseResult::Outputs(record_outputs(&cli, &paths, &runner)?),
     };
     Ok(report(planned, result))
+}
+
+/// Refuses to apply changes to a module that needs SSH on the Proxmox node when the provider
+/// would find no SSH settings: the apply would create the VM and then fail at the disk import.
+/// Checked only when there is something to apply, so an unchanged template needs no SSH.
+fn ssh_ready(module: &str) -> Result<(), TerraformError> {
+    if !SSH_MODULES.contains(&module) {
+        return Ok(());
+    }
+    check_ssh(|name| std::env::var(name).ok()).map_err(|missing| TerraformError::SshMissing {
+        module: module.to_owned(),
+        missing,
+    })
 }
 
 /// Runs one module's terraform commands, logging to one file.

@@ -35,19 +35,20 @@ pub enum StageOutcome {
 /// digest of the staged content itself, which tells a hand edit apart), then the bundle's
 /// assignments for the variables the module declares, in the bundle's order.
 ///
-/// `overrides` replace the values of string variables (the published role image replaces the
-/// cloud image); only variables the module declares are written.
+/// `overrides` are values Strata supplies (the published role image, its checksum, whether the
+/// image runs the guest agent): each replaces the bundle's value in place, or, when the bundle
+/// has none, is appended. Only variables the module declares are written.
 pub fn render(
     bundle_tfvars: &str,
     source: &str,
     module: &ModuleVariables,
-    overrides: &[(&str, String)],
+    overrides: &[(&str, hcl::Expression)],
 ) -> Result<String, TerraformError> {
     let body = hcl::parse(bundle_tfvars).map_err(|e| TerraformError::Tfvars {
         path: PathBuf::from(source),
         message: e.to_string(),
     })?;
-    let kept: hcl::Body = body
+    let mut kept: hcl::Body = body
         .attributes()
         .filter(|a| module.declares(a.key()))
         .map(|a| match overrides.iter().find(|(k, _)| *k == a.key()) {
@@ -55,6 +56,11 @@ pub fn render(
             None => a.clone(),
         })
         .collect();
+    for (key, value) in overrides {
+        if module.declares(key) && !body.attributes().any(|a| a.key() == *key) {
+            kept.0.push(hcl::Attribute::new(*key, value.clone()).into());
+        }
+    }
     let content = hcl::format::to_string(&kept).map_err(|e| TerraformError::Tfvars {
         path: PathBuf::from(source),
         message: e.to_string(),
@@ -137,6 +143,7 @@ mod tests {
         ModuleVariables {
             dir: "m".into(),
             variables: vars.iter().map(|v| (v.to_string(), true)).collect(),
+            types: Default::default(),
         }
     }
 
@@ -148,11 +155,28 @@ mod tests {
             TFVARS,
             "t",
             &module(&["a", "b"]),
-            &[("b", "three".to_owned()), ("c", "never".to_owned())],
+            &[
+                ("b", "three".into()),
+                ("c", "never".into()),
+                ("d", true.into()),
+            ],
         )
         .unwrap();
         let body = out.split_once('\n').unwrap().1;
         assert_eq!(body, "a = 1\nb = \"three\"\n");
+    }
+
+    #[test]
+    fn overrides_the_bundle_lacks_are_appended() {
+        let out = render(
+            TFVARS,
+            "t",
+            &module(&["a", "d"]),
+            &[("d", true.into()), ("e", "never".into())],
+        )
+        .unwrap();
+        let body = out.split_once('\n').unwrap().1;
+        assert_eq!(body, "a = 1\nd = true\n");
     }
 
     #[test]

@@ -227,6 +227,14 @@ fn fail(
             Some("put the key there, or fix `sshPrivateKeyPath` in the package's Kubespray config".to_owned()),
         ),
         TerraformError::NoSavedPlan { .. } => (Exit::Invalid, Some("make one first with `--plan`".to_owned())),
+        TerraformError::NoImageChecksum { .. } => (
+            Exit::Invalid,
+            Some("add `cloud_image_sha256 = \"<64 hex digits>\"` to the package's tfvars, or give a provisioner role a `baseImage` with the same `url` and its `sha256`".to_owned()),
+        ),
+        TerraformError::SshMissing { .. } => (
+            Exit::Invalid,
+            Some("nothing was applied; export PROXMOX_VE_SSH_USERNAME (root, or a user with passwordless sudo for pvesm and qm) and PROXMOX_VE_SSH_AGENT=true with a loaded ssh-agent, or PROXMOX_VE_SSH_PRIVATE_KEY with an unencrypted key, then rerun".to_owned()),
+        ),
         TerraformError::ImageNotPublished { env, role, .. } => (
             Exit::Invalid,
             Some(format!("run `cargo xtask provision build --env {env} --role {role}` and `cargo xtask provision publish --env {env} --role {role}`, or remove `publish.templateRole` to use the tfvars' cloud image")),

@@ -19,6 +19,15 @@ fn legacy() -> TempDir {
     ] {
         std::fs::copy(env.join(from), dir.join(to)).unwrap();
     }
+    // A backfill carries no provisioner config to find the image's checksum in, so the legacy
+    // tfvars state it (the images module refuses to download an unchecked image).
+    let tfvars = dir.join("terraform.tfvars");
+    let text = std::fs::read_to_string(&tfvars).unwrap();
+    std::fs::write(
+        &tfvars,
+        text + "cloud_image_sha256 = \"612b2c0cc1bc413a6cb8c38fd611794caf0f2b436c50013d8b3794db12ad7354\"\n",
+    )
+    .unwrap();
     strata_testkit::copy_dir(
         &repo.join("config/packages/core/kubespray/inventory/pn-development"),
         &dir.join("inventory"),

@@ -201,6 +201,12 @@ corpus! {
 corpus! {
     tfvars_undeclared_variable, "development.terraform.tfvars", |r| edit(r, &tfvars(), "vlan_id            = 110", "vlan_idd           = 110");
     tfvars_missing_required_variable, "development.terraform.tfvars", |r| edit(r, &tfvars(), "template_name         = \"ubuntu-2404-dev-template\"\n", "");
+    tfvars_wrong_type, "development.terraform.tfvars", |r| {
+        edit(r, &tfvars(), "proxmox_nodes    = [\"pve-dev-01\"]", "proxmox_nodes    = 42");
+        edit(r, &tfvars(), "    cores        = 4\n    memory_mb    = 8192\n    disk_gb      = 60\n  }\n  \"dev-worker-2\"", "    cores        = \"four\"\n    memory_mb    = 8192\n    disk_gb      = 60\n  }\n  \"dev-worker-2\"");
+        edit(r, &tfvars(), "    memory_mb    = 4096\n", "");
+        edit(r, &tfvars(), "proxmox_insecure = true", "proxmox_insecure = \"yes\"");
+    };
 }
 
 fn backend(r: &Path, json: &str) {

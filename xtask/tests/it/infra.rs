@@ -1028,3 +1028,180 @@ fn a_dry_run_never_overwrites_a_hand_edit_and_single_phases_warn_of_a_stale_bund
         stale.stderr
     );
 }
+
+/// The template's disk is imported over SSH on the Proxmox node. With an API token alone the
+/// real apply creates the VM and fails at `qm disk import`; Strata refuses before applying,
+/// after a plan that has changes, and leaves no plan behind. Nothing to change needs no SSH.
+#[test]
+fn templates_are_not_applied_without_the_providers_ssh_settings() {
+    let repo = repo_with_bundle();
+    let root = repo.path();
+    let bin = strata_testkit::TempDir::new("tf");
+    let tf = fake_terraform(bin.path());
+    let args = ["infra", "--env", "development", "--phase", "templates"];
+    // An empty value is unset, to the provider and to Strata.
+    let token_only = [
+        ("STRATA_TERRAFORM", tf.as_str()),
+        ("PROXMOX_VE_API_TOKEN", "terraform@pve!strata=very-secret"),
+        ("PROXMOX_VE_SSH_USERNAME", ""),
+    ];
+    let run = xtask_env(root, &args, &token_only);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "error: module `templates` imports its disk over SSH on the Proxmox node, but PROXMOX_VE_SSH_USERNAME is not set"
+        ) && run.stderr.contains("hint: nothing was applied; export PROXMOX_VE_SSH_USERNAME"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("very-secret") && !run.stdout.contains("very-secret"));
+    let ran = calls(bin.path(), root);
+    assert!(
+        ran.contains(" plan ") && !ran.contains(" apply "),
+        "planned, never applied:\n{ran}"
+    );
+    assert!(
+        !root
+            .join(".strata/development/plans/templates.tfplan")
+            .exists()
+    );
+
+    let no_auth = xtask_env(
+        root,
+        &args,
+        &[
+            ("STRATA_TERRAFORM", tf.as_str()),
+            ("PROXMOX_VE_SSH_AGENT", ""),
+        ],
+    );
+    assert_eq!(no_auth.code, 2, "{}", no_auth.stderr);
+    assert!(
+        no_auth.stderr.contains("but no SSH authentication is set"),
+        "{}",
+        no_auth.stderr
+    );
+
+    let unchanged = xtask_env(
+        root,
+        &args,
+        &[
+            token_only[0],
+            token_only[1],
+            token_only[2],
+            ("PLAN_EXIT", "0"),
+        ],
+    );
+    assert_eq!(
+        (unchanged.code, unchanged.stdout.as_str()),
+        (0, "templates: no changes\n"),
+        "{}",
+        unchanged.stderr
+    );
+    // The images and nodes modules run over the API only.
+    for module in ["images", "nodes"] {
+        let run = xtask_env(
+            root,
+            &["infra", "--env", "development", "--phase", module],
+            &token_only,
+        );
+        assert_eq!(run.code, 0, "{module}: {}", run.stderr);
+    }
+    let with_key = xtask_env(
+        root,
+        &args,
+        &[
+            token_only[0],
+            ("PROXMOX_VE_SSH_USERNAME", "terraform"),
+            ("PROXMOX_VE_SSH_AGENT", ""),
+            (
+                "PROXMOX_VE_SSH_PRIVATE_KEY",
+                "-----BEGIN OPENSSH PRIVATE KEY-----",
+            ),
+        ],
+    );
+    assert_eq!(
+        (with_key.code, with_key.stdout.as_str()),
+        (0, "templates: applied\n"),
+        "{}",
+        with_key.stderr
+    );
+}
+
+/// Proxmox checks the cloud image download against the SHA-256 the package knows: the
+/// provisioner's base image with the same URL. The template and its clones leave the guest
+/// agent off, since a stock cloud image has none.
+#[test]
+fn the_images_module_gets_the_packages_checksum_and_the_vms_no_agent() {
+    let repo = repo_with_bundle();
+    let root = repo.path();
+    for module in ["images", "templates", "nodes"] {
+        let run = xtask(
+            root,
+            &[
+                "infra",
+                "--env",
+                "development",
+                "--phase",
+                module,
+                "--dry-run",
+            ],
+        );
+        assert_eq!(run.code, 0, "{module}: {}", run.stderr);
+    }
+    let staged = |m: &str| {
+        read(
+            root,
+            &format!("infrastructure/platforms/proxmox/terraform/{m}/terraform.tfvars"),
+        )
+    };
+    assert!(
+        staged("images").ends_with(
+            "cloud_image_sha256 = \"612b2c0cc1bc413a6cb8c38fd611794caf0f2b436c50013d8b3794db12ad7354\"\n"
+        ),
+        "{}",
+        staged("images")
+    );
+    for m in ["templates", "nodes"] {
+        assert!(
+            !staged(m).contains("cloud_image_sha256") && !staged(m).contains("qemu_guest_agent"),
+            "{m} keeps its default (no agent):\n{}",
+            staged(m)
+        );
+    }
+}
+
+/// Without a checksum anywhere in the package, the images module is refused before terraform
+/// runs (exit 2), naming the bundle's tfvars and what to add.
+#[test]
+fn an_image_without_a_known_checksum_is_refused() {
+    let repo = repo_with_bundle();
+    let root = repo.path();
+    let provisioner = "config/packages/core/environments/development.provisioner.json";
+    let text = read(root, provisioner).replace(
+        "release-20260911/ubuntu-24.04-server-cloudimg-amd64.img",
+        "release-20261001/ubuntu-24.04-server-cloudimg-amd64.img",
+    );
+    write(root, provisioner, text);
+    crate::support::bump_package(root, true);
+    let bin = strata_testkit::TempDir::new("tf");
+    let tf = fake_terraform(bin.path());
+    let run = xtask_env(
+        root,
+        &["infra", "--env", "development"],
+        &[("STRATA_TERRAFORM", &tf)],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "error: `api/outputs/development/terraform.tfvars` sets no `cloud_image_sha256`, and no provisioner base image has its `cloud_image_url`"
+        ) && run.stderr.contains("hint: add `cloud_image_sha256 = "),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(calls(bin.path(), root), "", "terraform never ran");
+    assert!(
+        !root
+            .join("infrastructure/platforms/proxmox/terraform/images/terraform.tfvars")
+            .exists()
+    );
+}

@@ -719,6 +719,15 @@ fn the_images_phase_downloads_the_published_template_image() {
         )),
         "{tfvars}"
     );
+    let full_sha =
+        serde_json::from_str::<serde_json::Value>(&read(root, WORKER_RECORD)).unwrap()["sha256"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    assert!(
+        tfvars.contains(&format!("cloud_image_sha256 = \"{full_sha}\"")),
+        "Proxmox checks the download against the built image's digest:\n{tfvars}"
+    );
     let templates = s.run(&[
         "infra",
         "--env",
@@ -738,6 +747,26 @@ fn the_images_phase_downloads_the_published_template_image() {
         )),
         "the template is made from the same file"
     );
+    // The role's cloud-init installs qemu-guest-agent, so the template and its clones use it.
+    let nodes = s.run(&[
+        "infra",
+        "--env",
+        "development",
+        "--phase",
+        "nodes",
+        "--dry-run",
+    ]);
+    assert_eq!(nodes.code, 0, "{}", nodes.stderr);
+    for module in ["templates", "nodes"] {
+        let staged = read(
+            root,
+            &format!("infrastructure/platforms/proxmox/terraform/{module}/terraform.tfvars"),
+        );
+        assert!(
+            staged.contains("qemu_guest_agent = true"),
+            "{module}:\n{staged}"
+        );
+    }
 }
 
 #[test]

@@ -55,6 +55,15 @@ pub(crate) fn xtask(root: &Path, args: &[&str]) -> Run {
     xtask_env(root, args, &[])
 }
 
+/// The Proxmox provider's SSH settings every run gets unless a test overrides them (an empty
+/// value reads as unset, to the provider and to Strata): the `templates` module imports its
+/// disk over SSH, and `infra` refuses to apply it without them.
+pub(crate) const PROXMOX_SSH: [(&str, &str); 3] = [
+    ("PROXMOX_VE_SSH_USERNAME", "terraform"),
+    ("PROXMOX_VE_SSH_AGENT", "true"),
+    ("PROXMOX_VE_SSH_AUTH_SOCK", "/run/strata-test/agent.sock"),
+];
+
 /// [`xtask`] with extra environment variables.
 pub(crate) fn xtask_env(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     #[expect(
@@ -70,6 +79,7 @@ pub(crate) fn xtask_env(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Run
         .env_remove("RUST_LOG")
         .env_remove("STRATA_ROOT")
         .env_remove("KUBECONFIG")
+        .envs(PROXMOX_SSH)
         .envs(env.iter().copied());
     let out = cmd.output().expect("the xtask binary runs");
     Run {

@@ -1,5 +1,7 @@
 //! Repository checks for the Terraform modules.
 
+mod modules;
+
 use std::path::Path;
 
 /// The built-ins twin the real-tool tests apply stands in for the Proxmox modules only while

@@ -1,9 +1,9 @@
-output "image_file_ids" {
-  description = "Proxmox file ID (datastore:iso/file) of the cloud image, by Proxmox node."
-  value       = { for node, file in proxmox_virtual_environment_download_file.cloud_image : node => file.id }
+output "image_file_id" {
+  description = "Proxmox file ID (datastore:iso/file) of the cloud image; the templates module uses the same ID as its disk source."
+  value       = proxmox_download_file.cloud_image.id
 }
 
-output "image_file_id_pattern" {
-  description = "File ID the templates module uses as the template disk source; the same on every node."
-  value       = "${var.image_datastore_id}:iso/${var.cloud_image_file_name}"
+output "image_node" {
+  description = "Proxmox node that downloaded the image (the first of proxmox_nodes, which holds the template)."
+  value       = proxmox_download_file.cloud_image.node_name
 }

@@ -63,3 +63,13 @@ variable "cloud_image_file_name" {
     error_message = "cloud_image_file_name must be a plain file name ending in .img or .iso (Proxmox only accepts those for ISO content)."
   }
 }
+
+variable "cloud_image_sha256" {
+  type        = string
+  description = "SHA-256 of the cloud image file (64 hex digits). Proxmox checks the download against it and refuses a file that does not match."
+
+  validation {
+    condition     = can(regex("^[0-9a-f]{64}$", var.cloud_image_sha256))
+    error_message = "cloud_image_sha256 must be the image's SHA-256: 64 lower-case hex digits."
+  }
+}

@@ -18,9 +18,12 @@ resource "proxmox_virtual_environment_vm" "node" {
     full      = true
   }
 
+  # As in the template: the agent only when the image runs it, and a stop
+  # rather than a shutdown nobody answers on destroy.
   agent {
-    enabled = true
+    enabled = var.qemu_guest_agent
   }
+  stop_on_destroy = !var.qemu_guest_agent
 
   cpu {
     cores = each.value.cores
@@ -32,10 +35,13 @@ resource "proxmox_virtual_environment_vm" "node" {
   }
 
   # Same interface as the template disk, so the clone's disk is resized in place.
+  # A redeclared disk takes only the settings given here: without discard the
+  # template's `discard = "on"` is dropped (at create from provider v0.74).
   disk {
     datastore_id = var.vm_datastore_id
     interface    = "virtio0"
     size         = each.value.disk_gb
+    discard      = "on"
   }
 
   network_device {

@@ -207,3 +207,9 @@ variable "nodes" {
     error_message = "Each node's disk_gb must be a whole number of at least 20 (the template disk is 20 GB and a clone cannot shrink it)."
   }
 }
+
+variable "qemu_guest_agent" {
+  type        = bool
+  description = "Whether the image runs qemu-guest-agent. Stock cloud images do not: with the agent enabled but absent, the provider waits up to 15 minutes on every create and refresh and 30 on destroy. Strata sets it to true when the template is a role image that installs the agent (publish.templateRole)."
+  default     = false
+}

@@ -16,9 +16,14 @@ resource "proxmox_virtual_environment_vm" "template" {
   started  = false
   on_boot  = false
 
+  # Only an image that runs qemu-guest-agent may enable it: the provider waits
+  # for an agent that never answers (15 minutes on create and refresh). Without
+  # it, destroy stops the VM instead of waiting 30 minutes for a shutdown the
+  # guest never hears of.
   agent {
-    enabled = true
+    enabled = var.qemu_guest_agent
   }
+  stop_on_destroy = !var.qemu_guest_agent
 
   # Cloud images expect a serial console.
   serial_device {}
@@ -31,6 +36,9 @@ resource "proxmox_virtual_environment_vm" "template" {
     type = "l26"
   }
 
+  # Importing from file_id runs `pvesm path` and `qm disk import` over SSH on
+  # the node: the provider needs PROXMOX_VE_SSH_USERNAME and an agent or key
+  # (see provider.tf). `cargo xtask infra` refuses to apply without them.
   disk {
     datastore_id = var.vm_datastore_id
     file_id      = local.image_file_id

@@ -131,3 +131,9 @@ variable "ssh_public_keys" {
     error_message = "Each entry of ssh_public_keys must be one OpenSSH public key line (type, base64 key, optional comment)."
   }
 }
+
+variable "qemu_guest_agent" {
+  type        = bool
+  description = "Whether the image runs qemu-guest-agent. Stock cloud images do not: with the agent enabled but absent, the provider waits up to 15 minutes on every create and refresh and 30 on destroy. Strata sets it to true when the template is a role image that installs the agent (publish.templateRole)."
+  default     = false
+}
