@@ -31,9 +31,10 @@ struct GoTool {
     version: &'static str,
     /// The main package.
     package: &'static str,
-    /// The variable a release build sets to the version (`-ldflags -X`), so that
-    /// `version` prints what a user's copy prints.
-    version_variable: Option<&'static str>,
+    /// What a release build sets with `-ldflags -X` (`{version}` stands for the version), so
+    /// that the tool's `version` prints what a user's copy prints (and, for kube-apiserver,
+    /// what a chart's `kubeVersion` is checked against).
+    release_variables: &'static [&'static str],
     /// The version that stands in for the module's local-path `replace` directives (Kubernetes
     /// replaces its staging modules with folders; their published twins are `v0.<minor>.<patch>`).
     /// `None` drops such directives: the requirement they shadow is the published module.
@@ -49,7 +50,7 @@ const GO_TOOLS: [GoTool; 5] = [
         module: "helm.sh/helm/v3",
         version: "v3.22.0",
         package: "helm.sh/helm/v3/cmd/helm",
-        version_variable: Some("helm.sh/helm/v3/internal/version.version"),
+        release_variables: &["helm.sh/helm/v3/internal/version.version={version}"],
         local_replace_version: None,
     },
     GoTool {
@@ -57,7 +58,7 @@ const GO_TOOLS: [GoTool; 5] = [
         module: "helm.sh/helm/v4",
         version: "v4.3.2",
         package: "helm.sh/helm/v4/cmd/helm",
-        version_variable: Some("helm.sh/helm/v4/internal/version.version"),
+        release_variables: &["helm.sh/helm/v4/internal/version.version={version}"],
         local_replace_version: None,
     },
     GoTool {
@@ -65,7 +66,8 @@ const GO_TOOLS: [GoTool; 5] = [
         module: "github.com/opentofu/opentofu",
         version: "v1.12.6",
         package: "github.com/opentofu/opentofu/cmd/tofu",
-        version_variable: None,
+        // Without it, `tofu version` says `v1.12.6-dev`.
+        release_variables: &["github.com/opentofu/opentofu/version.dev=no"],
         local_replace_version: None,
     },
     GoTool {
@@ -73,7 +75,7 @@ const GO_TOOLS: [GoTool; 5] = [
         module: "go.etcd.io/etcd/server/v3",
         version: "v3.6.16",
         package: "go.etcd.io/etcd/server/v3",
-        version_variable: None,
+        release_variables: &[],
         local_replace_version: None,
     },
     GoTool {
@@ -81,7 +83,12 @@ const GO_TOOLS: [GoTool; 5] = [
         module: "k8s.io/kubernetes",
         version: "v1.33.13",
         package: "k8s.io/kubernetes/cmd/kube-apiserver",
-        version_variable: None,
+        release_variables: &[
+            "k8s.io/component-base/version.gitVersion={version}",
+            "k8s.io/component-base/version.gitMajor=1",
+            "k8s.io/component-base/version.gitMinor=33",
+            "k8s.io/component-base/version.gitTreeState=clean",
+        ],
         local_replace_version: Some("v0.33.13"),
     },
 ];
@@ -92,7 +99,12 @@ const KUBECTL: GoTool = GoTool {
     module: "k8s.io/kubernetes",
     version: "v1.33.13",
     package: "k8s.io/kubernetes/cmd/kubectl",
-    version_variable: None,
+    release_variables: &[
+        "k8s.io/component-base/version.gitVersion={version}",
+        "k8s.io/component-base/version.gitMajor=1",
+        "k8s.io/component-base/version.gitMinor=33",
+        "k8s.io/component-base/version.gitTreeState=clean",
+    ],
     local_replace_version: Some("v0.33.13"),
 };
 
@@ -251,7 +263,18 @@ fn build_go_tool(go: &Path, root: &Path, tool: &GoTool, ui: &Ui) -> anyhow::Resu
         .join("go")
         .join(format!("{}-{}", tool.name, tool.version));
     let binary = dir.join(tool.name);
-    if !binary.is_file() {
+    // What the binary was built from; a changed recipe (flags, replaces) builds it again.
+    let recipe_file = dir.join("recipe");
+    let recipe = format!(
+        "{}@{}\n{}\nlocal replaces: {:?}\n",
+        tool.package,
+        tool.version,
+        ldflags(tool),
+        tool.local_replace_version
+    );
+    let current =
+        binary.is_file() && std::fs::read_to_string(&recipe_file).is_ok_and(|r| r == recipe);
+    if !current {
         ui.note(&ui.bold(&format!(
             "==> tools: building {} ({}@{}) with go",
             tool.name, tool.package, tool.version
@@ -260,6 +283,8 @@ fn build_go_tool(go: &Path, root: &Path, tool: &GoTool, ui: &Ui) -> anyhow::Resu
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         go_build(go, root, tool, &dir, &binary)
             .with_context(|| format!("failed to build {} {}", tool.name, tool.version))?;
+        std::fs::write(&recipe_file, recipe)
+            .with_context(|| format!("writing {}", recipe_file.display()))?;
         ui.note(&format!(
             "==> tools: built {} in {:.1}s",
             tool.name,
@@ -267,6 +292,15 @@ fn build_go_tool(go: &Path, root: &Path, tool: &GoTool, ui: &Ui) -> anyhow::Resu
         ));
     }
     link(&binary, &tools.join("bin").join(tool.name))
+}
+
+/// `-ldflags`: no symbol tables (smaller, quicker to link), and the release variables.
+fn ldflags(tool: &GoTool) -> String {
+    tool.release_variables
+        .iter()
+        .fold("-ldflags=-s -w".to_owned(), |flags, var| {
+            format!("{flags} -X {}", var.replace("{version}", tool.version))
+        })
 }
 
 /// The environment every go command runs with: no cgo (static programs, no C compiler
@@ -287,10 +321,7 @@ fn go_build(
     binary: &Path,
 ) -> anyhow::Result<()> {
     let gomod = module_go_mod(go, root, tool)?;
-    let ldflags = match tool.version_variable {
-        Some(var) => format!("-ldflags=-s -w -X {var}={}", tool.version),
-        None => "-ldflags=-s -w".to_owned(),
-    };
+    let ldflags = ldflags(tool);
     let replaces = gomod["Replace"].as_array().cloned().unwrap_or_default();
     if replaces.is_empty() {
         // `go install module@version` builds the tool exactly as its module declares it.

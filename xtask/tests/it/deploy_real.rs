@@ -50,6 +50,15 @@ fn deploy_runs_the_real_pieces_together_and_then_nothing() {
         role["diskSize"] = "1G".into();
     }
     write(root, prov, serde_json::to_string_pretty(&config).unwrap());
+    // The base image is a local file, so no download URL tells the images phase its checksum:
+    // the tfvars state it.
+    let tfvars = "config/packages/core/environments/development.terraform.tfvars";
+    let text = read(root, tfvars);
+    write(
+        root,
+        tfvars,
+        text + &format!("cloud_image_sha256 = \"{sha}\"\n"),
+    );
     let ks = "config/packages/core/environments/development.kubespray.json";
     let mut kcfg: serde_json::Value = serde_json::from_str(&read(root, ks)).unwrap();
     kcfg["extraVars"]["marker_dir"] = markers.path().display().to_string().into();
