@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use strata_bundle::{Bootstrap, Bundle, GenerateOptions, ensure_current};
+use strata_bundle::{Bootstrap, Bundle, GenerateOptions, ensure_current, source_date_epoch};
 use strata_config::{Layout, Severity, Target};
 use strata_exec::{Command, RunOptions, interrupt_flag, interrupted, run as exec};
 use strata_metadata::{
@@ -148,6 +148,13 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
         },
     };
 
+    // The generate phase makes the same bundle `generate env` would: `generatedAt` honours
+    // `SOURCE_DATE_EPOCH`. A bad value is bad input, refused before anything is written.
+    let generate_opts = GenerateOptions {
+        skip_validate: false,
+        generated_at: source_date_epoch()?,
+    };
+
     let me = Holder::me(&command, &started_at);
     let _lock = match EnvLock::acquire(&state_dir, env, &me) {
         Ok((lock, None)) => lock,
@@ -267,7 +274,7 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
                     ))
                 }
             }
-            Phase::Generate => match ensure_current(layout, env_id, &GenerateOptions::default()) {
+            Phase::Generate => match ensure_current(layout, env_id, &generate_opts) {
                 Ok((b, how)) => {
                     bundle = Some(b);
                     Ok(Some(

@@ -694,3 +694,42 @@ fn an_invalid_repository_stops_at_validate_with_exit_2() {
         "nothing generated"
     );
 }
+
+#[test]
+fn the_generate_phase_honours_source_date_epoch() {
+    let repo = strata_testkit::sample_repo();
+    let run = xtask(
+        repo.path(),
+        &["deploy", "--env", "development", "--to", "generate"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let made_by_deploy = read(repo.path(), "api/outputs/development/metadata.json");
+    let metadata: serde_json::Value = serde_json::from_str(&made_by_deploy).unwrap();
+    // support::EPOCH, as `generate env` writes it.
+    assert_eq!(metadata["generatedAt"], "2026-11-25T09:41:55Z");
+    // Byte for byte what `generate env` makes from the same package.
+    let other = strata_testkit::sample_repo();
+    let generated = xtask(
+        other.path(),
+        &["generate", "env", "--id", "development", "--config", "core"],
+    );
+    assert_eq!(generated.code, 0, "{}", generated.stderr);
+    assert_eq!(
+        made_by_deploy,
+        read(other.path(), "api/outputs/development/metadata.json")
+    );
+
+    // A value that is not a time is bad input: refused before any state is written.
+    let bad = crate::support::xtask_env(
+        other.path(),
+        &["deploy", "--env", "development"],
+        &[("SOURCE_DATE_EPOCH", "yesterday")],
+    );
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("SOURCE_DATE_EPOCH"), "{}", bad.stderr);
+    assert!(
+        !other.join(".strata/development").exists(),
+        "nothing written: {}",
+        bad.stderr
+    );
+}
