@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal as _, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -14,8 +14,8 @@ use strata_metadata::{
     DeployReport, EnvironmentId, PhaseRecord, PhaseReport, PhaseStatus, PipelineState,
 };
 use strata_pipeline::{
-    EnvLock, Holder, LockError, Phase, add_needs, changed_inputs, holder, inputs_digest, lock_path,
-    phase_inputs, read_state, select, write_state,
+    EnvLock, Holder, LockError, LockState, Phase, Unlocked, add_needs, changed_inputs,
+    inputs_digest, lock_state, phase_inputs, read_state, select, write_state,
 };
 
 use crate::Exit;
@@ -509,14 +509,13 @@ pub(crate) fn status(layout: &Layout, args: &StatusArgs2, ui: &Ui) -> anyhow::Re
     let current = current_inputs(layout, &state, bundle.as_ref());
     let mut any_changed = false;
     let mut json = Vec::new();
-    if let Some(h) = holder(&state_dir) {
-        if h.alive() {
-            ui.note(&format!("locked by {h}"));
-        } else {
-            ui.note(&format!(
-                "a stale lock is left by {h} (its process is gone; the next deploy takes it over)"
-            ));
-        }
+    match lock_state(&state_dir)? {
+        LockState::Free => {}
+        LockState::Held(h) => ui.note(&format!("locked by {}", named(h.as_ref()))),
+        LockState::Stale(h) => ui.note(&format!(
+            "a stale lock is left by {} (its process is gone; the next deploy takes it over)",
+            named(h.as_ref())
+        )),
     }
     let mut will_run = std::collections::BTreeSet::new();
     for phase in Phase::ALL {
@@ -571,26 +570,31 @@ pub(crate) fn status(layout: &Layout, args: &StatusArgs2, ui: &Ui) -> anyhow::Re
     })
 }
 
+fn named(holder: Option<&Holder>) -> String {
+    holder.map_or_else(
+        || "a process that has not named itself".to_owned(),
+        Holder::to_string,
+    )
+}
+
 pub(crate) fn unlock(layout: &Layout, env: &str, force: bool, ui: &Ui) -> anyhow::Result<Exit> {
-    let state_dir = layout.state_dir(env);
-    let path: PathBuf = lock_path(&state_dir);
-    let Some(h) = holder(&state_dir) else {
-        if path.exists() {
-            std::fs::remove_file(&path)?;
-            ui.result(&format!("removed an unreadable lock of `{env}`"));
-        } else {
-            ui.result(&format!("`{env}` is not locked"));
+    match strata_pipeline::unlock(&layout.state_dir(env), env, force) {
+        Ok(Unlocked::NotLocked) => ui.result(&format!("`{env}` is not locked")),
+        Ok(Unlocked::Removed(None)) => ui.result(&format!("removed an unreadable lock of `{env}`")),
+        Ok(Unlocked::Removed(Some(h))) => {
+            ui.result(&format!("removed the lock of `{env}` ({h})"));
         }
-        return Ok(Exit::Success);
-    };
-    if h.alive() && !force {
-        ui.error(
-            &format!("the lock of `{env}` is held by a running process: {h}"),
-            Some("stop that deploy (Ctrl-C releases the lock), or pass `--force` if you are sure"),
-        );
-        return Ok(Exit::Locked);
+        Err(LockError::Held { holder, .. }) => {
+            ui.error(
+                &format!(
+                    "the lock of `{env}` is held by a running process: {}",
+                    named(holder.as_deref())
+                ),
+                Some("stop that deploy (Ctrl-C releases the lock), or pass `--force` if you are sure"),
+            );
+            return Ok(Exit::Locked);
+        }
+        Err(e) => return Err(e.into()),
     }
-    std::fs::remove_file(&path)?;
-    ui.result(&format!("removed the lock of `{env}` ({h})"));
     Ok(Exit::Success)
 }

@@ -445,8 +445,19 @@ fn one_deploy_per_environment_and_unlock() {
         serde_json::json!({"pid": pid, "host": host, "user": "ops", "startedAt": "2026-11-25T09:00:00Z", "command": "cargo xtask deploy --env development"})
             .to_string()
     };
-    // This test's own process is alive.
-    std::fs::write(state.join("lock"), holder(std::process::id())).unwrap();
+    // A running deploy holds the kernel's lock on the file; this test holds it for one.
+    let hold = || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(state.join("lock"))
+            .unwrap();
+        file.lock().unwrap();
+        std::fs::write(state.join("lock"), holder(std::process::id())).unwrap();
+        file
+    };
+    let lock = hold();
     let held = s.run(&DEPLOY, &[]);
     assert_eq!(held.code, 3, "{}", held.stderr);
     assert!(
@@ -459,9 +470,22 @@ fn one_deploy_per_environment_and_unlock() {
     );
     let refused = s.run(&["unlock", "--env", "development"], &[]);
     assert_eq!(refused.code, 3, "{}", refused.stderr);
+    let status = s.run(&["status", "--env", "development"], &[]);
+    assert!(
+        status.stderr.contains("locked by pid "),
+        "{}",
+        status.stderr
+    );
+    drop(lock);
 
-    // A holder that is gone is taken over, and the lock is released at the end.
-    std::fs::write(state.join("lock"), holder(u32::MAX - 7)).unwrap();
+    // Nobody holds the lock any more, though the pid it names runs (a pid reused after the
+    // holder died): the kernel says it is free, so it is taken over, and released at the end.
+    let status = s.run(&["status", "--env", "development"], &[]);
+    assert!(
+        status.stderr.contains("a stale lock is left by pid "),
+        "{}",
+        status.stderr
+    );
     let taken = s.run(&DEPLOY, &[]);
     assert_eq!(taken.code, 0, "{}", taken.stderr);
     assert!(
@@ -473,9 +497,23 @@ fn one_deploy_per_environment_and_unlock() {
     );
     assert!(!state.join("lock").exists());
 
-    std::fs::write(state.join("lock"), holder(std::process::id())).unwrap();
+    let lock = hold();
     let forced = s.run(&["unlock", "--env", "development", "--force"], &[]);
     assert_eq!(forced.code, 0, "{}", forced.stderr);
+    assert!(!state.join("lock").exists());
+    drop(lock);
+
+    // A stale lock is removed without --force.
+    std::fs::write(state.join("lock"), holder(std::process::id())).unwrap();
+    let stale = s.run(&["unlock", "--env", "development"], &[]);
+    assert_eq!(stale.code, 0, "{}", stale.stderr);
+    assert!(
+        stale
+            .stdout
+            .contains("removed the lock of `development` (pid "),
+        "{}",
+        stale.stdout
+    );
     assert!(!state.join("lock").exists());
 }
 
@@ -579,6 +617,9 @@ fn two_deploys_of_one_environment_the_second_exits_3() {
         .env("NO_COLOR", "1")
         .env("SLOW", &slow)
         .envs(s.env())
+        // As under cron or in a container: the holder's user comes from the password file.
+        .env_remove("USER")
+        .env_remove("LOGNAME")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -592,18 +633,49 @@ fn two_deploys_of_one_environment_the_second_exits_3() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let second = s.run(&DEPLOY, &[]);
-    let _ = first.kill();
-    let _ = first.wait();
+    #[expect(clippy::disallowed_methods, reason = "the real `id` names the user")]
+    let user = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let user = String::from_utf8(user.stdout).unwrap().trim().to_owned();
     assert_eq!(second.code, 3, "{}", second.stderr);
     assert!(
         second
             .stderr
             .contains(&format!("is locked by pid {} on ", first.id()))
+            && second.stderr.contains(&format!(" by {user} since "))
             && second
                 .stderr
                 .contains("cargo xtask unlock --env development"),
         "{}",
         second.stderr
+    );
+
+    // SIGKILL: no cleanup runs, but the kernel releases the lock with the process, so the
+    // next deploy takes it over at once.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let helm = read(marks.path(), "helm.log")
+        .lines()
+        .find_map(|l| l.strip_prefix("started ").map(str::to_owned))
+        .unwrap();
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the orphaned stand-in is stopped"
+    )]
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &helm])
+        .status();
+    let next = s.run(&["deploy", "--env", "development"], &[]);
+    assert_eq!(next.code, 0, "{}", next.stderr);
+    assert!(
+        next.stderr.contains(&format!(
+            "warning: took over a lock left by a process that is gone (pid {} on ",
+            first.id()
+        )),
+        "{}",
+        next.stderr
     );
     // Another environment is not affected.
     let staging = s.run(&["deploy", "--env", "staging", "--dry-run"], &[]);
