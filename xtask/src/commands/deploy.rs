@@ -269,8 +269,9 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
                     Ok(Some("0 errors".to_owned()))
                 } else {
                     Err(format!(
-                        "{} errors (`cargo xtask validate` lists them all)",
-                        errors.len()
+                        "{} {} (`cargo xtask validate` lists them all)",
+                        errors.len(),
+                        super::validate::plural(errors.len(), "error")
                     ))
                 }
             }

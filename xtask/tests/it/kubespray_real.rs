@@ -465,7 +465,7 @@ fn status_asks_a_real_kubectl_with_the_environments_kubeconfig() {
     );
     assert!(
         run.stderr
-            .contains("1 of 2 nodes are not Ready: dev-worker-1"),
+            .contains("1 of 2 nodes is not Ready: dev-worker-1"),
         "{}",
         run.stderr
     );
