@@ -805,3 +805,53 @@ fn the_generate_phase_honours_source_date_epoch() {
         bad.stderr
     );
 }
+
+#[test]
+fn an_unknown_environment_is_refused_before_anything_is_written() {
+    let repo = strata_testkit::sample_repo();
+    let args = ["deploy", "--env", "developmnet"];
+    let run = xtask(repo.path(), &args);
+    insta::assert_snapshot!("deploy_unknown_environment", run.render(&args, repo.path()));
+    assert_eq!(run.code, 2);
+    assert!(
+        !repo.join(".strata").exists(),
+        "no state, lock or run folder"
+    );
+    assert!(!repo.join("api/outputs").exists(), "no bundle");
+
+    // With --output json, one document on stdout.
+    let json = xtask(
+        repo.path(),
+        &["--output", "json", "deploy", "--env", "nosuch"],
+    );
+    assert_eq!(json.code, 2);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON document");
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["diagnostics"][0]["code"], "unknown-environment");
+
+    // Every command that acts on an environment refuses it the same way.
+    for args in [
+        &["status", "--env", "nosuch"][..],
+        &["unlock", "--env", "nosuch"],
+        &["graph", "--env", "nosuch"],
+        &["infra", "--env", "nosuch", "--phase", "bootstrap"],
+        &["provision", "list", "--env", "nosuch"],
+        &["provision", "build", "--env", "nosuch", "--all"],
+        &["bundle", "verify", "--env", "nosuch"],
+        &["kubespray", "validate", "--env", "nosuch"],
+        &["kubespray", "status", "--env", "nosuch"],
+        &["platform", "template", "--env", "nosuch"],
+        &["business", "deploy", "--env", "nosuch", "--dry-run"],
+    ] {
+        let run = xtask(repo.path(), args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.starts_with(
+                "error: api/definitions/environments.yaml:1:1: environment `nosuch` is not defined\n"
+            ) && run.stderr.contains("the known environments: `development`, `production`, `staging`"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    assert!(!repo.join(".strata").exists());
+}
