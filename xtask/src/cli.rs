@@ -109,6 +109,52 @@ pub(crate) enum Command {
     Bench(BenchArgs),
 }
 
+impl Command {
+    /// The environment a command acts on, when it must be one the repository knows. `generate
+    /// env` checks its own (against the package), `backfill` makes a new one, and `unlock`
+    /// may remove the lock of one that is no longer defined.
+    pub(crate) fn known_environment(&self) -> Option<&EnvironmentId> {
+        use KubesprayCommand as K;
+        match self {
+            Command::Infra(InfraArgs { env, .. })
+            | Command::Provision(
+                ProvisionCommand::Build(ProvisionBuildArgs { env, .. })
+                | ProvisionCommand::List { env }
+                | ProvisionCommand::Publish { env, .. },
+            )
+            | Command::Bundle(BundleCommand::Verify(EnvArgs { env }))
+            | Command::Platform(
+                PlatformCommand::Deploy(PlatformDeployArgs { env, .. })
+                | PlatformCommand::Template { env }
+                | PlatformCommand::Diff { env, .. },
+            )
+            | Command::Business(BusinessCommand::Deploy { env, .. })
+            | Command::Graph(GraphArgs { env, .. })
+            | Command::Deploy(DeployArgs { env, .. })
+            | Command::Status(StatusArgs2 { env, .. })
+            | Command::Unlock { env, .. } => Some(env),
+            Command::Kubespray(k) => Some(match k {
+                K::Deploy { common: c, .. }
+                | K::Recover { common: c, .. }
+                | K::Reset { common: c, .. }
+                | K::Scale { common: c, .. }
+                | K::Upgrade { common: c, .. }
+                | K::RemoveNode { common: c, .. } => &c.target.env,
+                K::Validate(t) => &t.env,
+                K::Status(s) => &s.env,
+            }),
+            Command::Validate(_)
+            | Command::Generate(_)
+            | Command::Config(_)
+            | Command::Backfill(_)
+            | Command::Completions { .. }
+            | Command::Doctor
+            | Command::Ci(_)
+            | Command::Bench(_) => None,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct ValidateArgs {
     /// Check only one part of the repository

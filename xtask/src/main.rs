@@ -59,6 +59,15 @@ fn main() -> ExitCode {
     // Absolute, so every path handed to an external tool means the same from any folder.
     let root = repository_root(cli.global.root.clone());
     let layout = Layout::new(std::path::absolute(&root).unwrap_or(root));
+    // An unknown environment is bad input: refused before anything is written for it. (A lock
+    // left for an environment that is no longer defined can still be removed.)
+    if let Some(env) = cli.command.known_environment()
+        && !(matches!(cli.command, Command::Unlock { .. })
+            && strata_pipeline::lock_path(&layout.state_dir(env.as_str())).exists())
+        && !report::known_environment(&layout, env, &ui)
+    {
+        return ExitCode::from(Exit::Invalid.code());
+    }
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(&layout, &args, &ui),
         Command::Generate(cmd) => commands::generate::run(&layout, &cmd, &ui),

@@ -4,7 +4,23 @@ use strata_bundle::{Bundle, BundleError};
 use strata_config::Layout;
 use strata_exec::ExecError;
 
-use crate::ui::Ui;
+use strata_metadata::EnvironmentId;
+
+use crate::ui::{Ui, diagnostic_json};
+
+/// Refuses an environment the repository does not know, before a command reads or writes
+/// anything for it: the diagnostic names the definitions file, the known environments and the
+/// closest one. `false` means refused (exit 2).
+pub(crate) fn known_environment(layout: &Layout, env: &EnvironmentId, ui: &Ui) -> bool {
+    match strata_config::check_environment(layout, env) {
+        Ok(()) => true,
+        Err(d) => {
+            ui.diagnostic(&d);
+            ui.json(&serde_json::json!({"ok": false, "diagnostics": [diagnostic_json(&d)]}));
+            false
+        }
+    }
+}
 
 /// Opens `env`'s bundle, or says there is none and how to make one (then `None`: exit 2).
 pub(crate) fn open_bundle(layout: &Layout, env: &str, ui: &Ui) -> anyhow::Result<Option<Bundle>> {

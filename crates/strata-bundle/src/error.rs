@@ -9,7 +9,7 @@ use strata_config::Report;
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
     /// The package or its selectors are invalid; nothing was written.
-    #[error("the configuration is invalid ({} errors)", .0.error_count())]
+    #[error("the configuration is invalid ({} {})", .0.error_count(), strata_metadata::plural(.0.error_count(), "error"))]
     Invalid(Report),
 
     /// There is no bundle for the environment.

@@ -13,6 +13,7 @@
 mod adopt;
 mod definitions;
 mod diagnostic;
+mod environment;
 mod kinds;
 mod layout;
 mod locate;
@@ -29,6 +30,7 @@ mod walk;
 pub use adopt::{AdoptError, add_environment, package_path};
 pub use definitions::{Definitions, load_definitions};
 pub use diagnostic::{Checked, Diagnostic, Report, Severity};
+pub use environment::check_environment;
 pub use kinds::{
     check_inventory, check_source, find_cycle, group_order, parse_size, read_inventory,
 };

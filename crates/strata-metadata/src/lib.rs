@@ -53,4 +53,4 @@ pub use provisioner::{
     SeedRecord, WriteFile,
 };
 pub use schemas::{SchemaFile, schema_files};
-pub use suggest::{did_you_mean, unknown_field_hint};
+pub use suggest::{did_you_mean, plural, unknown_field_hint};

@@ -1,4 +1,14 @@
-//! "Did you mean" suggestions for serde's unknown-field and unknown-variant errors.
+//! Words for messages: "did you mean" suggestions for serde's unknown-field and unknown-variant
+//! errors, and plurals.
+
+/// `word`, or its plural (`word` + `s`) unless `n` is one: "1 error", "2 errors", "0 errors".
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        word.to_owned()
+    } else {
+        format!("{word}s")
+    }
+}
 
 /// The closest candidate to `word` by edit distance, when it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(

@@ -14,6 +14,8 @@ mod phase;
 mod state;
 
 pub use digest::{add_needs, changed_inputs, inputs_digest, phase_inputs};
-pub use lock::{EnvLock, Holder, LockError, holder, lock_path};
+pub use lock::{
+    EnvLock, Holder, LockError, LockState, Unlocked, holder, lock_path, lock_state, unlock,
+};
 pub use phase::{Phase, dot, mermaid, select};
 pub use state::{read_state, write_state};

@@ -53,6 +53,16 @@ pub struct Tools {
     pub packer: Option<(FoundTool, Option<String>)>,
     /// cloud-localds, for the NoCloud seed.
     pub cloud_localds: Option<FoundTool>,
+    /// curl, to download a base image given by URL that is not in the cache yet.
+    pub curl: Option<FoundTool>,
+}
+
+/// Where a build reports what it does.
+pub struct Progress<'a> {
+    /// A step of the build, or a line of its builder's output.
+    pub step: &'a LineHook<'a>,
+    /// The base image's download: bytes so far, and the whole size once the server said it.
+    pub download: &'a (dyn Fn(u64, Option<u64>) + Sync + 'a),
 }
 
 /// Everything a build needs besides the role.
@@ -165,14 +175,15 @@ impl BuildContext {
         Ok(ArtifactState::Current(record))
     }
 
-    /// Builds the role's image unless it is up to date (or `force`), reporting steps through
-    /// `progress`. The image, seed and record are replaced only when everything succeeded.
+    /// Builds the role's image unless it is up to date (or `force`), reporting steps (and a
+    /// base image's download) through `progress`. The image, seed and record are replaced only
+    /// when everything succeeded.
     pub fn build(
         &self,
         role: &str,
         image: &RoleImage,
         force: bool,
-        progress: &LineHook<'_>,
+        progress: &Progress<'_>,
     ) -> Result<Outcome, ProvisionError> {
         if !force && let ArtifactState::Current(record) = self.state(role, image, true)? {
             return Ok(Outcome::UpToDate(record));
@@ -205,7 +216,7 @@ impl BuildContext {
                 hint: None,
             });
         }
-        progress("checking and hashing the image");
+        (progress.step)("checking and hashing the image");
         let virtual_size = virtual_size(&built, image.format)?;
         let (sha256, file_size) = hash::sha256_file(&built).map_err(io("read", &built))?;
         let seed_file = temp.dir.join("seed.iso");
@@ -281,6 +292,23 @@ impl BuildContext {
                 });
             }
         };
+        if let (None, Some(url)) = (&base.path, &base.url)
+            && !path.is_file()
+        {
+            crate::fetch::Fetch {
+                role,
+                url,
+                sha256: &base.sha256,
+                dest: &path,
+                curl: self.tools.curl.as_ref(),
+                cwd: self.layout.root(),
+                log: step.log,
+                progress: step.progress,
+            }
+            .run()?;
+            // Checked on its way in: the same bytes need not be hashed twice.
+            return Ok(path);
+        }
         if !path.is_file() {
             return Err(ProvisionError::BaseImageMissing {
                 role: role.to_owned(),
@@ -292,7 +320,7 @@ impl BuildContext {
                 },
             });
         }
-        (step.progress)("verifying the base image's sha256");
+        (step.progress.step)("verifying the base image's sha256");
         let (actual, _) = hash::sha256_file(&path).map_err(io("read", &path))?;
         if !actual.eq_ignore_ascii_case(&base.sha256) {
             return Err(ProvisionError::BaseImageChecksum {
@@ -448,7 +476,7 @@ impl BuildContext {
             .env("PACKER_NO_COLOR", "1");
         let on_line = |line: &str| {
             if let Some(msg) = packer_progress(line) {
-                (step.progress)(&msg);
+                (step.progress.step)(&msg);
             }
         };
         let out = step.run_with("packer build", cmd, Some(&on_line))?;
@@ -500,7 +528,7 @@ impl BuildContext {
             .env("STRATA_OUTPUT_DIR", temp.dir.display().to_string())
             .env("STRATA_DISK_SIZE", &image.disk_size)
             .env("STRATA_FORMAT", format_name(image.format));
-        let on_line = |line: &str| (step.progress)(line);
+        let on_line = |line: &str| (step.progress.step)(line);
         step.run_with("the build command", cmd, Some(&on_line))?;
         if !output.is_file() {
             return Err(ProvisionError::NoArtifact {
@@ -517,7 +545,7 @@ impl BuildContext {
 struct Step<'a> {
     role: &'a str,
     log: Option<&'a Path>,
-    progress: &'a LineHook<'a>,
+    progress: &'a Progress<'a>,
 }
 
 impl Step<'_> {
@@ -531,7 +559,7 @@ impl Step<'_> {
         cmd: Command,
         on_line: Option<&LineHook<'_>>,
     ) -> Result<strata_exec::Output, ProvisionError> {
-        (self.progress)(what);
+        (self.progress.step)(what);
         let opts = RunOptions {
             log: self.log,
             capture_stdout: true,

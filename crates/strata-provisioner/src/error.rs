@@ -45,6 +45,58 @@ pub enum ProvisionError {
         url: Option<String>,
     },
 
+    /// Downloading a base image needs curl, which was not found.
+    #[error(
+        "downloading the base image of role `{role}` from `{url}` needs curl: `curl` not found on PATH (set STRATA_CURL to use another binary)"
+    )]
+    NoCurl {
+        /// The role.
+        role: String,
+        /// The URL, credentials masked.
+        url: String,
+    },
+
+    /// The server of a base image could not be reached (name, proxy or connection).
+    #[error("could not reach `{url}` to download the base image of role `{role}`")]
+    DownloadUnreachable {
+        /// The role.
+        role: String,
+        /// The URL, credentials masked.
+        url: String,
+        /// curl's failure.
+        #[source]
+        source: Box<strata_exec::ExecError>,
+    },
+
+    /// A base image's download started but did not finish.
+    #[error("downloading the base image of role `{role}` from `{url}` did not finish{}", kept(*.received, .partial))]
+    DownloadFailed {
+        /// The role.
+        role: String,
+        /// The URL, credentials masked.
+        url: String,
+        /// What arrived so far.
+        partial: PathBuf,
+        /// Its size.
+        received: u64,
+        /// curl's failure.
+        #[source]
+        source: Box<strata_exec::ExecError>,
+    },
+
+    /// What was downloaded is not the image the config pins.
+    #[error(
+        "the base image downloaded from `{url}` has sha256 {actual}, not the pinned {expected}; the download was removed"
+    )]
+    DownloadChecksum {
+        /// The URL, credentials masked.
+        url: String,
+        /// The configured sha256.
+        expected: String,
+        /// What arrived hashes to this.
+        actual: String,
+    },
+
     /// The base image's checksum is not the configured one.
     #[error("the base image `{}` has the wrong checksum: expected sha256 {expected}, found {actual}", .path.display())]
     BaseImageChecksum {
@@ -215,9 +267,22 @@ impl ProvisionError {
         !matches!(
             self,
             Self::Tool { .. }
+                | Self::DownloadUnreachable { .. }
+                | Self::DownloadFailed { .. }
                 | Self::Io { .. }
                 | Self::NoArtifact { .. }
                 | Self::CopyCorrupted { .. }
+        )
+    }
+}
+
+fn kept(received: u64, partial: &std::path::Path) -> String {
+    if received == 0 {
+        String::new()
+    } else {
+        format!(
+            "; the {received} bytes that arrived are kept in `{}` for the next run to continue",
+            partial.display()
         )
     }
 }

@@ -3,6 +3,9 @@
 //! sizes, sha256, builder and version, inputs digest, remote location), and publishes it to the
 //! environment's storage target.
 //!
+//! A base image given by URL is downloaded into the image cache with curl (resumable, and
+//! checked against its pinned sha256 before it is used).
+//!
 //! Three builders: `qemu-img` (the base image, verified against its sha256, converted to the
 //! role's format and grown to its disk size, plus a NoCloud seed rendered from its cloud-init
 //! settings), `packer` (a template directory with a generated var-file, its machine-readable
@@ -18,13 +21,14 @@
 mod build;
 mod cloud_init;
 mod error;
+mod fetch;
 mod hash;
 mod image;
 mod parallel;
 mod publish;
 
 pub use build::{
-    ArtifactPaths, ArtifactState, BuildContext, Outcome, Tools, read_record, write_record,
+    ArtifactPaths, ArtifactState, BuildContext, Outcome, Progress, Tools, read_record, write_record,
 };
 pub use cloud_init::{check_public_keys, hostname, meta_data, user_data};
 pub use error::ProvisionError;

@@ -22,6 +22,15 @@ pub enum Event<'a> {
         /// What it is doing.
         message: &'a str,
     },
+    /// How far the download of the role's base image is (several a second while it runs).
+    Download {
+        /// The role.
+        role: &'a str,
+        /// Bytes in the cache so far, an earlier run's included.
+        received: u64,
+        /// The whole size, once the server said it.
+        total: Option<u64>,
+    },
 }
 
 /// One role's result and how long it took.
@@ -58,7 +67,18 @@ pub fn build_all(
                     };
                     events(Event::Started { role });
                     let started = Instant::now();
-                    let progress = |message: &str| events(Event::Step { role, message });
+                    let step = |message: &str| events(Event::Step { role, message });
+                    let download = |received, total| {
+                        events(Event::Download {
+                            role,
+                            received,
+                            total,
+                        });
+                    };
+                    let progress = crate::Progress {
+                        step: &step,
+                        download: &download,
+                    };
                     let outcome = ctx.build(role, image, force, &progress);
                     **slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(RoleResult {
                         role: role.clone(),

@@ -68,9 +68,13 @@ pub(crate) fn run(layout: &Layout, cmd: &BundleCommand, ui: &Ui) -> anyhow::Resu
             ),
         };
         ui.result(&format!(
-            "{} {shown}: {} files match their digests; {source}",
+            "{} {shown}: {}; {source}",
             ui.ok("intact"),
-            report.checked,
+            if report.checked == 1 {
+                "1 file matches its digest".to_owned()
+            } else {
+                format!("{} files match their digests", report.checked)
+            },
         ));
         Ok(Exit::Success)
     } else {

@@ -3,19 +3,19 @@
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal as _, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use strata_bundle::{Bootstrap, Bundle, GenerateOptions, ensure_current};
+use strata_bundle::{Bootstrap, Bundle, GenerateOptions, ensure_current, source_date_epoch};
 use strata_config::{Layout, Severity, Target};
 use strata_exec::{Command, RunOptions, interrupt_flag, interrupted, run as exec};
 use strata_metadata::{
     DeployReport, EnvironmentId, PhaseRecord, PhaseReport, PhaseStatus, PipelineState,
 };
 use strata_pipeline::{
-    EnvLock, Holder, LockError, Phase, add_needs, changed_inputs, holder, inputs_digest, lock_path,
-    phase_inputs, read_state, select, write_state,
+    EnvLock, Holder, LockError, LockState, Phase, Unlocked, add_needs, changed_inputs,
+    inputs_digest, lock_state, phase_inputs, read_state, select, write_state,
 };
 
 use crate::Exit;
@@ -148,6 +148,13 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
         },
     };
 
+    // The generate phase makes the same bundle `generate env` would: `generatedAt` honours
+    // `SOURCE_DATE_EPOCH`. A bad value is bad input, refused before anything is written.
+    let generate_opts = GenerateOptions {
+        skip_validate: false,
+        generated_at: source_date_epoch()?,
+    };
+
     let me = Holder::me(&command, &started_at);
     let _lock = match EnvLock::acquire(&state_dir, env, &me) {
         Ok((lock, None)) => lock,
@@ -262,12 +269,13 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
                     Ok(Some("0 errors".to_owned()))
                 } else {
                     Err(format!(
-                        "{} errors (`cargo xtask validate` lists them all)",
-                        errors.len()
+                        "{} {} (`cargo xtask validate` lists them all)",
+                        errors.len(),
+                        super::validate::plural(errors.len(), "error")
                     ))
                 }
             }
-            Phase::Generate => match ensure_current(layout, env_id, &GenerateOptions::default()) {
+            Phase::Generate => match ensure_current(layout, env_id, &generate_opts) {
                 Ok((b, how)) => {
                     bundle = Some(b);
                     Ok(Some(
@@ -503,14 +511,13 @@ pub(crate) fn status(layout: &Layout, args: &StatusArgs2, ui: &Ui) -> anyhow::Re
     let current = current_inputs(layout, &state, bundle.as_ref());
     let mut any_changed = false;
     let mut json = Vec::new();
-    if let Some(h) = holder(&state_dir) {
-        if h.alive() {
-            ui.note(&format!("locked by {h}"));
-        } else {
-            ui.note(&format!(
-                "a stale lock is left by {h} (its process is gone; the next deploy takes it over)"
-            ));
-        }
+    match lock_state(&state_dir)? {
+        LockState::Free => {}
+        LockState::Held(h) => ui.note(&format!("locked by {}", named(h.as_ref()))),
+        LockState::Stale(h) => ui.note(&format!(
+            "a stale lock is left by {} (its process is gone; the next deploy takes it over)",
+            named(h.as_ref())
+        )),
     }
     let mut will_run = std::collections::BTreeSet::new();
     for phase in Phase::ALL {
@@ -565,26 +572,31 @@ pub(crate) fn status(layout: &Layout, args: &StatusArgs2, ui: &Ui) -> anyhow::Re
     })
 }
 
+fn named(holder: Option<&Holder>) -> String {
+    holder.map_or_else(
+        || "a process that has not named itself".to_owned(),
+        Holder::to_string,
+    )
+}
+
 pub(crate) fn unlock(layout: &Layout, env: &str, force: bool, ui: &Ui) -> anyhow::Result<Exit> {
-    let state_dir = layout.state_dir(env);
-    let path: PathBuf = lock_path(&state_dir);
-    let Some(h) = holder(&state_dir) else {
-        if path.exists() {
-            std::fs::remove_file(&path)?;
-            ui.result(&format!("removed an unreadable lock of `{env}`"));
-        } else {
-            ui.result(&format!("`{env}` is not locked"));
+    match strata_pipeline::unlock(&layout.state_dir(env), env, force) {
+        Ok(Unlocked::NotLocked) => ui.result(&format!("`{env}` is not locked")),
+        Ok(Unlocked::Removed(None)) => ui.result(&format!("removed an unreadable lock of `{env}`")),
+        Ok(Unlocked::Removed(Some(h))) => {
+            ui.result(&format!("removed the lock of `{env}` ({h})"));
         }
-        return Ok(Exit::Success);
-    };
-    if h.alive() && !force {
-        ui.error(
-            &format!("the lock of `{env}` is held by a running process: {h}"),
-            Some("stop that deploy (Ctrl-C releases the lock), or pass `--force` if you are sure"),
-        );
-        return Ok(Exit::Locked);
+        Err(LockError::Held { holder, .. }) => {
+            ui.error(
+                &format!(
+                    "the lock of `{env}` is held by a running process: {}",
+                    named(holder.as_deref())
+                ),
+                Some("stop that deploy (Ctrl-C releases the lock), or pass `--force` if you are sure"),
+            );
+            return Ok(Exit::Locked);
+        }
+        Err(e) => return Err(e.into()),
     }
-    std::fs::remove_file(&path)?;
-    ui.result(&format!("removed the lock of `{env}` ({h})"));
     Ok(Exit::Success)
 }

@@ -102,7 +102,7 @@ fn env(layout: &Layout, args: &GenerateEnvArgs, ui: &Ui) -> anyhow::Result<Exit>
                 .keys()
                 .filter(|k| k.starts_with(&format!("{name}/")))
                 .count();
-            format!("{name}/ ({n} files)")
+            format!("{name}/ ({n} {})", super::validate::plural(n, "file"))
         } else {
             let digest = &m.digests[name];
             format!("{name:<22} {}", digest.short(12))

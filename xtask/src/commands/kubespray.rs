@@ -387,8 +387,11 @@ fn preflight(layout: &Layout, args: &TargetArgs, ui: &Ui) -> anyhow::Result<Exit
     }));
     if bad.is_empty() {
         ui.result(&format!(
-            "kubespray validate: all {} hosts answer over SSH as `{user}`",
-            answers.len()
+            "kubespray validate: {} over SSH as `{user}`",
+            match answers.len() {
+                1 => "the one host answers".to_owned(),
+                n => format!("all {n} hosts answer"),
+            }
         ));
         return Ok(Exit::Success);
     }
@@ -399,9 +402,10 @@ fn preflight(layout: &Layout, args: &TargetArgs, ui: &Ui) -> anyhow::Result<Exit
         .join(", ");
     ui.error(
         &format!(
-            "{} of {} hosts do not answer over SSH: {names}",
+            "{} of {} {} over SSH: {names}",
             bad.len(),
-            answers.len()
+            answers.len(),
+            if bad.len() == 1 { "hosts does not answer" } else { "hosts do not answer" }
         ),
         Some(&format!(
             "check that the machines are up, that `{user}` can log in with `{}`, and that the addresses are current (`cargo xtask infra --env {env} --outputs`)",
@@ -461,8 +465,9 @@ fn status(layout: &Layout, args: &StatusArgs, ui: &Ui) -> anyhow::Result<Exit> {
     }));
     if status.healthy() {
         ui.result(&format!(
-            "cluster {env}: ready, {} nodes Ready",
-            status.nodes.len()
+            "cluster {env}: ready, {} {} Ready",
+            status.nodes.len(),
+            super::validate::plural(status.nodes.len(), "node")
         ));
         return Ok(Exit::Success);
     }
@@ -470,9 +475,14 @@ fn status(layout: &Layout, args: &StatusArgs, ui: &Ui) -> anyhow::Result<Exit> {
         "the API server answers but the cluster has no nodes".to_owned()
     } else {
         format!(
-            "{} of {} nodes are not Ready: {}",
+            "{} of {} {} Ready: {}",
             status.not_ready().len(),
             status.nodes.len(),
+            if status.not_ready().len() == 1 {
+                "nodes is not"
+            } else {
+                "nodes are not"
+            },
             status
                 .not_ready()
                 .iter()

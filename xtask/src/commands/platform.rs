@@ -196,8 +196,9 @@ fn deploy(layout: &Layout, args: &PlatformDeployArgs, ui: &Ui) -> anyhow::Result
             ui.result(&format!("  {cmd}"));
         }
         ui.result(&format!(
-            "platform deploy: dry run, {} releases",
-            outcomes.len()
+            "platform deploy: dry run, {} {}",
+            outcomes.len(),
+            super::validate::plural(outcomes.len(), "release")
         ));
         ui.json(&serde_json::json!({"ok": true, "environment": env, "dryRun": true}));
         return Ok(Exit::Success);
@@ -265,7 +266,11 @@ fn summarize(
     }
     ui.json(&serde_json::json!({"ok": failed.is_empty(), "environment": env, "releases": json}));
     if failed.is_empty() {
-        ui.result(&format!("{what}: {} releases done", outcomes.len()));
+        ui.result(&format!(
+            "{what}: {} {} done",
+            outcomes.len(),
+            super::validate::plural(outcomes.len(), "release")
+        ));
         return Ok(Exit::Success);
     }
     Ok(Exit::Failed)
@@ -285,8 +290,9 @@ fn gate(
     match cluster_status(&kubectl.path, kubeconfig, layout.root()) {
         Ok(status) if status.healthy() => {
             ui.note(&format!(
-                "gate: the cluster answers, {} nodes Ready",
-                status.nodes.len()
+                "gate: the cluster answers, {} {} Ready",
+                status.nodes.len(),
+                super::validate::plural(status.nodes.len(), "node")
             ));
             Ok(None)
         }
@@ -365,8 +371,9 @@ fn template(layout: &Layout, env: &str, ui: &Ui) -> anyhow::Result<Exit> {
         return Ok(Exit::Failed);
     }
     ui.result(&format!(
-        "platform template: {} releases rendered into {}",
+        "platform template: {} {} rendered into {}",
         config.releases.len(),
+        super::validate::plural(config.releases.len(), "release"),
         shown(layout, &rendered)
     ));
     Ok(Exit::Success)

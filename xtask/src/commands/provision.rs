@@ -1,6 +1,8 @@
 //! `cargo xtask provision`: build, list and publish the VM images of an environment's roles.
 
+use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 use strata_config::Layout;
 use strata_exec::{ExecError, FoundTool, TOOLS, find_tool, tool_version};
@@ -76,6 +78,9 @@ fn context(
             .map(versioned)
             .transpose()?,
         cloud_localds: want(seeds, &TOOLS[7])?,
+        // Only needed for a base image given by URL that is not in the cache yet; the build
+        // says so (NoCurl) when it needs curl and there is none.
+        curl: find_tool(&TOOLS[8]).ok(),
     };
     let cache = std::env::var_os("STRATA_IMAGE_CACHE")
         .filter(|v| !v.is_empty())
@@ -144,11 +149,18 @@ fn build(layout: &Layout, args: &ProvisionBuildArgs, ui: &Ui) -> anyhow::Result<
         usize::from,
     );
     let width = roles.iter().map(|(r, _)| r.len()).max().unwrap_or(0);
+    let meter = DownloadMeter::new(!ui.quiet && !ui.json && std::io::stderr().is_terminal());
     let events = |e: Event<'_>| match e {
-        Event::Started { role } => ui.note(&format!("[{role:width$}] started")),
-        Event::Step { role, message } => ui.note(&format!("[{role:width$}] {message}")),
+        Event::Started { role } => meter.note(ui, &format!("[{role:width$}] started")),
+        Event::Step { role, message } => meter.note(ui, &format!("[{role:width$}] {message}")),
+        Event::Download {
+            role,
+            received,
+            total,
+        } => meter.update(ui, &format!("[{role:width$}]"), received, total),
     };
     let results = build_all(&ctx, &roles, jobs, args.force, &events);
+    meter.finish();
 
     ui.note("");
     let mut failed = Vec::new();
@@ -344,15 +356,29 @@ fn fail_quiet(
             "the roles of `{env}` are: {}",
             known.join(", ")
         )),
-        ProvisionError::BaseImageMissing {
-            path,
-            url: Some(url),
-            ..
-        } => Some(format!(
-            "Strata does not download; fetch it into the cache with `mkdir -p {} && curl -fLo {} {url}` (its sha256 is checked before use), or set STRATA_IMAGE_CACHE",
-            path.parent().unwrap_or(path).display(),
-            path.display()
-        )),
+        ProvisionError::BaseImageMissing { url: Some(_), .. } => Some(
+            "it was downloaded but is gone again: run the build again (STRATA_IMAGE_CACHE moves the cache)"
+                .to_owned(),
+        ),
+        ProvisionError::NoCurl { .. } => Some(
+            "install curl (Debian: `apt-get install curl`), or point STRATA_CURL at it; `cargo xtask doctor` lists what is found"
+                .to_owned(),
+        ),
+        ProvisionError::DownloadUnreachable { source, .. } => {
+            report::show_tail(ui, source);
+            Some("check the network; behind a proxy, set https_proxy (or http_proxy) and no_proxy, which curl reads".to_owned())
+        }
+        ProvisionError::DownloadFailed { source, .. } => {
+            report::show_tail(ui, source);
+            Some(match log {
+                Some(l) => format!("run the build again to continue the download; curl's output is in {l}"),
+                None => "run the build again to continue the download".to_owned(),
+            })
+        }
+        ProvisionError::DownloadChecksum { .. } => Some(
+            "the server sent another file than the one the config pins: check `baseImage.url` and `baseImage.sha256` in the package's provisioner config (an image that changes under one URL needs a dated release URL)"
+                .to_owned(),
+        ),
         ProvisionError::BaseImageMissing { url: None, .. } => Some(
             "put the image there, or fix `baseImage.path` in the package's provisioner config"
                 .to_owned(),
@@ -397,6 +423,81 @@ fn fail_quiet(
     (message, hint)
 }
 
+/// Renders base image downloads: on a terminal one line per download, rewritten in place; else
+/// a plain line at every tenth of the way (every 64 MiB when the size is not known).
+struct DownloadMeter {
+    live: bool,
+    /// On a terminal, whether a progress line is showing; else the last step printed per role.
+    state: Mutex<(bool, std::collections::BTreeMap<String, u64>)>,
+}
+
+impl DownloadMeter {
+    fn new(live: bool) -> Self {
+        Self {
+            live,
+            state: Mutex::new((false, std::collections::BTreeMap::new())),
+        }
+    }
+
+    /// A note, clearing the progress line first.
+    fn note(&self, ui: &Ui, line: &str) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if std::mem::take(&mut state.0) {
+            let _ = write!(std::io::stderr(), "\r\x1b[2K");
+        }
+        ui.note(line);
+    }
+
+    fn update(&self, ui: &Ui, prefix: &str, received: u64, total: Option<u64>) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if self.live {
+            let _ = write!(
+                std::io::stderr(),
+                "\r\x1b[2K{prefix} downloading {}",
+                download_text(received, total)
+            );
+            state.0 = true;
+        } else {
+            let step = download_step(received, total);
+            let last = state.1.insert(prefix.to_owned(), step);
+            if last.is_none_or(|l| l < step) && received > 0 {
+                ui.note(&format!(
+                    "{prefix} downloaded {}",
+                    download_text(received, total)
+                ));
+            }
+        }
+    }
+
+    fn finish(&self) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if std::mem::take(&mut state.0) {
+            let _ = writeln!(std::io::stderr());
+        }
+    }
+}
+
+/// `12.0 MiB of 48.0 MiB (25%)`, or `12.0 MiB` when the size is not known.
+fn download_text(received: u64, total: Option<u64>) -> String {
+    match total {
+        Some(t) if t > 0 => format!(
+            "{} of {} ({}%)",
+            human(received),
+            human(t),
+            received.saturating_mul(100) / t
+        ),
+        _ => human(received),
+    }
+}
+
+/// Which plain line a download has reached: tenths of the way, or 64 MiB blocks.
+fn download_step(received: u64, total: Option<u64>) -> u64 {
+    match total {
+        Some(t) if t > 0 => received.saturating_mul(10) / t,
+        _ => received >> 26,
+    }
+}
+
 /// A size in binary units, such as `1.5 GiB`.
 fn human(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -419,4 +520,24 @@ fn shown(layout: &Layout, path: &std::path::Path) -> String {
         .unwrap_or(path)
         .display()
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_download_shows_its_share_and_plain_lines_come_every_tenth() {
+        assert_eq!(
+            download_text(12 << 20, Some(48 << 20)),
+            "12.0 MiB of 48.0 MiB (25%)"
+        );
+        assert_eq!(download_text(512, None), "512 B");
+        let steps: Vec<u64> = [0u64, 9, 10, 55, 99, 100]
+            .iter()
+            .map(|r| download_step(*r, Some(100)))
+            .collect();
+        assert_eq!(steps, [0, 0, 1, 5, 9, 10]);
+        assert_eq!(download_step(3 << 26, None), 3);
+    }
 }

@@ -3,6 +3,8 @@
 use std::time::Instant;
 
 use strata_config::{Layout, Target, validate};
+/// Shared by the commands that count things in their messages.
+pub(crate) use strata_metadata::plural;
 
 use crate::Exit;
 use crate::cli::{ValidateArgs, ValidateTarget};
@@ -40,10 +42,11 @@ pub(crate) fn run(layout: &Layout, args: &ValidateArgs, ui: &Ui) -> anyhow::Resu
     }
     if targets.contains(&Target::Packages) {
         parts.push(format!(
-            "{} {} ({} environments)",
+            "{} {} ({} {})",
             c.packages,
             plural(c.packages, "package"),
-            c.environments
+            c.environments,
+            plural(c.environments, "environment")
         ));
     }
     if targets.contains(&Target::Environments) {
@@ -73,12 +76,4 @@ pub(crate) fn run(layout: &Layout, args: &ValidateArgs, ui: &Ui) -> anyhow::Resu
         elapsed.as_millis()
     ));
     Ok(Exit::Success)
-}
-
-pub(crate) fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        word.to_owned()
-    } else {
-        format!("{word}s")
-    }
 }

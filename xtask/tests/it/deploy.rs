@@ -522,8 +522,19 @@ fn one_deploy_per_environment_and_unlock() {
         serde_json::json!({"pid": pid, "host": host, "user": "ops", "startedAt": "2026-11-25T09:00:00Z", "command": "cargo xtask deploy --env development"})
             .to_string()
     };
-    // This test's own process is alive.
-    std::fs::write(state.join("lock"), holder(std::process::id())).unwrap();
+    // A running deploy holds the kernel's lock on the file; this test holds it for one.
+    let hold = || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(state.join("lock"))
+            .unwrap();
+        file.lock().unwrap();
+        std::fs::write(state.join("lock"), holder(std::process::id())).unwrap();
+        file
+    };
+    let lock = hold();
     let held = s.run(&DEPLOY, &[]);
     assert_eq!(held.code, 3, "{}", held.stderr);
     assert!(
@@ -536,9 +547,22 @@ fn one_deploy_per_environment_and_unlock() {
     );
     let refused = s.run(&["unlock", "--env", "development"], &[]);
     assert_eq!(refused.code, 3, "{}", refused.stderr);
+    let status = s.run(&["status", "--env", "development"], &[]);
+    assert!(
+        status.stderr.contains("locked by pid "),
+        "{}",
+        status.stderr
+    );
+    drop(lock);
 
-    // A holder that is gone is taken over, and the lock is released at the end.
-    std::fs::write(state.join("lock"), holder(u32::MAX - 7)).unwrap();
+    // Nobody holds the lock any more, though the pid it names runs (a pid reused after the
+    // holder died): the kernel says it is free, so it is taken over, and released at the end.
+    let status = s.run(&["status", "--env", "development"], &[]);
+    assert!(
+        status.stderr.contains("a stale lock is left by pid "),
+        "{}",
+        status.stderr
+    );
     let taken = s.run(&DEPLOY, &[]);
     assert_eq!(taken.code, 0, "{}", taken.stderr);
     assert!(
@@ -550,9 +574,23 @@ fn one_deploy_per_environment_and_unlock() {
     );
     assert!(!state.join("lock").exists());
 
-    std::fs::write(state.join("lock"), holder(std::process::id())).unwrap();
+    let lock = hold();
     let forced = s.run(&["unlock", "--env", "development", "--force"], &[]);
     assert_eq!(forced.code, 0, "{}", forced.stderr);
+    assert!(!state.join("lock").exists());
+    drop(lock);
+
+    // A stale lock is removed without --force.
+    std::fs::write(state.join("lock"), holder(std::process::id())).unwrap();
+    let stale = s.run(&["unlock", "--env", "development"], &[]);
+    assert_eq!(stale.code, 0, "{}", stale.stderr);
+    assert!(
+        stale
+            .stdout
+            .contains("removed the lock of `development` (pid "),
+        "{}",
+        stale.stdout
+    );
     assert!(!state.join("lock").exists());
 }
 
@@ -656,6 +694,9 @@ fn two_deploys_of_one_environment_the_second_exits_3() {
         .env("NO_COLOR", "1")
         .env("SLOW", &slow)
         .envs(s.env())
+        // As under cron or in a container: the holder's user comes from the password file.
+        .env_remove("USER")
+        .env_remove("LOGNAME")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -669,18 +710,49 @@ fn two_deploys_of_one_environment_the_second_exits_3() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let second = s.run(&DEPLOY, &[]);
-    let _ = first.kill();
-    let _ = first.wait();
+    #[expect(clippy::disallowed_methods, reason = "the real `id` names the user")]
+    let user = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let user = String::from_utf8(user.stdout).unwrap().trim().to_owned();
     assert_eq!(second.code, 3, "{}", second.stderr);
     assert!(
         second
             .stderr
             .contains(&format!("is locked by pid {} on ", first.id()))
+            && second.stderr.contains(&format!(" by {user} since "))
             && second
                 .stderr
                 .contains("cargo xtask unlock --env development"),
         "{}",
         second.stderr
+    );
+
+    // SIGKILL: no cleanup runs, but the kernel releases the lock with the process, so the
+    // next deploy takes it over at once.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let helm = read(marks.path(), "helm.log")
+        .lines()
+        .find_map(|l| l.strip_prefix("started ").map(str::to_owned))
+        .unwrap();
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the orphaned stand-in is stopped"
+    )]
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &helm])
+        .status();
+    let next = s.run(&["deploy", "--env", "development"], &[]);
+    assert_eq!(next.code, 0, "{}", next.stderr);
+    assert!(
+        next.stderr.contains(&format!(
+            "warning: took over a lock left by a process that is gone (pid {} on ",
+            first.id()
+        )),
+        "{}",
+        next.stderr
     );
     // Another environment is not affected.
     let staging = s.run(&["deploy", "--env", "staging", "--dry-run"], &[]);
@@ -770,4 +842,93 @@ fn an_invalid_repository_stops_at_validate_with_exit_2() {
         !repo.join("api/outputs/development").exists(),
         "nothing generated"
     );
+}
+
+#[test]
+fn the_generate_phase_honours_source_date_epoch() {
+    let repo = strata_testkit::sample_repo();
+    let run = xtask(
+        repo.path(),
+        &["deploy", "--env", "development", "--to", "generate"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let made_by_deploy = read(repo.path(), "api/outputs/development/metadata.json");
+    let metadata: serde_json::Value = serde_json::from_str(&made_by_deploy).unwrap();
+    // support::EPOCH, as `generate env` writes it.
+    assert_eq!(metadata["generatedAt"], "2026-11-25T09:41:55Z");
+    // Byte for byte what `generate env` makes from the same package.
+    let other = strata_testkit::sample_repo();
+    let generated = xtask(
+        other.path(),
+        &["generate", "env", "--id", "development", "--config", "core"],
+    );
+    assert_eq!(generated.code, 0, "{}", generated.stderr);
+    assert_eq!(
+        made_by_deploy,
+        read(other.path(), "api/outputs/development/metadata.json")
+    );
+
+    // A value that is not a time is bad input: refused before any state is written.
+    let bad = crate::support::xtask_env(
+        other.path(),
+        &["deploy", "--env", "development"],
+        &[("SOURCE_DATE_EPOCH", "yesterday")],
+    );
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("SOURCE_DATE_EPOCH"), "{}", bad.stderr);
+    assert!(
+        !other.join(".strata/development").exists(),
+        "nothing written: {}",
+        bad.stderr
+    );
+}
+
+#[test]
+fn an_unknown_environment_is_refused_before_anything_is_written() {
+    let repo = strata_testkit::sample_repo();
+    let args = ["deploy", "--env", "developmnet"];
+    let run = xtask(repo.path(), &args);
+    insta::assert_snapshot!("deploy_unknown_environment", run.render(&args, repo.path()));
+    assert_eq!(run.code, 2);
+    assert!(
+        !repo.join(".strata").exists(),
+        "no state, lock or run folder"
+    );
+    assert!(!repo.join("api/outputs").exists(), "no bundle");
+
+    // With --output json, one document on stdout.
+    let json = xtask(
+        repo.path(),
+        &["--output", "json", "deploy", "--env", "nosuch"],
+    );
+    assert_eq!(json.code, 2);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON document");
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["diagnostics"][0]["code"], "unknown-environment");
+
+    // Every command that acts on an environment refuses it the same way.
+    for args in [
+        &["status", "--env", "nosuch"][..],
+        &["unlock", "--env", "nosuch"],
+        &["graph", "--env", "nosuch"],
+        &["infra", "--env", "nosuch", "--phase", "bootstrap"],
+        &["provision", "list", "--env", "nosuch"],
+        &["provision", "build", "--env", "nosuch", "--all"],
+        &["bundle", "verify", "--env", "nosuch"],
+        &["kubespray", "validate", "--env", "nosuch"],
+        &["kubespray", "status", "--env", "nosuch"],
+        &["platform", "template", "--env", "nosuch"],
+        &["business", "deploy", "--env", "nosuch", "--dry-run"],
+    ] {
+        let run = xtask(repo.path(), args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.starts_with(
+                "error: api/definitions/environments.yaml:1:1: environment `nosuch` is not defined\n"
+            ) && run.stderr.contains("the known environments: `development`, `production`, `staging`"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    assert!(!repo.join(".strata").exists());
 }

@@ -104,7 +104,7 @@ fn kubespray_status_reads_the_nodes_the_api_server_has() {
     }
     assert!(
         run.stderr
-            .contains("1 of 3 nodes are not Ready: dev-worker-1"),
+            .contains("1 of 3 nodes is not Ready: dev-worker-1"),
         "{}",
         run.stderr
     );

@@ -761,7 +761,7 @@ fn status_reports_readiness_and_every_node_through_an_explicit_kubeconfig() {
     assert!(
         degraded
             .stderr
-            .contains("1 of 2 nodes are not Ready: dev-worker-1"),
+            .contains("1 of 2 nodes is not Ready: dev-worker-1"),
         "{}",
         degraded.stderr
     );

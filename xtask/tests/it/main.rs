@@ -14,5 +14,6 @@ mod kubespray_real;
 mod platform;
 mod platform_real;
 mod provision;
+mod provision_fetch;
 mod provision_real;
 mod support;

@@ -113,7 +113,7 @@ fn deploy_gates_then_installs_every_release_in_needs_order() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("gate: the cluster answers, 1 nodes Ready"),
+            .contains("gate: the cluster answers, 1 node Ready"),
         "{}",
         run.stderr
     );

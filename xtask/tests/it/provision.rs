@@ -365,7 +365,8 @@ fn bad_input_is_named_and_nothing_is_written() {
         small.stderr
     );
 
-    // A base image given by URL that is not in the cache.
+    // A base image given by URL that is not in the cache is downloaded; here curl (a stand-in
+    // that fails as curl does without a network) cannot resolve the host.
     let cache = TempDir::new("cache");
     edit_config(root, |c| {
         c["roles"]["k8s-worker"]["baseImage"] = serde_json::json!({
@@ -374,7 +375,15 @@ fn bad_input_is_named_and_nothing_is_written() {
         });
     });
     let cache_s = cache.path().display().to_string();
-    let missing = s.run_env(
+    let curl = strata_testkit::stand_in(
+        s.bin.path(),
+        "curl",
+        "",
+        "curl: (6) Could not resolve host: cloud-images.example\n",
+        6,
+    );
+    let curl_s = curl.display().to_string();
+    let offline = s.run_env(
         &[
             "provision",
             "build",
@@ -383,18 +392,26 @@ fn bad_input_is_named_and_nothing_is_written() {
             "--role",
             "k8s-worker",
         ],
-        &[("STRATA_IMAGE_CACHE", cache_s.as_str())],
+        &[
+            ("STRATA_IMAGE_CACHE", cache_s.as_str()),
+            ("STRATA_CURL", curl_s.as_str()),
+        ],
     );
-    assert_eq!(missing.code, 2, "{}", missing.stderr);
-    let cached = format!("{cache_s}/{pinned}/noble-server-cloudimg-amd64.img");
+    assert_eq!(offline.code, 1, "{}", offline.stderr);
     assert!(
-        missing.stderr.contains(&format!(
-            "the base image of role `k8s-worker` is missing: `{cached}` does not exist"
-        )) && missing.stderr.contains(&format!(
-            "curl -fLo {cached} https://cloud-images.example/noble/noble-server-cloudimg-amd64.img"
-        )),
+        offline.stderr.contains(
+            "error: could not reach `https://cloud-images.example/noble/noble-server-cloudimg-amd64.img` to download the base image of role `k8s-worker`"
+        ) && offline
+            .stderr
+            .contains("  | curl: (6) Could not resolve host: cloud-images.example")
+            && offline.stderr.contains("https_proxy"),
         "{}",
-        missing.stderr
+        offline.stderr
+    );
+    assert!(
+        !cache
+            .join(format!("{pinned}/noble-server-cloudimg-amd64.img"))
+            .exists()
     );
 
     // packer without its template folder; a team command that fails.

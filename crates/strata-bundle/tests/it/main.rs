@@ -118,3 +118,25 @@ fn invalid_package_writes_nothing_and_returns_every_problem() {
         "no staging dir left"
     );
 }
+
+#[test]
+fn the_refusal_counts_its_errors_in_words() {
+    let one = strata_config::Report {
+        diagnostics: vec![strata_config::Diagnostic::error(
+            "infrastructure/environments/qa.yaml",
+            "missing-file",
+            "file does not exist",
+        )],
+        ..Default::default()
+    };
+    assert_eq!(
+        BundleError::Invalid(one.clone()).to_string(),
+        "the configuration is invalid (1 error)"
+    );
+    let mut two = one;
+    two.diagnostics.push(two.diagnostics[0].clone());
+    assert_eq!(
+        BundleError::Invalid(two).to_string(),
+        "the configuration is invalid (2 errors)"
+    );
+}
