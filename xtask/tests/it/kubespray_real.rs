@@ -202,7 +202,7 @@ fn validate_pings_real_hosts_and_names_the_one_that_stopped() {
     let worker = format!("dev-worker-1 (127.0.0.3:{})", hosts.worker.port);
     assert!(
         down.stderr
-            .contains(&format!("1 of 2 hosts do not answer over SSH: {worker}")),
+            .contains(&format!("1 of 2 hosts does not answer over SSH: {worker}")),
         "{}",
         down.stderr
     );
