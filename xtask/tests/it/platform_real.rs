@@ -183,6 +183,32 @@ fn diff_without_the_plugin_is_refused_by_each_helm() {
             "{helm}: {}",
             run.stderr
         );
-        assert_ne!(run.code, 0, "{helm}: no diff was made");
+        assert_eq!(run.code, 1, "{helm}: no diff was made");
+
+        // `deploy --plan` says the same: a plan that could not be made is a failure.
+        let plan = xtask_env(
+            repo.path(),
+            &[
+                "deploy",
+                "--env",
+                "development",
+                "--plan",
+                "--only",
+                "platform",
+            ],
+            &[
+                ("STRATA_HELM", helm.as_str()),
+                ("HELM_PLUGINS", plugins_s.as_str()),
+                ("KUBECONFIG", &kubeconfig.display().to_string()),
+            ],
+        );
+        assert_eq!(plan.code, 1, "{helm}: {}\n{}", plan.stdout, plan.stderr);
+        assert!(
+            plan.stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with("platform") && l.contains("failed")),
+            "{helm}: {}",
+            plan.stdout
+        );
     }
 }
