@@ -79,7 +79,7 @@ fn run(program: &Path, args: &[&str], cwd: &Path) -> std::process::Output {
     out
 }
 
-fn run_ok(program: &Path, args: &[&str], cwd: &Path) -> String {
+pub(crate) fn run_ok(program: &Path, args: &[&str], cwd: &Path) -> String {
     let out = run(program, args, cwd);
     assert!(
         out.status.success(),

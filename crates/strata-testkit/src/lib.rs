@@ -241,21 +241,7 @@ pub fn real_tool(tool: &str) -> Option<PathBuf> {
 
 /// Runs a real tool, which must succeed, and returns its standard output.
 pub fn run_tool(program: &Path, args: &[&str]) -> String {
-    #[expect(clippy::disallowed_methods, reason = "test support: asks a real tool")]
-    let out = std::process::Command::new(program)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{} runs: {e}", program.display()));
-    assert!(
-        out.status.success(),
-        "{} {} failed:\n{}{}",
-        program.display(),
-        args.join(" "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    kube::run_ok(program, args, &std::env::temp_dir())
 }
 
 /// A PostgreSQL server started for one test: its own data directory and socket in a temp dir,

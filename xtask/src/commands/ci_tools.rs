@@ -83,14 +83,18 @@ const GO_TOOLS: [GoTool; 5] = [
         module: "k8s.io/kubernetes",
         version: "v1.33.13",
         package: "k8s.io/kubernetes/cmd/kube-apiserver",
-        release_variables: &[
-            "k8s.io/component-base/version.gitVersion={version}",
-            "k8s.io/component-base/version.gitMajor=1",
-            "k8s.io/component-base/version.gitMinor=33",
-            "k8s.io/component-base/version.gitTreeState=clean",
-        ],
+        release_variables: KUBERNETES_RELEASE_VARIABLES,
         local_replace_version: Some("v0.33.13"),
     },
+];
+
+/// What a Kubernetes release build sets (`hack/lib/version.sh`): the version a client and a
+/// chart's `kubeVersion` see.
+const KUBERNETES_RELEASE_VARIABLES: &[&str] = &[
+    "k8s.io/component-base/version.gitVersion={version}",
+    "k8s.io/component-base/version.gitMajor=1",
+    "k8s.io/component-base/version.gitMinor=33",
+    "k8s.io/component-base/version.gitTreeState=clean",
 ];
 
 /// kubectl, built from the same module as kube-apiserver when the machine has none on `PATH`.
@@ -99,12 +103,7 @@ const KUBECTL: GoTool = GoTool {
     module: "k8s.io/kubernetes",
     version: "v1.33.13",
     package: "k8s.io/kubernetes/cmd/kubectl",
-    release_variables: &[
-        "k8s.io/component-base/version.gitVersion={version}",
-        "k8s.io/component-base/version.gitMajor=1",
-        "k8s.io/component-base/version.gitMinor=33",
-        "k8s.io/component-base/version.gitTreeState=clean",
-    ],
+    release_variables: KUBERNETES_RELEASE_VARIABLES,
     local_replace_version: Some("v0.33.13"),
 };
 

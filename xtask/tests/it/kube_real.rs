@@ -11,7 +11,7 @@ use std::path::Path;
 use serde_json::Value;
 use strata_testkit::{KubeApiServer, TempDir, helms};
 
-use crate::support::{read, write, xtask, xtask_env};
+use crate::support::{Run, read, write, xtask, xtask_env};
 
 /// Our own minimal CustomResourceDefinitions of ArgoCD's Application and AppProject: the
 /// names the gate and the chart use, with any spec accepted.
@@ -48,6 +48,24 @@ spec:
 
 fn helm_name(helm: &Path) -> String {
     helm.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// `cargo xtask <layer> deploy --env development` with `helm` against `cluster`.
+fn deploy_with(root: &Path, layer: &str, helm: &Path, cluster: &KubeApiServer) -> Run {
+    let kubeconfig = cluster.kubeconfig.display().to_string();
+    let helm = helm.display().to_string();
+    xtask_env(
+        root,
+        &[
+            layer,
+            "deploy",
+            "--env",
+            "development",
+            "--kubeconfig",
+            &kubeconfig,
+        ],
+        &[("STRATA_HELM", helm.as_str())],
+    )
 }
 
 fn json(text: &str) -> Value {
@@ -167,22 +185,7 @@ fn business_deploy_waits_for_argocd_then_installs_the_applications() {
             &["generate", "env", "--id", "development", "--config", "core"],
         );
         assert_eq!(generate.code, 0, "{}", generate.stderr);
-        let kubeconfig = cluster.kubeconfig.display().to_string();
-        let helm_s = helm.display().to_string();
-        let deploy = || {
-            xtask_env(
-                root,
-                &[
-                    "business",
-                    "deploy",
-                    "--env",
-                    "development",
-                    "--kubeconfig",
-                    &kubeconfig,
-                ],
-                &[("STRATA_HELM", helm_s.as_str())],
-            )
-        };
+        let deploy = || deploy_with(root, "business", &helm, &cluster);
 
         // Without ArgoCD's CRD the gate refuses, and nothing is installed.
         let refused = deploy();
@@ -361,22 +364,7 @@ fn platform_deploy_waits_rolls_a_failing_release_back_and_skips_its_dependents()
         }
         write(root, PLATFORM, platform_yaml("      greeting: v1"));
         regenerate(root);
-        let kubeconfig = cluster.kubeconfig.display().to_string();
-        let helm_s = helm.display().to_string();
-        let deploy = || {
-            xtask_env(
-                root,
-                &[
-                    "platform",
-                    "deploy",
-                    "--env",
-                    "development",
-                    "--kubeconfig",
-                    &kubeconfig,
-                ],
-                &[("STRATA_HELM", helm_s.as_str())],
-            )
-        };
+        let deploy = || deploy_with(root, "platform", &helm, &cluster);
 
         let first = deploy();
         assert_eq!(first.code, 0, "{name}: {}\n{}", first.stdout, first.stderr);
@@ -455,7 +443,7 @@ fn platform_deploy_waits_rolls_a_failing_release_back_and_skips_its_dependents()
                 "-n",
                 "platform-apps",
                 "--kubeconfig",
-                &kubeconfig,
+                &cluster.kubeconfig.display().to_string(),
                 "-o",
                 "json",
             ],
