@@ -11,6 +11,11 @@ use serde::{Deserialize, Serialize};
 pub struct BusinessConfig {
     /// Settings every Application shares unless it overrides them.
     pub config: BusinessShared,
+    /// ArgoCD projects besides `config.project`, for applications that name their own. The
+    /// chart creates each of them (and `config.project`) as an `AppProject`; only `default`
+    /// exists in ArgoCD by itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub projects: Vec<BusinessProject>,
     /// The business applications.
     pub applications: Vec<Application>,
 }
@@ -26,8 +31,21 @@ pub struct BusinessShared {
     pub repo_url: String,
     /// The branch, tag or commit to track.
     pub target_revision: String,
-    /// The ArgoCD project.
+    /// The ArgoCD project of every Application that does not name its own: `default`, or a
+    /// project the chart creates.
     pub project: String,
+}
+
+/// An ArgoCD project the chart creates. Its source repositories and destinations are those of
+/// the applications in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BusinessProject {
+    /// The project's name (a DNS label; not `default`, which ArgoCD owns).
+    pub name: String,
+    /// What the project is for, shown by ArgoCD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 /// One ArgoCD Application: a `path` in the git repository or a Helm `chart`.
@@ -50,7 +68,7 @@ pub struct Application {
     /// Overrides `config.targetRevision` (the chart version for a Helm source).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_revision: Option<String>,
-    /// Overrides `config.project`.
+    /// Overrides `config.project`: `default`, `config.project` or one of `projects`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
     /// Helm settings of the source.

@@ -28,7 +28,7 @@ pub use bundle::{
     BACKFILL_PACKAGE, BUNDLE_SCHEMA_VERSION, BackfillSources, BundleMetadata, ConfigPackageRef,
     Digest, FileKind, TERRAFORM_BACKEND_FILE,
 };
-pub use business::{AppHelm, Application, BusinessConfig, BusinessShared};
+pub use business::{AppHelm, Application, BusinessConfig, BusinessProject, BusinessShared};
 pub use definitions::{
     EnvironmentDefinition, EnvironmentDefinitions, RoleDefinition, RoleDefinitions,
 };

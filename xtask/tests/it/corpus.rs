@@ -176,6 +176,17 @@ corpus! {
 }
 
 corpus! {
+    unknown_project, "development.business.yaml", |r| edit(r, &format!("{DEV}.business.yaml"), "    path: apps/payments-worker/overlays/development\n", "    path: apps/payments-worker/overlays/development\n    project: payments\n");
+    default_project_declared, "development.business.yaml", |r| edit(r, &format!("{DEV}.business.yaml"), "\napplications:\n", "\nprojects:\n  - name: default\n\napplications:\n");
+    release_timeout_without_unit, "development.platform.yaml", |r| edit(r, &format!("{DEV}.platform.yaml"), "    timeout: 15m\n", "    timeout: 900\n");
+    values_file_with_comma, "development.platform.yaml", |r| {
+        write(r, "platform/values/issuers,staging.yaml", "acme: {}\n");
+        edit(r, &format!("{DEV}.platform.yaml"), "    chart: platform/charts/cluster-issuers\n", "    chart: platform/charts/cluster-issuers\n    valuesFiles:\n      - platform/values/issuers,staging.yaml\n");
+    };
+    oci_chart_with_repository, "development.platform.yaml", |r| edit(r, &format!("{DEV}.platform.yaml"), "    chart: jetstack/cert-manager\n", "    chart: oci://quay.io/jetstack/charts/cert-manager\n");
+}
+
+corpus! {
     duplicate_application, "development.business.yaml", |r| edit(r, &format!("{DEV}.business.yaml"), "  - name: payments-worker", "  - name: storefront");
 }
 

@@ -145,7 +145,17 @@ fn assert_applications(program: &Path, root: &Path, values: &str, business: &Bus
     let out = helm(program, root, &args);
     assert_eq!(out.code, 0, "{}", out.context(&args));
     let shared = serde_json::to_value(&business.config).unwrap();
-    let rendered = yaml_docs(&out.stdout);
+    let docs = yaml_docs(&out.stdout);
+    // Helm installs kinds it does not know sorted by kind, one kind after the other: the
+    // AppProjects, first here, exist before any Application that uses them.
+    let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    let projects = kinds.iter().filter(|k| **k == "AppProject").count();
+    assert!(
+        projects > 0 && kinds[..projects].iter().all(|k| *k == "AppProject"),
+        "AppProjects first: {kinds:?}"
+    );
+    assert_projects(&docs[..projects], business);
+    let rendered = docs[projects..].to_vec();
     let names = |docs: &[Value]| -> Vec<String> {
         docs.iter()
             .map(|d| {
@@ -179,6 +189,66 @@ fn assert_applications(program: &Path, root: &Path, values: &str, business: &Bus
     }
 }
 
+/// The AppProjects the chart renders: `config.project` (unless `default`) and every entry of
+/// `projects`, each permitting exactly its applications' repositories and namespaces, and
+/// Namespaces (for CreateNamespace=true).
+fn assert_projects(docs: &[Value], business: &BusinessConfig) {
+    let mut want: Vec<&str> = Vec::new();
+    if business.config.project != "default" {
+        want.push(&business.config.project);
+    }
+    for p in &business.projects {
+        if !want.contains(&p.name.as_str()) {
+            want.push(&p.name);
+        }
+    }
+    let names: Vec<&str> = docs
+        .iter()
+        .map(|d| d["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, want, "one AppProject per project");
+    for doc in docs {
+        let name = doc["metadata"]["name"].as_str().unwrap();
+        let mut repos: Vec<&str> = Vec::new();
+        let mut destinations: Vec<Value> = Vec::new();
+        for a in business
+            .applications
+            .iter()
+            .filter(|a| a.project.as_deref().unwrap_or(&business.config.project) == name)
+        {
+            let repo = a.repo_url.as_deref().unwrap_or(&business.config.repo_url);
+            if !repos.contains(&repo) {
+                repos.push(repo);
+            }
+            let d = json!({"server": business.config.destination_server, "namespace": a.namespace});
+            if !destinations.contains(&d) {
+                destinations.push(d);
+            }
+        }
+        assert_eq!(doc["metadata"]["namespace"], "argocd", "{name}");
+        assert_eq!(
+            doc["metadata"]["finalizers"],
+            json!(["resources-finalizer.argocd.argoproj.io"]),
+            "{name}"
+        );
+        assert_eq!(doc["spec"]["sourceRepos"], json!(repos), "{name}");
+        assert_eq!(doc["spec"]["destinations"], json!(destinations), "{name}");
+        assert_eq!(
+            doc["spec"]["clusterResourceWhitelist"],
+            json!([{"group": "", "kind": "Namespace"}]),
+            "{name}"
+        );
+        if let Some(description) = business
+            .projects
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.description.as_deref())
+        {
+            assert_eq!(doc["spec"]["description"], description, "{name}");
+        }
+    }
+}
+
 #[test]
 fn the_app_of_apps_renders_each_environments_business_values() {
     for program in helms() {
@@ -207,6 +277,11 @@ fn the_app_of_apps_honours_per_application_overrides() {
         app.repo_url = Some("https://git.example.internal/team/storefront.git".into());
         app.target_revision = Some("v1.4.2".into());
         app.project = Some("storefront".into());
+        // A project of its own is declared, and the chart creates it.
+        business.projects.push(strata_metadata::BusinessProject {
+            name: "storefront".into(),
+            description: Some("The storefront team's applications".into()),
+        });
         // JSON is YAML, so the values file is the struct as serde writes it.
         write(
             repo.path(),
@@ -306,7 +381,7 @@ fn broken_business_values_fail_with_the_charts_message() {
         let repo = generated();
         let good = yaml_docs(&read(repo.path(), "api/outputs/development/business.yaml")).remove(0);
         type Break = fn(&mut Value);
-        let cases: [(&str, Break, &str); 6] = [
+        let cases: [(&str, Break, &str); 8] = [
             (
                 "no-source",
                 |v| {
@@ -349,6 +424,16 @@ fn broken_business_values_fail_with_the_charts_message() {
                     v["applications"].as_array_mut().unwrap().push(first);
                 },
                 "application `storefront` is defined twice",
+            ),
+            (
+                "unknown-project",
+                |v| v["applications"][2]["project"] = json!("payments"),
+                "application `payments-worker` is in project `payments`, which nothing creates: ArgoCD never syncs an Application whose project does not exist; add it to `projects`, or use `business` (config.project) or `default`",
+            ),
+            (
+                "default-project",
+                |v| v["projects"] = json!([{"name": "default"}]),
+                "projects: `default` is ArgoCD's own project and exists already",
             ),
             (
                 "typo",

@@ -10,7 +10,8 @@ use crate::locate::{yaml_entries, yaml_entry};
 use crate::source::parse_yaml;
 use crate::{Diagnostic, secrets};
 
-/// `business.yaml`: unique applications, each with exactly one source.
+/// `business.yaml`: unique applications, each with exactly one source and in a project that
+/// exists (ArgoCD's `default`, `config.project` or one of `projects`, which the chart creates).
 pub(crate) fn check_business(rel: &Path, text: &str) -> Vec<Diagnostic> {
     let config: BusinessConfig = match parse_yaml(rel, text) {
         Ok(c) => c,
@@ -28,8 +29,63 @@ pub(crate) fn check_business(rel: &Path, text: &str) -> Vec<Diagnostic> {
     for path in found {
         out.push(secrets::secret_diagnostic(rel, text, &path, "keep it in a Kubernetes Secret and reference it by name (for example `existingSecret`)"));
     }
+    let mut projects = BTreeSet::from(["default", config.config.project.as_str()]);
+    for p in &config.projects {
+        let pos = yaml_entry(text, "name", &p.name);
+        if p.name == "default" {
+            out.push(
+                Diagnostic::error(rel, "project-default", "project `default` is ArgoCD's own")
+                    .at_opt(pos)
+                    .hint("ArgoCD creates `default` by itself; remove it from `projects`"),
+            );
+        } else if !projects.insert(p.name.as_str()) {
+            out.push(
+                Diagnostic::error(
+                    rel,
+                    "duplicate-project",
+                    format!("project `{}` is defined twice", p.name),
+                )
+                .at_opt(yaml_entries(text, "name", &p.name).nth(1).or(pos))
+                .hint("`config.project` is created already; list each other project once"),
+            );
+        }
+        if let Some(msg) = dns_label_problem(&p.name, 63) {
+            out.push(
+                Diagnostic::error(
+                    rel,
+                    "project-name",
+                    format!("project name `{}` {msg}", p.name),
+                )
+                .at_opt(pos),
+            );
+        }
+    }
     for app in &config.applications {
         let pos = yaml_entry(text, "name", &app.name);
+        if let Some(project) = &app.project
+            && !projects.contains(project.as_str())
+        {
+            // The line of this application's `project:`, else the application.
+            let line = pos.map_or(0, |(l, _)| l);
+            let at = yaml_entries(text, "project", project)
+                .find(|(l, _)| *l > line)
+                .or(pos);
+            out.push(
+                Diagnostic::error(
+                    rel,
+                    "unknown-project",
+                    format!(
+                        "application `{}` is in project `{project}`, which nothing creates",
+                        app.name
+                    ),
+                )
+                .at_opt(at)
+                .hint(format!(
+                    "ArgoCD never syncs an Application whose project does not exist: add `{project}` to `projects`, or use `{}` (config.project) or `default`",
+                    config.config.project
+                )),
+            );
+        }
         if !seen.insert(app.name.as_str()) {
             out.push(
                 Diagnostic::error(

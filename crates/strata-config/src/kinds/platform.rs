@@ -10,7 +10,8 @@ use crate::locate::{yaml_entries, yaml_entry};
 use crate::source::parse_yaml;
 use crate::{Diagnostic, secrets};
 
-/// `platform.yaml`: unique releases whose `needs` exist and form no cycle; local charts exist.
+/// `platform.yaml`: unique releases whose `needs` exist and form no cycle; local charts exist;
+/// timeouts and values files that helm's command line can take.
 pub(crate) fn check_platform(rel: &Path, text: &str, cx: &KindContext<'_>) -> Vec<Diagnostic> {
     let config: PlatformConfig = match parse_yaml(rel, text) {
         Ok(c) => c,
@@ -48,6 +49,44 @@ pub(crate) fn check_platform(rel: &Path, text: &str, cx: &KindContext<'_>) -> Ve
                     format!("release name `{}` {msg}", r.name),
                 )
                 .at_opt(pos(&r.name)),
+            );
+        }
+        // Positions of a release's own keys: the first match after its `name:` line.
+        let line = pos(&r.name).map_or(0, |(l, _)| l);
+        if let Some(timeout) = &r.timeout
+            && let Some(problem) = go_duration_problem(timeout)
+        {
+            out.push(
+                Diagnostic::error(
+                    rel,
+                    "release-timeout",
+                    format!("release `{}`: timeout `{timeout}` {problem}", r.name),
+                )
+                .at_opt(yaml_entries(text, "timeout", timeout).find(|(l, _)| *l > line).or(pos(&r.name)))
+                .hint("helm's --timeout takes Go's duration form: a number and a unit, such as `900s`, `15m` or `1h30m` (units: ns, us, ms, s, m, h)"),
+            );
+        }
+        for file in r.values_files.iter().filter(|f| f.contains(',')) {
+            // helm splits every --values argument at commas, so the path would reach it as two.
+            out.push(
+                Diagnostic::error(
+                    rel,
+                    "values-file-comma",
+                    format!("release `{}`: values file `{file}` has a comma in its path", r.name),
+                )
+                .at_opt(text_after(text, line, file).or(pos(&r.name)))
+                .hint("helm splits each --values argument at commas and cannot read this path; rename the file or its folder"),
+            );
+        }
+        if r.chart.starts_with("oci://") && r.repository.is_some() {
+            out.push(
+                Diagnostic::error(
+                    rel,
+                    "oci-repository",
+                    format!("release `{}`: chart `{}` is an oci:// reference and also names a `repository`", r.name, r.chart),
+                )
+                .at_opt(pos(&r.name))
+                .hint("give either `chart: oci://host/path/chart`, or `repository: oci://host/path` with `chart: repo/chart`"),
             );
         }
         let local = !r.chart.starts_with("oci://") && r.repository.is_none();
@@ -113,6 +152,54 @@ pub(crate) fn check_platform(rel: &Path, text: &str, cx: &KindContext<'_>) -> Ve
     out
 }
 
+/// The position of the first line after line `after` (1-based) that contains `needle`.
+fn text_after(text: &str, after: usize, needle: &str) -> Option<(usize, usize)> {
+    text.lines()
+        .enumerate()
+        .skip(after)
+        .find_map(|(n, l)| l.find(needle).map(|c| (n + 1, l[..c].chars().count() + 1)))
+}
+
+/// Why `s` is not a duration helm's `--timeout` takes, or `None` when it is one. Helm parses
+/// it with Go's `time.ParseDuration`: `0`, or one or more `<number><unit>` (`1h30m`, `1.5s`),
+/// where a number is digits with an optional fraction and a unit is `ns`, `us`, `µs`, `μs`,
+/// `ms`, `s`, `m` or `h`. Go also takes a sign; a negative timeout is refused here because helm
+/// would give up at once.
+pub(crate) fn go_duration_problem(s: &str) -> Option<&'static str> {
+    let rest = s.strip_prefix('+').unwrap_or(s);
+    if rest.starts_with('-') {
+        return Some("is negative");
+    }
+    if rest == "0" {
+        return None;
+    }
+    if rest.is_empty() {
+        return Some("is empty");
+    }
+    let mut rest = rest;
+    while !rest.is_empty() {
+        let number = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (digits, tail) = rest.split_at(number);
+        if digits.is_empty() || digits == "." || digits.matches('.').count() > 1 {
+            return Some("is not a duration: each part is a number followed by a unit");
+        }
+        let unit = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
+        let (unit, tail) = tail.split_at(unit);
+        if unit.is_empty() {
+            return Some("has no unit: helm refuses a bare number");
+        }
+        if !matches!(unit, "ns" | "us" | "µs" | "μs" | "ms" | "s" | "m" | "h") {
+            return Some("has a unit helm does not know");
+        }
+        rest = tail;
+    }
+    None
+}
+
 /// A cycle in a `needs` graph, as the path that closes it.
 pub fn find_cycle<'a>(graph: &BTreeMap<&'a str, Vec<&'a str>>) -> Option<Vec<&'a str>> {
     #[derive(Clone, Copy, PartialEq)]
@@ -156,6 +243,20 @@ pub fn find_cycle<'a>(graph: &BTreeMap<&'a str, Vec<&'a str>>) -> Option<Vec<&'a
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timeouts_take_gos_duration_form() {
+        for ok in [
+            "10m", "900s", "1h30m", "1.5h", ".5s", "5.s", "0", "300ms", "2µs", "+15m",
+        ] {
+            assert_eq!(go_duration_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "900", "", "10 m", "10min", "m", "1.2.3s", ".s", "-5m", "1h30", "10M",
+        ] {
+            assert!(go_duration_problem(bad).is_some(), "{bad}");
+        }
+    }
 
     #[test]
     fn cycles_are_found() {
