@@ -23,6 +23,15 @@ pub enum HelmError {
         path: PathBuf,
     },
 
+    /// A values file's path has a comma, which helm's `--values` splits at.
+    #[error("release `{release}`: values file `{}` has a comma in its path, which helm splits at", .path.display())]
+    ValuesPathComma {
+        /// The release.
+        release: String,
+        /// The file, as resolved.
+        path: PathBuf,
+    },
+
     /// `needs` names a release that is not there, or the releases need each other in a circle.
     #[error("the platform releases cannot be ordered: {0}")]
     Graph(String),
@@ -33,11 +42,32 @@ pub enum HelmError {
 
     /// The helm-diff plugin is not installed.
     #[error("`helm diff` needs the helm-diff plugin, which is not installed")]
-    NoDiffPlugin,
+    NoDiffPlugin {
+        /// The major version of the helm that lacks it (the install command differs).
+        major: u32,
+    },
 
-    /// ArgoCD's `Application` CRD is not in the cluster.
+    /// ArgoCD's `Application` CRD is not in the cluster (the API server said NotFound).
     #[error("ArgoCD's `Application` CRD (applications.argoproj.io) is not in the cluster")]
-    NoArgoCd {
+    NoArgoCd,
+
+    /// The API server refused to tell whether ArgoCD's CRD is there (Forbidden, Unauthorized).
+    #[error(
+        "the cluster refuses to show ArgoCD's `Application` CRD to the user of `{}`", .kubeconfig.display()
+    )]
+    ArgoCdRefused {
+        /// The kubeconfig used.
+        kubeconfig: PathBuf,
+        /// kubectl's failure.
+        #[source]
+        source: Box<strata_exec::ExecError>,
+    },
+
+    /// kubectl could not ask the API server at all (it is down, the address is wrong).
+    #[error("cannot ask the cluster whether ArgoCD is installed (kubeconfig `{}`)", .kubeconfig.display())]
+    ClusterUnreachable {
+        /// The kubeconfig used.
+        kubeconfig: PathBuf,
         /// kubectl's failure.
         #[source]
         source: Box<strata_exec::ExecError>,
@@ -73,7 +103,10 @@ impl HelmError {
     pub fn is_invalid_input(&self) -> bool {
         matches!(
             self,
-            Self::Config { .. } | Self::ValuesFileMissing { .. } | Self::Graph(_)
+            Self::Config { .. }
+                | Self::ValuesFileMissing { .. }
+                | Self::ValuesPathComma { .. }
+                | Self::Graph(_)
         )
     }
 }

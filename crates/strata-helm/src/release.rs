@@ -1,4 +1,5 @@
-//! The helm command lines of a release: install or upgrade, render offline, diff.
+//! The helm command lines of a release: install or upgrade, render offline, diff; and the
+//! folder helm runs in.
 
 use std::path::{Path, PathBuf};
 
@@ -58,6 +59,49 @@ pub fn helm_major(version_output: &str) -> Result<u32, HelmError> {
         .ok_or_else(|| HelmError::UnknownVersion(version_output.trim().to_owned()))
 }
 
+/// The helm-diff plugin's source, as its README gives it.
+pub const DIFF_PLUGIN_URL: &str = "https://github.com/databus23/helm-diff";
+
+/// The `helm plugin install` arguments that install helm-diff from `url` on Helm `major`.
+/// Helm 4 verifies plugin signatures by default and refuses a git source, which cannot be
+/// verified ("plugin source does not support verification"), unless given `--verify=false`;
+/// Helm 3 verifies nothing and has no such flag (it would fail with "unknown flag").
+pub fn diff_plugin_install_args(major: u32, url: &str) -> Vec<String> {
+    let mut args = vec!["plugin".to_owned(), "install".to_owned()];
+    if major >= 4 {
+        args.push("--verify=false".to_owned());
+    }
+    args.push(url.to_owned());
+    args
+}
+
+/// The empty folder Strata runs helm in: `.strata/<env>/helm/cwd`, emptied when something
+/// was left in it. Helm 3 takes a folder of the working directory named like a `--repo` chart
+/// before the repository, so running helm from the repository root would install its
+/// `platform/` or `docs/` folder for a repository chart of that name. Every path Strata gives
+/// helm is absolute, so nothing needs the repository as the working directory.
+pub fn work_dir(layout: &Layout, env: &str) -> Result<PathBuf, HelmError> {
+    let dir = layout.state_dir(env).join("helm").join("cwd");
+    let io = |action| {
+        let path = dir.clone();
+        move |source| HelmError::Io {
+            action,
+            path,
+            source,
+        }
+    };
+    let empty = match std::fs::read_dir(&dir) {
+        Ok(mut entries) => entries.next().is_none(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+        Err(e) => return Err(io("read")(e)),
+    };
+    if !empty {
+        std::fs::remove_dir_all(&dir).map_err(io("empty"))?;
+    }
+    std::fs::create_dir_all(&dir).map_err(io("create"))?;
+    Ok(dir)
+}
+
 /// One release, resolved against the repository: where its chart and values files are.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReleasePlan {
@@ -82,7 +126,9 @@ pub enum ChartRef {
         /// The chart's name in it.
         name: String,
     },
-    /// An `oci://` reference.
+    /// An `oci://host/path/chart` reference: the release's `chart`, or its `repository` when
+    /// that is an `oci://` registry path, joined with the chart's name. Helm takes OCI charts
+    /// only in this form, never as a `--repo` URL.
     Oci(String),
 }
 
@@ -100,9 +146,13 @@ impl ReleasePlan {
                 .next()
                 .unwrap_or(&release.chart)
                 .to_owned();
-            ChartRef::Repo {
-                url: url.clone(),
-                name,
+            if url.starts_with("oci://") {
+                ChartRef::Oci(format!("{}/{name}", url.trim_end_matches('/')))
+            } else {
+                ChartRef::Repo {
+                    url: url.clone(),
+                    name,
+                }
             }
         } else {
             ChartRef::Local(layout.abs(&release.chart))
@@ -124,6 +174,13 @@ impl ReleasePlan {
                 &release.name,
                 &release.values,
             )?);
+        }
+        // Validation refuses a comma in `valuesFiles`; the repository's own path may hold one.
+        if let Some(path) = values.iter().find(|p| p.to_string_lossy().contains(',')) {
+            return Err(HelmError::ValuesPathComma {
+                release: release.name.clone(),
+                path: path.clone(),
+            });
         }
         Ok(Self {
             release: release.clone(),
@@ -248,5 +305,32 @@ mod tests {
         };
         assert_eq!(helm(3).rollback_flag(), "--atomic");
         assert_eq!(helm(4).rollback_flag(), "--rollback-on-failure");
+    }
+
+    #[test]
+    fn an_oci_repository_becomes_an_oci_chart_reference() {
+        let layout = Layout::new("/repo");
+        let release: Release = serde_json::from_value(serde_json::json!({
+            "name": "podinfo", "namespace": "apps", "chart": "stefanprodan/podinfo",
+            "repository": "oci://ghcr.io/stefanprodan/charts/", "version": "6.7.1",
+        }))
+        .unwrap();
+        let plan = ReleasePlan::new(&layout, &release, Path::new("/unused")).unwrap();
+        assert_eq!(
+            plan.chart,
+            ChartRef::Oci("oci://ghcr.io/stefanprodan/charts/podinfo".into())
+        );
+        let helm = Helm {
+            program: "helm".into(),
+            major: 3,
+        };
+        let cmd = plan
+            .template(&helm, Path::new("/cwd"), Path::new("/out"))
+            .to_string();
+        assert!(
+            cmd.contains("template podinfo oci://ghcr.io/stefanprodan/charts/podinfo --namespace apps --version 6.7.1")
+                && !cmd.contains("--repo"),
+            "{cmd}"
+        );
     }
 }

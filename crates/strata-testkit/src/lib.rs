@@ -7,9 +7,11 @@
 #![warn(missing_docs)]
 
 mod kube;
+mod kube_user;
 mod sshd;
 
 pub use kube::{KubeApiServer, ci_tool, ci_tools_bin, helms, terraform_engines};
+pub use kube_user::{closed_port_kubeconfig, unprivileged_kubeconfig};
 pub use sshd::{Sshd, ssh_keygen};
 
 use std::collections::BTreeMap;

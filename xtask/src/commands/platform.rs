@@ -7,8 +7,9 @@ use strata_bundle::Bundle;
 use strata_config::Layout;
 use strata_exec::{Command, ExecError, RunOptions, TOOLS, find_tool, run as exec, tool_version};
 use strata_helm::{
-    GraphEvent, Helm, HelmError, ReleasePlan, ReleaseResult, dot, helm_major, mermaid, order,
-    read_platform, run_graph,
+    DIFF_PLUGIN_URL, GraphEvent, Helm, HelmError, ReleasePlan, ReleaseResult, argocd_gate,
+    argocd_namespace, dependency_builds, diff_plugin_install_args, dot, helm_major, mermaid, order,
+    read_platform, run_graph, work_dir,
 };
 use strata_kubespray::{Kubeconfig, artifacts_dir, cluster_status, find_kubeconfig};
 use strata_metadata::{FileKind, PlatformConfig, Release};
@@ -118,6 +119,47 @@ fn logs_dir(layout: &Layout, env: &str) -> PathBuf {
         .join(crate::runs::run_id())
 }
 
+/// Builds the dependencies of the local charts that need it (`helm dependency build`), one
+/// after the other, before any release runs; in a dry run only shows the commands. `None`
+/// when they are built; otherwise the exit after reporting the failure.
+fn build_dependencies(
+    layout: &Layout,
+    plans: &[ReleasePlan],
+    helm: &Helm,
+    cwd: &Path,
+    logs: &Path,
+    dry_run: bool,
+    ui: &Ui,
+) -> Option<Exit> {
+    let builds = match dependency_builds(plans, helm, cwd) {
+        Ok(b) => b,
+        Err(e) => return Some(fail(ui, &e, None)),
+    };
+    for (release, cmd) in builds {
+        if dry_run {
+            ui.result(&format!("  {cmd}"));
+            continue;
+        }
+        ui.note(&format!("[{release}] building the chart's dependencies"));
+        let log = logs.join(format!("dependencies-{release}.log"));
+        let opts = RunOptions {
+            log: Some(&log),
+            tail_lines: 20,
+            ..RunOptions::default()
+        };
+        if let Err(source) = exec(&cmd, &opts) {
+            report::show_tail(ui, &source);
+            let e = HelmError::Command {
+                release,
+                step: "helm dependency build",
+                source: Box::new(source),
+            };
+            return Some(fail(ui, &e, Some(&shown(layout, &log))));
+        }
+    }
+    None
+}
+
 fn deploy(layout: &Layout, args: &PlatformDeployArgs, ui: &Ui) -> anyhow::Result<Exit> {
     let env = args.env.as_str();
     let (_bundle, config) = match platform(layout, env, ui)? {
@@ -148,14 +190,20 @@ fn deploy(layout: &Layout, args: &PlatformDeployArgs, ui: &Ui) -> anyhow::Result
         }
     }
     let logs = logs_dir(layout, env);
-    let root = layout.root().to_owned();
+    let cwd = match work_dir(layout, env) {
+        Ok(d) => d,
+        Err(e) => return Ok(fail(ui, &e, None)),
+    };
+    if let Some(exit) = build_dependencies(layout, &plans, &helm, &cwd, &logs, args.dry_run, ui) {
+        return Ok(exit);
+    }
     let printed = Mutex::new(Vec::new());
     let step = |release: &Release| -> Result<(), HelmError> {
         let plan = plans
             .iter()
             .find(|p| p.release.name == release.name)
             .expect("a plan per release");
-        let cmd = plan.upgrade(&helm, &root, &kubeconfig.path);
+        let cmd = plan.upgrade(&helm, &cwd, &kubeconfig.path);
         if args.dry_run {
             printed.lock().expect("not poisoned").push(cmd.to_string());
             return Ok(());
@@ -328,17 +376,28 @@ fn template(layout: &Layout, env: &str, ui: &Ui) -> anyhow::Result<Exit> {
     let values_dir = layout.state_dir(env).join("helm").join("values");
     let rendered = layout.state_dir(env).join("rendered");
     let logs = logs_dir(layout, env);
-    let mut failed = 0;
+    let cwd = match work_dir(layout, env) {
+        Ok(d) => d,
+        Err(e) => return Ok(fail(ui, &e, None)),
+    };
+    let mut plans = Vec::new();
     for release in order(&config.releases)? {
-        let plan = match ReleasePlan::new(layout, release, &values_dir) {
-            Ok(p) => p,
+        match ReleasePlan::new(layout, release, &values_dir) {
+            Ok(p) => plans.push(p),
             Err(e) => return Ok(fail(ui, &e, None)),
-        };
+        }
+    }
+    if let Some(exit) = build_dependencies(layout, &plans, &helm, &cwd, &logs, false, ui) {
+        return Ok(exit);
+    }
+    let mut failed = 0;
+    for plan in &plans {
+        let release = &plan.release;
         // Each release's folder holds exactly this render: nothing stale survives.
         let out = rendered.join(&release.name);
         let _ = std::fs::remove_dir_all(&out);
         std::fs::create_dir_all(&out)?;
-        let cmd = plan.template(&helm, layout.root(), &out);
+        let cmd = plan.template(&helm, &cwd, &out);
         let log = logs.join(format!("template-{}.log", release.name));
         let opts = RunOptions {
             log: Some(&log),
@@ -385,8 +444,12 @@ fn diff(layout: &Layout, env: &str, explicit: Option<&Path>, ui: &Ui) -> anyhow:
         Err(exit) => return Ok(exit),
     };
     let helm = helm(layout, false, ui)?;
+    let cwd = match work_dir(layout, env) {
+        Ok(d) => d,
+        Err(e) => return Ok(fail(ui, &e, None)),
+    };
     let plugins = exec(
-        &Command::new(&helm.program, layout.root()).args(["plugin", "list"]),
+        &Command::new(&helm.program, &cwd).args(["plugin", "list"]),
         &RunOptions {
             capture_stdout: true,
             ..RunOptions::default()
@@ -397,20 +460,32 @@ fn diff(layout: &Layout, env: &str, explicit: Option<&Path>, ui: &Ui) -> anyhow:
         .lines()
         .any(|l| l.split_whitespace().next() == Some("diff"))
     {
-        return Ok(fail(ui, &HelmError::NoDiffPlugin, None));
+        return Ok(fail(
+            ui,
+            &HelmError::NoDiffPlugin { major: helm.major },
+            None,
+        ));
     }
     let kubeconfig = match kubeconfig(layout, env, explicit, false, ui) {
         Ok(k) => k,
         Err(exit) => return Ok(exit),
     };
     let values_dir = layout.state_dir(env).join("helm").join("values");
-    let mut changed = Vec::new();
+    let mut plans = Vec::new();
     for release in order(&config.releases)? {
-        let plan = match ReleasePlan::new(layout, release, &values_dir) {
-            Ok(p) => p,
+        match ReleasePlan::new(layout, release, &values_dir) {
+            Ok(p) => plans.push(p),
             Err(e) => return Ok(fail(ui, &e, None)),
-        };
-        let cmd = plan.diff(&helm, layout.root(), &kubeconfig.path);
+        }
+    }
+    let logs = logs_dir(layout, env);
+    if let Some(exit) = build_dependencies(layout, &plans, &helm, &cwd, &logs, false, ui) {
+        return Ok(exit);
+    }
+    let mut changed = Vec::new();
+    for plan in &plans {
+        let release = &plan.release;
+        let cmd = plan.diff(&helm, &cwd, &kubeconfig.path);
         let out = exec(
             &cmd,
             &RunOptions {
@@ -470,29 +545,38 @@ pub(crate) fn business(layout: &Layout, cmd: &BusinessCommand, ui: &Ui) -> anyho
         Ok(k) => k,
         Err(exit) => return Ok(exit),
     };
+    // ArgoCD reads Applications and AppProjects only from its own namespace: the one the
+    // platform's argo-cd release installs it into.
+    let platform_path = bundle
+        .path(FileKind::Platform)
+        .unwrap_or_else(|| bundle.dir().join("platform.yaml"));
+    let namespace = match read_platform(&platform_path) {
+        Ok(p) => argocd_namespace(&p).to_owned(),
+        Err(e) => return Ok(fail(ui, &e, None)),
+    };
+    let cwd = match work_dir(layout, env) {
+        Ok(d) => d,
+        Err(e) => return Ok(fail(ui, &e, None)),
+    };
     if !dry_run {
         // The app-of-apps is only useful once ArgoCD (the platform's `argo-cd`) is there.
         let kubectl = find_tool(&TOOLS[4])?;
-        let crd = Command::new(&kubectl.path, layout.root())
-            .arg("--kubeconfig")
-            .arg(kubeconfig.path.display().to_string())
-            .args([
-                "--request-timeout=10s",
-                "get",
-                "crd",
-                "applications.argoproj.io",
-                "-o",
-                "name",
-            ]);
-        if let Err(source) = exec(&crd, &RunOptions::default()) {
-            report::show_tail(ui, &source);
-            let e = HelmError::NoArgoCd {
-                source: Box::new(source),
-            };
+        if let Err(e) = argocd_gate(&kubectl.path, &kubeconfig.path, &cwd) {
+            if let HelmError::ArgoCdRefused { source, .. }
+            | HelmError::ClusterUnreachable { source, .. } = &e
+            {
+                report::show_tail(ui, source);
+            }
             let message = report::chain(&e);
-            let hint = format!(
-                "deploy the platform first: `cargo xtask platform deploy --env {env}` installs ArgoCD"
-            );
+            let hint = match &e {
+                HelmError::NoArgoCd => format!(
+                    "deploy the platform first: `cargo xtask platform deploy --env {env}` installs ArgoCD"
+                ),
+                HelmError::ArgoCdRefused { .. } => "the kubeconfig's user needs the rights to read CustomResourceDefinitions and to manage Applications and AppProjects (the cluster-admin Kubespray's admin.conf has); pass another with `--kubeconfig FILE`".to_owned(),
+                _ => format!(
+                    "`cargo xtask kubespray status --env {env}` shows whether the cluster answers"
+                ),
+            };
             ui.error(&message, Some(&hint));
             ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
             return Ok(Exit::Failed);
@@ -502,7 +586,7 @@ pub(crate) fn business(layout: &Layout, cmd: &BusinessCommand, ui: &Ui) -> anyho
     let helm = helm(layout, *dry_run, ui)?;
     let release: Release = serde_json::from_value(serde_json::json!({
         "name": "cluster-apps",
-        "namespace": "argocd",
+        "namespace": namespace,
         "chart": "business/charts/cluster-apps",
         "valuesFiles": [values.display().to_string()],
     }))
@@ -511,7 +595,7 @@ pub(crate) fn business(layout: &Layout, cmd: &BusinessCommand, ui: &Ui) -> anyho
         Ok(p) => p,
         Err(e) => return Ok(fail(ui, &e, None)),
     };
-    let cmd = plan.upgrade(&helm, layout.root(), &kubeconfig.path);
+    let cmd = plan.upgrade(&helm, &cwd, &kubeconfig.path);
     if *dry_run {
         ui.result(&format!("  {cmd}"));
         ui.result("business deploy: dry run");
@@ -529,7 +613,7 @@ pub(crate) fn business(layout: &Layout, cmd: &BusinessCommand, ui: &Ui) -> anyho
     match exec(&cmd, &opts) {
         Ok(_) => {
             ui.result(&format!(
-                "business deploy: cluster-apps deployed to argocd from {}",
+                "business deploy: cluster-apps deployed to {namespace} from {}",
                 shown(layout, &values)
             ));
             ui.json(&serde_json::json!({"ok": true, "environment": env}));
@@ -582,9 +666,18 @@ pub(crate) fn graph(layout: &Layout, args: &GraphArgs, ui: &Ui) -> anyhow::Resul
 /// Reports `err` with its hint; its exit code.
 fn fail(ui: &Ui, err: &HelmError, log: Option<&str>) -> Exit {
     let hint = match err {
-        HelmError::NoDiffPlugin => {
-            Some("install it with `helm plugin install https://github.com/databus23/helm-diff`".to_owned())
+        HelmError::NoDiffPlugin { major } => {
+            let command = format!("helm {}", diff_plugin_install_args(*major, DIFF_PLUGIN_URL).join(" "));
+            Some(if *major >= 4 {
+                format!("install it with `{command}`: Helm 4 verifies plugin signatures and refuses a git source, which it cannot verify, unless given `--verify=false` (Helm 3 has no such flag); Helm 4 needs helm-diff 3.14 or later")
+            } else {
+                format!("install it with `{command}`")
+            })
         }
+        HelmError::ValuesPathComma { .. } => Some(
+            "helm splits each --values argument at commas; rename the file or folder (`cargo xtask validate` names the line for a package's valuesFiles)"
+                .to_owned(),
+        ),
         HelmError::ValuesFileMissing { .. } => Some(
             "`valuesFiles` are relative to the repository root; fix the path in the package's platform.yaml"
                 .to_owned(),

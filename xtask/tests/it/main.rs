@@ -6,6 +6,8 @@ mod cli;
 mod corpus;
 mod deploy;
 mod deploy_real;
+mod helm_cli;
+mod helm_cluster;
 mod helm_real;
 mod infra;
 mod kube_real;
