@@ -546,13 +546,13 @@ pub(crate) fn business(layout: &Layout, cmd: &BusinessCommand, ui: &Ui) -> anyho
         Err(exit) => return Ok(exit),
     };
     // ArgoCD reads Applications and AppProjects only from its own namespace: the one the
-    // platform's argo-cd release installs it into.
-    let platform_path = bundle
-        .path(FileKind::Platform)
-        .unwrap_or_else(|| bundle.dir().join("platform.yaml"));
-    let namespace = match read_platform(&platform_path) {
-        Ok(p) => argocd_namespace(&p).to_owned(),
-        Err(e) => return Ok(fail(ui, &e, None)),
+    // platform's argo-cd release installs it into. A bundle without a platform file (a
+    // backfill of only some layers) leaves ArgoCD where its chart puts it by default.
+    let platform_path = bundle.path(FileKind::Platform).filter(|p| p.is_file());
+    let namespace = match platform_path.as_deref().map(read_platform) {
+        Some(Ok(p)) => argocd_namespace(&p).to_owned(),
+        Some(Err(e)) => return Ok(fail(ui, &e, None)),
+        None => strata_helm::DEFAULT_ARGOCD_NAMESPACE.to_owned(),
     };
     let cwd = match work_dir(layout, env) {
         Ok(d) => d,

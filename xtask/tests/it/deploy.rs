@@ -101,6 +101,7 @@ impl Setup {
             r#"case "$*" in
   *' /readyz') printf ok ;;
   *' /api/v1/nodes') printf '{"items":[{"metadata":{"name":"dev-cp-1"},"status":{"conditions":[{"type":"Ready","status":"True"}]}}]}' ;;
+  *'get crd applications.argoproj.io'*) echo customresourcedefinition.apiextensions.k8s.io/applications.argoproj.io ;;
 esac
 "#,
         );
