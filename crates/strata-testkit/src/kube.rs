@@ -375,6 +375,42 @@ current-context: strata-test
         ]);
     }
 
+    /// Installs minimal CustomResourceDefinitions of ArgoCD's `Application` and `AppProject`
+    /// (our own: the names ArgoCD uses, any spec accepted) and waits until they are served.
+    pub fn install_argocd_crds(&self) {
+        let crd = |kind: &str, plural: &str| {
+            format!(
+                "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: {plural}.argoproj.io
+spec:
+  group: argoproj.io
+  scope: Namespaced
+  names: {{kind: {kind}, listKind: {kind}List, plural: {plural}, singular: {singular}}}
+  versions:
+    - name: v1alpha1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}
+",
+                singular = kind.to_lowercase()
+            )
+        };
+        self.apply(&format!(
+            "{}---\n{}",
+            crd("Application", "applications"),
+            crd("AppProject", "appprojects")
+        ));
+        self.kubectl(&[
+            "wait",
+            "--for=condition=Established",
+            "crd/applications.argoproj.io",
+            "crd/appprojects.argoproj.io",
+        ]);
+    }
+
     /// The server's folder (certificates, logs, kubeconfig).
     pub fn dir(&self) -> &Path {
         self.dir.path()

@@ -11,41 +11,6 @@ use strata_testkit::{KubeApiServer, TempDir, helms};
 
 use crate::support::{edit, read, xtask, xtask_env};
 
-/// Our own minimal CRDs of ArgoCD's Application and AppProject (any spec accepted).
-fn argo_crds(cluster: &KubeApiServer) {
-    let crd = |kind: &str, plural: &str| {
-        format!(
-            "apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: {plural}.argoproj.io
-spec:
-  group: argoproj.io
-  scope: Namespaced
-  names: {{kind: {kind}, listKind: {kind}List, plural: {plural}, singular: {singular}}}
-  versions:
-    - name: v1alpha1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}
-",
-            singular = kind.to_lowercase()
-        )
-    };
-    cluster.apply(&format!(
-        "{}---\n{}",
-        crd("Application", "applications"),
-        crd("AppProject", "appprojects")
-    ));
-    cluster.kubectl(&[
-        "wait",
-        "--for=condition=Established",
-        "crd/applications.argoproj.io",
-        "crd/appprojects.argoproj.io",
-    ]);
-}
-
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("kubectl printed JSON ({e}): {text}"))
 }
@@ -84,7 +49,7 @@ fn business_deploy_creates_the_projects_in_argocds_own_namespace() {
         let Some(cluster) = KubeApiServer::start() else {
             return;
         };
-        argo_crds(&cluster);
+        cluster.install_argocd_crds();
         let repo = sample_with_argocd_in("gitops");
         let root = repo.path();
         let kubeconfig = cluster.kubeconfig.display().to_string();
@@ -220,7 +185,7 @@ fn the_argocd_gate_tells_missing_refused_and_unreachable_apart() {
 
     // With ArgoCD's CRD there, a user whom RBAC allows nothing is refused, and is told so,
     // not that ArgoCD is missing.
-    argo_crds(&cluster);
+    cluster.install_argocd_crds();
     let Some(nobody) = strata_testkit::unprivileged_kubeconfig(&cluster, "nobody", dir.path())
     else {
         return;

@@ -13,39 +13,6 @@ use strata_testkit::{KubeApiServer, TempDir, helms};
 
 use crate::support::{Run, read, write, xtask, xtask_env};
 
-/// Our own minimal CustomResourceDefinitions of ArgoCD's Application and AppProject: the
-/// names the gate and the chart use, with any spec accepted.
-const ARGO_CRDS: &str = "apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: applications.argoproj.io
-spec:
-  group: argoproj.io
-  scope: Namespaced
-  names: {kind: Application, listKind: ApplicationList, plural: applications, singular: application}
-  versions:
-    - name: v1alpha1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
----
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: appprojects.argoproj.io
-spec:
-  group: argoproj.io
-  scope: Namespaced
-  names: {kind: AppProject, listKind: AppProjectList, plural: appprojects, singular: appproject}
-  versions:
-    - name: v1alpha1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
-";
-
 fn helm_name(helm: &Path) -> String {
     helm.file_name().unwrap().to_string_lossy().into_owned()
 }
@@ -200,13 +167,7 @@ fn business_deploy_waits_for_argocd_then_installs_the_applications() {
         let listed = cluster.kubectl(&["get", "namespaces", "-o", "name"]);
         assert!(!listed.contains("namespace/argocd"), "{name}: {listed}");
 
-        cluster.apply(ARGO_CRDS);
-        cluster.kubectl(&[
-            "wait",
-            "--for=condition=Established",
-            "crd/applications.argoproj.io",
-            "crd/appprojects.argoproj.io",
-        ]);
+        cluster.install_argocd_crds();
         let run = deploy();
         assert_eq!(run.code, 0, "{name}: {}\n{}", run.stdout, run.stderr);
         assert!(
