@@ -391,7 +391,7 @@ pub(crate) struct StatusArgs2 {
     /// The environment, such as `development`
     #[arg(long, value_name = "ENV")]
     pub(crate) env: EnvironmentId,
-    /// Exit 2 when any phase's inputs changed since its last success (or it never ran)
+    /// Exit 4 when any phase's inputs changed since its last success (or it never ran)
     #[arg(long)]
     pub(crate) detailed_exitcode: bool,
 }

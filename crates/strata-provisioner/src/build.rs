@@ -628,8 +628,9 @@ pub fn write_record(path: &Path, record: &ArtifactRecord) -> Result<(), Provisio
 /// The last path segment of a URL, without query or fragment.
 fn url_file_name(url: &str) -> String {
     let path = url.split(['?', '#']).next().unwrap_or(url);
+    // `.` and `..` are no file names: the cache entry would land beside or above its folder.
     path.rsplit('/')
-        .find(|s| !s.is_empty())
+        .find(|s| !s.is_empty() && *s != "." && *s != "..")
         .unwrap_or("image")
         .to_owned()
 }
@@ -752,5 +753,9 @@ mod tests {
             url_file_name("https://x.example/a/b/noble.img?sig=1"),
             "noble.img"
         );
+        // Never a name that climbs out of the cache entry's folder.
+        assert_eq!(url_file_name("https://x.example/img/.."), "img");
+        assert_eq!(url_file_name("https://x.example/.."), "x.example");
+        assert_eq!(url_file_name("https://x.example/./"), "x.example");
     }
 }

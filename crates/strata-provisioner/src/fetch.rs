@@ -38,15 +38,20 @@ pub(crate) struct Fetch<'a> {
     pub(crate) progress: &'a crate::Progress<'a>,
 }
 
-/// `url` with any `user:password@` replaced by `***@`, for messages and logs.
+/// `url` with any `user:password@` replaced by `***@` and any query string by `?***` (a
+/// presigned URL's signature, a `?token=`), for messages and logs.
 pub(crate) fn shown_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+    let (url, query) = match url.split_once('?') {
+        Some((base, _)) => (base, "?***"),
+        None => (url, ""),
     };
-    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return format!("{url}{query}");
+    };
+    let host_end = rest.find(['/', '#']).unwrap_or(rest.len());
     match rest[..host_end].rfind('@') {
-        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
-        None => url.to_owned(),
+        Some(at) => format!("{scheme}://***@{}{query}", &rest[at + 1..]),
+        None => format!("{url}{query}"),
     }
 }
 
@@ -97,7 +102,10 @@ impl Fetch<'_> {
             role: self.role.to_owned(),
             url: shown_url(self.url),
         })?;
-        let name = self.dest.file_name().expect("a file name");
+        let name = self
+            .dest
+            .file_name()
+            .expect("url_file_name never names `..`");
         let name = name.to_string_lossy();
         let partial = dir.join(format!(".{name}.partial"));
         let headers = dir.join(format!(".{name}.headers"));
@@ -124,12 +132,22 @@ impl Fetch<'_> {
         partial: &Path,
         headers: &Path,
     ) -> Result<(), ProvisionError> {
+        // A URL with a password or a token in it reaches curl through a 0600 config file, never
+        // its command line (which any user can read in /proc).
+        let config = if shown_url(self.url) == self.url {
+            crate::publish::CurlConfig::with_lines("")?
+        } else {
+            crate::publish::CurlConfig::with_lines(&format!(
+                "url = {}\n",
+                crate::publish::curl_quote(self.url)
+            ))?
+        };
         let mut started_over = false;
         let mut tries = 0;
         loop {
             tries += 1;
             let before = size(partial);
-            let Err(source) = self.curl_once(curl, partial, headers) else {
+            let Err(source) = self.curl_once(curl, partial, headers, config.path.as_deref()) else {
                 return Ok(());
             };
             let code = match &source {
@@ -169,7 +187,13 @@ impl Fetch<'_> {
     }
 
     /// One curl run, continuing `partial`, reporting its growth while it runs.
-    fn curl_once(&self, curl: &FoundTool, partial: &Path, headers: &Path) -> Result<(), ExecError> {
+    fn curl_once(
+        &self,
+        curl: &FoundTool,
+        partial: &Path,
+        headers: &Path,
+        config: Option<&Path>,
+    ) -> Result<(), ExecError> {
         let _ = std::fs::remove_file(headers);
         let mut cmd = Command::new(&curl.path, self.cwd)
             .args(["--fail", "--location", "--silent", "--show-error"])
@@ -180,10 +204,9 @@ impl Fetch<'_> {
             .arg(headers.display().to_string())
             .arg("--output")
             .arg(partial.display().to_string());
-        cmd = if shown_url(self.url) == self.url {
-            cmd.arg(self.url)
-        } else {
-            cmd.secret_arg(self.url)
+        cmd = match config {
+            Some(file) => cmd.arg("--config").arg(file.display().to_string()),
+            None => cmd.arg(self.url),
         };
         let opts = RunOptions {
             log: self.log,
@@ -231,6 +254,15 @@ mod tests {
         assert_eq!(
             shown_url("https://images.example/noble.img"),
             "https://images.example/noble.img"
+        );
+        // A presigned URL's signature is a credential too.
+        assert_eq!(
+            shown_url("https://bucket.example/noble.img?X-Amz-Signature=abc&X-Amz-Expires=60"),
+            "https://bucket.example/noble.img?***"
+        );
+        assert_eq!(
+            shown_url("https://bob:pw@bucket.example/noble.img?token=abc"),
+            "https://***@bucket.example/noble.img?***"
         );
     }
 

@@ -174,16 +174,20 @@ fn put(
     Ok(())
 }
 
-/// A curl config file holding the credentials, mode 0600, removed on drop.
-struct CurlConfig {
-    path: Option<PathBuf>,
+/// A curl config file holding what must not be on a command line (credentials, a URL with a
+/// password or a token in it), mode 0600, removed on drop.
+pub(crate) struct CurlConfig {
+    pub(crate) path: Option<PathBuf>,
+}
+
+/// A value in a curl config file: double-quoted, with `\\` and `"` escaped.
+pub(crate) fn curl_quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 impl CurlConfig {
     fn new(auth: &PublishAuth) -> Result<Self, ProvisionError> {
-        use std::io::Write as _;
-        use std::os::unix::fs::OpenOptionsExt;
-        let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+        let quote = curl_quote;
         let mut lines = String::new();
         if let Some(token) = &auth.token {
             lines.push_str(&format!(
@@ -197,6 +201,13 @@ impl CurlConfig {
                 quote(&format!("{user}:{password}"))
             ));
         }
+        Self::with_lines(&lines)
+    }
+
+    /// A config file of `lines`; none when there are none.
+    pub(crate) fn with_lines(lines: &str) -> Result<Self, ProvisionError> {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt;
         if lines.is_empty() {
             return Ok(Self { path: None });
         }

@@ -78,15 +78,18 @@ const GO_TOOLS: [GoTool; 5] = [
         release_variables: &[],
         local_replace_version: None,
     },
-    GoTool {
-        name: "kube-apiserver",
-        module: "k8s.io/kubernetes",
-        version: "v1.33.13",
-        package: "k8s.io/kubernetes/cmd/kube-apiserver",
-        release_variables: KUBERNETES_RELEASE_VARIABLES,
-        local_replace_version: Some("v0.33.13"),
-    },
+    KUBE_APISERVER,
 ];
+
+/// kube-apiserver, from a wrapper module: Kubernetes replaces its staging modules with folders.
+const KUBE_APISERVER: GoTool = GoTool {
+    name: "kube-apiserver",
+    module: "k8s.io/kubernetes",
+    version: "v1.33.13",
+    package: "k8s.io/kubernetes/cmd/kube-apiserver",
+    release_variables: KUBERNETES_RELEASE_VARIABLES,
+    local_replace_version: Some("v0.33.13"),
+};
 
 /// What a Kubernetes release build sets (`hack/lib/version.sh`): the version a client and a
 /// chart's `kubeVersion` see.
@@ -100,11 +103,8 @@ const KUBERNETES_RELEASE_VARIABLES: &[&str] = &[
 /// kubectl, built from the same module as kube-apiserver when the machine has none on `PATH`.
 const KUBECTL: GoTool = GoTool {
     name: "kubectl",
-    module: "k8s.io/kubernetes",
-    version: "v1.33.13",
     package: "k8s.io/kubernetes/cmd/kubectl",
-    release_variables: KUBERNETES_RELEASE_VARIABLES,
-    local_replace_version: Some("v0.33.13"),
+    ..KUBE_APISERVER
 };
 
 /// The Python packages of the venv. ansible-core is held to the range the pinned Kubespray
@@ -115,14 +115,16 @@ const PIP_PACKAGES: [&str; 1] = ["ansible-core>=2.17.3,<2.18"];
 /// The Debian packages the real-tool tests use, by a file each brings: openssh-server for the
 /// SSH "hosts", cloud-image-utils for NoCloud seeds (with genisoimage's isoinfo to read them
 /// back), packer for the packer builder, qemu-utils for qemu-img, openssl for the API server's
-/// certificates.
-const DEBIAN_PACKAGES: [(&str, &str); 6] = [
+/// certificates, curl for downloads and uploads. PostgreSQL is checked apart, its programs
+/// living in a versioned folder.
+const DEBIAN_PACKAGES: [(&str, &str); 7] = [
     ("/usr/sbin/sshd", "openssh-server"),
     ("/usr/bin/cloud-localds", "cloud-image-utils"),
     ("/usr/bin/isoinfo", "genisoimage"),
     ("/usr/bin/packer", "packer"),
     ("/usr/bin/qemu-img", "qemu-utils"),
     ("/usr/bin/openssl", "openssl"),
+    ("/usr/bin/curl", "curl"),
 ];
 
 /// Prepares every tool; a failure stops `ci` before any step runs, unless `allow_missing`
@@ -173,11 +175,20 @@ fn quiet() -> RunOptions<'static> {
 }
 
 fn debian_packages(root: &Path, ui: &Ui) -> anyhow::Result<()> {
-    let missing: Vec<&str> = DEBIAN_PACKAGES
+    let mut missing: Vec<&str> = DEBIAN_PACKAGES
         .iter()
         .filter(|(file, _)| !Path::new(file).exists())
         .map(|(_, package)| *package)
         .collect();
+    // The test kit starts PostgreSQL from /usr/lib/postgresql/<version>/bin.
+    let has_postgres = std::fs::read_dir("/usr/lib/postgresql").is_ok_and(|versions| {
+        versions
+            .flatten()
+            .any(|v| v.path().join("bin/initdb").is_file())
+    });
+    if !has_postgres {
+        missing.push("postgresql");
+    }
     if missing.is_empty() {
         return Ok(());
     }

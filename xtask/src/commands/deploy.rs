@@ -167,8 +167,9 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
         }
         Err(e @ LockError::Held { .. }) => {
             let message = report::chain(&e);
+            // The kernel holds the lock for a live process only, so `unlock` alone would refuse.
             let hint = format!(
-                "wait for it, or if you are sure it is stuck: `cargo xtask unlock --env {env}`"
+                "wait for it, or stop that process; `cargo xtask unlock --env {env} --force` removes the lock of one still running"
             );
             ui.error(&message, Some(&hint));
             ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
@@ -565,8 +566,9 @@ pub(crate) fn status(layout: &Layout, args: &StatusArgs2, ui: &Ui) -> anyhow::Re
         json.push(serde_json::json!({"phase": phase.name(), "last": last, "when": when, "inputs": change}));
     }
     ui.json(&serde_json::json!({"ok": true, "environment": env, "changed": any_changed, "phases": json}));
+    // 4, never 2: a drift check must not read a typo'd environment (exit 2) as drift.
     Ok(if args.detailed_exitcode && any_changed {
-        Exit::Invalid
+        Exit::Changes
     } else {
         Exit::Success
     })

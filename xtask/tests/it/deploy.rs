@@ -389,7 +389,7 @@ fn a_changed_tfvars_value_reruns_what_reads_it_and_what_follows() {
         &["status", "--env", "development", "--detailed-exitcode"],
         &[],
     );
-    assert_eq!(status.code, 2, "{}", status.stdout);
+    assert_eq!(status.code, 4, "{}", status.stdout);
     assert!(
         status.stdout.contains("validate    succeeded"),
         "{}",

@@ -416,3 +416,49 @@ fn the_proxy_variables_are_honoured_and_an_unreachable_server_is_named() {
     );
     assert!(!s.partial(&sha).exists() || std::fs::read(s.partial(&sha)).unwrap().is_empty());
 }
+
+#[test]
+fn credentials_and_tokens_in_the_url_reach_curl_but_no_message_or_log() {
+    if !curl() {
+        return;
+    }
+    let body = image();
+    let sha = sha256_hex(&body);
+    let server = Server::start(body.clone(), 0);
+    let url = format!(
+        "http://bob:s3cret-pw@127.0.0.1:{}/images/{NAME}?token=t0ken-value",
+        server.port
+    );
+    let s = Setup::new(&url, &sha);
+    let run = s.build("k8s-worker", &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(std::fs::read(s.entry(&sha)).unwrap(), body);
+    // curl was given the whole URL (through its config file): the token reached the server.
+    assert_eq!(
+        server.requests(),
+        [format!(
+            "GET /images/{NAME}?token=t0ken-value HTTP/1.1 range=-"
+        )]
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "downloading the base image from http://***@127.0.0.1:{}/images/{NAME}?***",
+            server.port
+        )),
+        "{}",
+        run.stderr
+    );
+    let logs = strata_testkit::read_tree(&s.repo.join(".strata"));
+    for secret in ["s3cret-pw", "t0ken-value"] {
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "{secret} in the output"
+        );
+        for (file, bytes) in &logs {
+            assert!(
+                !String::from_utf8_lossy(bytes).contains(secret),
+                "{secret} in .strata/{file}"
+            );
+        }
+    }
+}
