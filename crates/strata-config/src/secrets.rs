@@ -33,9 +33,24 @@ pub(crate) fn is_secret_key(key: &str) -> bool {
     .any(|end| k.ends_with(end))
 }
 
-/// Dotted paths under `path` of JSON/YAML values that hold a non-empty string under a secret key.
+/// Whether `value` is a URL with a password in it (`https://user:password@host/…`, as a git
+/// token or an image server's login is often pasted). A user alone (`ssh://git@host`) is not.
+pub(crate) fn is_url_with_password(value: &str) -> bool {
+    let Some((_, rest)) = value.split_once("://") else {
+        return false;
+    };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    authority
+        .rsplit_once('@')
+        .and_then(|(userinfo, _)| userinfo.split_once(':'))
+        .is_some_and(|(_, password)| !password.is_empty())
+}
+
+/// Dotted paths under `path` of JSON/YAML values that hold a non-empty string under a secret
+/// key, or a URL with a password in it under any key.
 pub(crate) fn json_secrets(value: &serde_json::Value, path: &str, out: &mut Vec<String>) {
     match value {
+        serde_json::Value::String(s) if is_url_with_password(s) => out.push(path.to_owned()),
         serde_json::Value::Object(map) => {
             for (k, v) in map {
                 let here = format!("{path}.{k}");
@@ -61,10 +76,13 @@ pub(crate) fn json_secrets(value: &serde_json::Value, path: &str, out: &mut Vec<
     }
 }
 
-/// Dotted paths under `path` of HCL values that hold a non-empty string under a secret key.
+/// Dotted paths under `path` of HCL values that hold a non-empty string under a secret key, or
+/// a URL with a password in it under any key.
 pub(crate) fn hcl_secrets(key: &str, expr: &hcl::Expression, path: &str, out: &mut Vec<String>) {
     match expr {
-        hcl::Expression::String(s) if is_secret_key(key) && !s.is_empty() => {
+        hcl::Expression::String(s)
+            if (is_secret_key(key) && !s.is_empty()) || is_url_with_password(s) =>
+        {
             out.push(path.to_owned())
         }
         hcl::Expression::Object(obj) => {
@@ -117,7 +135,27 @@ pub(crate) fn secret_diagnostic(rel: &Path, text: &str, path: &str, hint: &str) 
 
 #[cfg(test)]
 mod tests {
-    use super::{is_secret_key, json_secrets};
+    use super::{is_secret_key, is_url_with_password, json_secrets};
+
+    #[test]
+    fn a_url_with_a_password_is_a_secret_wherever_it_is() {
+        assert!(is_url_with_password(
+            "https://bob:s3cret@images.example/noble.img"
+        ));
+        assert!(is_url_with_password(
+            "https://oauth2:glpat-x@git.example/a.git"
+        ));
+        assert!(!is_url_with_password("ssh://git@git.example/a.git"));
+        assert!(!is_url_with_password(
+            "https://images.example/a@b/noble.img"
+        ));
+        assert!(!is_url_with_password("https://bob:@images.example/x"));
+        assert!(!is_url_with_password("not a url: user:pw@host"));
+        let v = serde_json::json!({"roles": {"w": {"baseImage": {"url": "https://bob:pw@h/x.img"}}}, "repo": "https://h/x.git"});
+        let mut found = Vec::new();
+        json_secrets(&v, "config", &mut found);
+        assert_eq!(found, ["config.roles.w.baseImage.url"]);
+    }
 
     #[test]
     fn nested_values_and_lists_are_searched() {

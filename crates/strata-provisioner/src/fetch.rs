@@ -197,6 +197,8 @@ impl Fetch<'_> {
         let _ = std::fs::remove_file(headers);
         let mut cmd = Command::new(&curl.path, self.cwd)
             .args(["--fail", "--location", "--silent", "--show-error"])
+            // A login lives in ~/.netrc, never in the package's URL (validation refuses one).
+            .arg("--netrc-optional")
             // Continue what is there; give up on a connection that stalls for a minute.
             .args(["--continue-at", "-", "--connect-timeout", "30"])
             .args(["--speed-limit", "1", "--speed-time", "60"])

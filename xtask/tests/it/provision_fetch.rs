@@ -106,10 +106,17 @@ fn serve(
     let mut request = String::new();
     reader.read_line(&mut request)?;
     let mut start = None;
+    let mut auth = "";
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
             break;
+        }
+        if line
+            .to_ascii_lowercase()
+            .starts_with("authorization: basic ")
+        {
+            auth = " auth=basic";
         }
         if let Some(v) = line
             .to_ascii_lowercase()
@@ -120,7 +127,7 @@ fn serve(
         }
     }
     seen.lock().unwrap().push(format!(
-        "{} range={}",
+        "{} range={}{auth}",
         request.trim(),
         start.map_or("-".to_owned(), |s| s.to_string())
     ));
@@ -418,7 +425,7 @@ fn the_proxy_variables_are_honoured_and_an_unreachable_server_is_named() {
 }
 
 #[test]
-fn credentials_and_tokens_in_the_url_reach_curl_but_no_message_or_log() {
+fn a_login_comes_from_netrc_and_a_token_in_the_url_reaches_no_message_or_log() {
     if !curl() {
         return;
     }
@@ -426,23 +433,35 @@ fn credentials_and_tokens_in_the_url_reach_curl_but_no_message_or_log() {
     let sha = sha256_hex(&body);
     let server = Server::start(body.clone(), 0);
     let url = format!(
-        "http://bob:s3cret-pw@127.0.0.1:{}/images/{NAME}?token=t0ken-value",
+        "http://127.0.0.1:{}/images/{NAME}?token=t0ken-value",
         server.port
     );
     let s = Setup::new(&url, &sha);
-    let run = s.build("k8s-worker", &[]);
+    let home = TempDir::new("netrc-home");
+    write(
+        home.path(),
+        ".netrc",
+        "machine 127.0.0.1 login bob password s3cret-pw\n",
+    );
+    std::fs::set_permissions(
+        home.join(".netrc"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let home_s = home.path().display().to_string();
+    let run = s.build("k8s-worker", &[("HOME", home_s.as_str())]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(std::fs::read(s.entry(&sha)).unwrap(), body);
-    // curl was given the whole URL (through its config file): the token reached the server.
+    // curl was given the whole URL (through its config file) and the login from ~/.netrc.
     assert_eq!(
         server.requests(),
         [format!(
-            "GET /images/{NAME}?token=t0ken-value HTTP/1.1 range=-"
+            "GET /images/{NAME}?token=t0ken-value HTTP/1.1 range=- auth=basic"
         )]
     );
     assert!(
         run.stderr.contains(&format!(
-            "downloading the base image from http://***@127.0.0.1:{}/images/{NAME}?***",
+            "downloading the base image from http://127.0.0.1:{}/images/{NAME}?***",
             server.port
         )),
         "{}",
@@ -461,4 +480,40 @@ fn credentials_and_tokens_in_the_url_reach_curl_but_no_message_or_log() {
             );
         }
     }
+}
+
+#[test]
+fn a_password_in_the_base_image_url_is_refused_before_anything_is_written() {
+    let repo = strata_testkit::sample_repo();
+    let root = repo.path();
+    let mut config: serde_json::Value = serde_json::from_str(&read(root, PROVISIONER)).unwrap();
+    config["roles"]["k8s-worker"]["baseImage"] = serde_json::json!({
+        "url": "https://bob:s3cret-pw@images.example/noble.img",
+        "sha256": "0".repeat(64),
+    });
+    write(
+        root,
+        PROVISIONER,
+        serde_json::to_string_pretty(&config).unwrap(),
+    );
+    bump_package(root, false);
+    let run = xtask(
+        root,
+        &["generate", "env", "--id", "development", "--config", "core"],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("error: {PROVISIONER}:"))
+            && run
+                .stderr
+                .contains("`roles.k8s-worker.baseImage.url` holds a password")
+            && run.stderr.contains("~/.netrc"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("s3cret-pw"),
+        "the password is never repeated"
+    );
+    assert!(!root.join("api/outputs/development").exists());
 }

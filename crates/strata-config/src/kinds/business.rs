@@ -29,6 +29,23 @@ pub(crate) fn check_business(rel: &Path, text: &str) -> Vec<Diagnostic> {
     for path in found {
         out.push(secrets::secret_diagnostic(rel, text, &path, "keep it in a Kubernetes Secret and reference it by name (for example `existingSecret`)"));
     }
+    // A git token pasted into a repository URL would reach the bundle and every Application.
+    let urls = std::iter::once(("config.repoURL".to_owned(), Some(&config.config.repo_url))).chain(
+        config
+            .applications
+            .iter()
+            .map(|a| (format!("{}.repoURL", a.name), a.repo_url.as_ref())),
+    );
+    for (path, url) in urls {
+        if url.is_some_and(|u| secrets::is_url_with_password(u)) {
+            out.push(secrets::secret_diagnostic(
+                rel,
+                text,
+                &path,
+                "give ArgoCD the repository's credentials as a repository Secret in its namespace; the URL carries none",
+            ));
+        }
+    }
     let mut projects = BTreeSet::from(["default", config.config.project.as_str()]);
     for p in &config.projects {
         let pos = yaml_entry(text, "name", &p.name);
@@ -124,4 +141,41 @@ pub(crate) fn check_business(rel: &Path, text: &str) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_in_a_repository_url_is_refused_without_being_repeated() {
+        let text = "config:
+  destinationServer: https://kubernetes.default.svc
+  repoURL: https://oauth2:glpat-s3cret@git.example/apps.git
+  targetRevision: main
+  project: default
+applications:
+  - name: shop
+    namespace: shop
+    path: apps/shop
+  - name: cache
+    namespace: shop
+    chart: redis
+    repoURL: https://charts.example/stable
+    targetRevision: 1.0.0
+";
+        let found = check_business(Path::new("business.yaml"), text);
+        let secrets: Vec<&Diagnostic> = found
+            .iter()
+            .filter(|d| d.code == "secret-in-package")
+            .collect();
+        assert_eq!(secrets.len(), 1, "{found:#?}");
+        let shown = secrets[0].to_string();
+        assert!(
+            shown.contains("`config.repoURL` holds a secret value"),
+            "{shown}"
+        );
+        assert!(shown.starts_with("business.yaml:3:"), "{shown}");
+        assert!(!shown.contains("glpat-s3cret"), "{shown}");
+    }
 }

@@ -5,8 +5,8 @@ use std::path::Path;
 use strata_metadata::{ProvisionerConfig, did_you_mean};
 
 use super::{KindContext, json_at};
-use crate::Diagnostic;
 use crate::source::parse_json;
+use crate::{Diagnostic, secrets};
 
 /// `provisioner.json`: roles that exist, builders with their settings, checksums, sizes and
 /// public keys that really are public.
@@ -120,6 +120,23 @@ pub(crate) fn check_provisioner(rel: &Path, text: &str, cx: &KindContext<'_>) ->
                 out.push(
                     Diagnostic::error(rel, "checksum", "`baseImage.sha256` is not 64 hex digits")
                         .at_opt(at(&["roles", name, "baseImage", "sha256"])),
+                );
+            }
+            if base
+                .url
+                .as_deref()
+                .is_some_and(secrets::is_url_with_password)
+            {
+                out.push(
+                    Diagnostic::error(
+                        rel,
+                        "secret-in-package",
+                        format!(
+                            "`roles.{name}.baseImage.url` holds a password; secrets never belong in a package"
+                        ),
+                    )
+                    .at_opt(at(&["roles", name, "baseImage", "url"]))
+                    .hint("put the login in `~/.netrc` (`machine HOST login USER password PASS`), which the download reads, and drop it from the URL"),
                 );
             }
             if base.url.is_none() && base.path.is_none() {
