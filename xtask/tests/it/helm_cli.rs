@@ -9,7 +9,7 @@ use std::path::Path;
 
 use strata_testkit::TempDir;
 
-use crate::support::{Run, write, xtask, xtask_env};
+use crate::support::{Run, generate_unchecked, write, xtask_env};
 
 const PLATFORM: &str = "config/packages/core/environments/development.platform.yaml";
 
@@ -24,19 +24,7 @@ fn closed_port() -> u16 {
 fn platform(releases: &str) -> TempDir {
     let repo = strata_testkit::sample_repo();
     write(repo.path(), PLATFORM, format!("releases:\n{releases}"));
-    let run = xtask(
-        repo.path(),
-        &[
-            "generate",
-            "env",
-            "--id",
-            "development",
-            "--config",
-            "core",
-            "--skip-validate",
-        ],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    generate_unchecked(repo.path());
     repo
 }
 

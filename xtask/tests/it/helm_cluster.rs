@@ -9,11 +9,7 @@ use std::path::Path;
 use serde_json::Value;
 use strata_testkit::{KubeApiServer, TempDir, helms};
 
-use crate::support::{edit, read, xtask, xtask_env};
-
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("kubectl printed JSON ({e}): {text}"))
-}
+use crate::support::{edit, generate_unchecked, json, read, xtask, xtask_env};
 
 const PLATFORM: &str = "config/packages/core/environments/development.platform.yaml";
 
@@ -27,19 +23,7 @@ fn sample_with_argocd_in(namespace: &str) -> TempDir {
         "  - name: argo-cd\n    namespace: argocd\n",
         &format!("  - name: argo-cd\n    namespace: {namespace}\n"),
     );
-    let run = xtask(
-        root,
-        &[
-            "generate",
-            "env",
-            "--id",
-            "development",
-            "--config",
-            "core",
-            "--skip-validate",
-        ],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    generate_unchecked(root);
     repo
 }
 

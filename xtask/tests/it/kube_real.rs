@@ -8,10 +8,9 @@
 
 use std::path::Path;
 
-use serde_json::Value;
 use strata_testkit::{KubeApiServer, TempDir, helms};
 
-use crate::support::{Run, read, write, xtask, xtask_env};
+use crate::support::{Run, generate_unchecked, json, read, write, xtask, xtask_env};
 
 fn helm_name(helm: &Path) -> String {
     helm.file_name().unwrap().to_string_lossy().into_owned()
@@ -33,10 +32,6 @@ fn deploy_with(root: &Path, layer: &str, helm: &Path, cluster: &KubeApiServer) -
         ],
         &[("STRATA_HELM", helm.as_str())],
     )
-}
-
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("kubectl printed JSON ({e}): {text}"))
 }
 
 #[test]
@@ -294,22 +289,6 @@ fn platform_yaml(worker_values: &str) -> String {
     )
 }
 
-fn regenerate(root: &Path) {
-    let run = xtask(
-        root,
-        &[
-            "generate",
-            "env",
-            "--id",
-            "development",
-            "--config",
-            "core",
-            "--skip-validate",
-        ],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-}
-
 #[test]
 fn platform_deploy_waits_rolls_a_failing_release_back_and_skips_its_dependents() {
     for helm in helms() {
@@ -324,7 +303,7 @@ fn platform_deploy_waits_rolls_a_failing_release_back_and_skips_its_dependents()
             chart(root, c);
         }
         write(root, PLATFORM, platform_yaml("      greeting: v1"));
-        regenerate(root);
+        generate_unchecked(root);
         let deploy = || deploy_with(root, "platform", &helm, &cluster);
 
         let first = deploy();
@@ -356,7 +335,7 @@ fn platform_deploy_waits_rolls_a_failing_release_back_and_skips_its_dependents()
             PLATFORM,
             platform_yaml("      greeting: v2\n      deployment: true"),
         );
-        regenerate(root);
+        generate_unchecked(root);
         let second = deploy();
         assert_eq!(
             second.code, 1,

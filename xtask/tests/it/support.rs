@@ -120,3 +120,26 @@ pub(crate) fn bump_package(root: &Path, lock: bool) {
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
 }
+
+/// `generate env --id development --config core --skip-validate`, which must succeed: the
+/// bundle of a repository a test has broken on purpose past validation.
+pub(crate) fn generate_unchecked(root: &Path) {
+    let run = xtask(
+        root,
+        &[
+            "generate",
+            "env",
+            "--id",
+            "development",
+            "--config",
+            "core",
+            "--skip-validate",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// A command's JSON output (kubectl's `-o json`, helm's `-o json`), or a panic that shows it.
+pub(crate) fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
