@@ -312,9 +312,9 @@ pub(crate) struct ProvisionBuildArgs {
     pub(crate) force: bool,
 }
 
-fn parse_phase(s: &str) -> Result<strata_pipeline::Phase, String> {
-    strata_pipeline::Phase::from_name(s).ok_or_else(|| {
-        let names: Vec<&str> = strata_pipeline::Phase::ALL
+fn parse_phase(s: &str) -> Result<strata_metadata::Phase, String> {
+    strata_metadata::Phase::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = strata_metadata::Phase::ALL
             .iter()
             .map(|p| p.name())
             .collect();
@@ -329,13 +329,13 @@ pub(crate) struct DeployArgs {
     pub(crate) env: EnvironmentId,
     /// Start at this phase (the earlier ones are neither run nor checked)
     #[arg(long, value_name = "PHASE", value_parser = parse_phase, conflicts_with = "only")]
-    pub(crate) from: Option<strata_pipeline::Phase>,
+    pub(crate) from: Option<strata_metadata::Phase>,
     /// Stop after this phase
     #[arg(long, value_name = "PHASE", value_parser = parse_phase, conflicts_with = "only")]
-    pub(crate) to: Option<strata_pipeline::Phase>,
+    pub(crate) to: Option<strata_metadata::Phase>,
     /// Run only these phases, comma-separated
     #[arg(long, value_name = "PHASES", value_parser = parse_phase, value_delimiter = ',')]
-    pub(crate) only: Vec<strata_pipeline::Phase>,
+    pub(crate) only: Vec<strata_metadata::Phase>,
     /// Run phases even when up to date: all of them, or the one named
     #[arg(long, value_name = "PHASE", num_args = 0..=1, default_missing_value = "all")]
     pub(crate) force: Option<String>,

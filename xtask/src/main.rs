@@ -21,36 +21,8 @@ use strata_exec::ExecError;
 use crate::cli::{Cli, Command};
 use crate::ui::Ui;
 
-/// How a command ended, beyond success: the exit code, its message already printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Exit {
-    /// 0.
-    Success,
-    /// 1: a check or external command failed.
-    Failed,
-    /// 2: invalid input or configuration.
-    Invalid,
-    /// 3: the environment is locked by another run.
-    Locked,
-    /// 4: a plan or diff was made and found changes (`platform diff`). Never shared with a
-    /// failure, so `deploy --plan` can tell "would change" from "could not plan".
-    Changes,
-    /// 130: interrupted (Ctrl-C).
-    Interrupted,
-}
-
-impl Exit {
-    fn code(self) -> u8 {
-        match self {
-            Exit::Success => 0,
-            Exit::Failed => 1,
-            Exit::Invalid => 2,
-            Exit::Locked => 3,
-            Exit::Changes => 4,
-            Exit::Interrupted => 130,
-        }
-    }
-}
+/// How a command ended: the public exit-code set, its message already printed.
+pub(crate) use strata_metadata::Exit;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -20,8 +20,9 @@ use strata_config::{
     Depth, Layout, Target, load_all_packages, load_definitions, plan_lock_for, render_lock,
     validate,
 };
+use strata_metadata::Phase;
 use strata_metadata::{EnvironmentId, PackageId, PhaseRecord, PhaseStatus, PipelineState};
-use strata_pipeline::{Phase, inputs_digest, phase_inputs, read_state, write_state};
+use strata_pipeline::{inputs_digest, phase_inputs, read_state, write_state};
 use strata_testkit::TempDir;
 
 fn main() {

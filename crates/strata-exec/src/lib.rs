@@ -12,12 +12,14 @@
 #![warn(missing_docs)]
 
 mod command;
+mod context;
 mod error;
 mod interrupt;
 mod run;
 mod tool;
 
 pub use command::{Command, shell_quote};
+pub use context::{Context, Interrupt};
 pub use error::ExecError;
 pub use interrupt::{interrupt_flag, interrupted};
 pub use run::{LineHook, Output, RunOptions, run};

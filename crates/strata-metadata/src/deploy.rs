@@ -5,6 +5,105 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// One phase of `deploy`, in run order.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Check definitions, packages, the lock and selectors.
+    Validate,
+    /// Bring the bundle up to date with its package.
+    Generate,
+    /// Build the role images.
+    Provision,
+    /// Terraform: download the cloud image onto the Proxmox nodes.
+    Images,
+    /// Terraform: make the VM template.
+    Templates,
+    /// Terraform: clone the nodes.
+    Nodes,
+    /// The team's playbook over the new nodes (only when there is one).
+    Ansible,
+    /// Kubespray's cluster.yml.
+    Kubespray,
+    /// The platform's Helm releases.
+    Platform,
+    /// The ArgoCD app-of-apps.
+    Business,
+}
+
+impl Phase {
+    /// Every phase, in run order.
+    pub const ALL: [Phase; 10] = [
+        Phase::Validate,
+        Phase::Generate,
+        Phase::Provision,
+        Phase::Images,
+        Phase::Templates,
+        Phase::Nodes,
+        Phase::Ansible,
+        Phase::Kubespray,
+        Phase::Platform,
+        Phase::Business,
+    ];
+
+    /// Its name on the command line and in state files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Validate => "validate",
+            Phase::Generate => "generate",
+            Phase::Provision => "provision",
+            Phase::Images => "images",
+            Phase::Templates => "templates",
+            Phase::Nodes => "nodes",
+            Phase::Ansible => "ansible",
+            Phase::Kubespray => "kubespray",
+            Phase::Platform => "platform",
+            Phase::Business => "business",
+        }
+    }
+
+    /// The phase named `name`.
+    pub fn from_name(name: &str) -> Option<Phase> {
+        Phase::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// The phases whose recorded digests are among this one's inputs: a change in theirs
+    /// re-runs this one. Unlike [`Phase::needs`], nothing lists `generate` past `validate`: the
+    /// later phases read the bundle files they use directly, so a regenerated bundle re-runs
+    /// only the phases whose files changed.
+    pub fn digest_needs(self) -> &'static [Phase] {
+        match self {
+            Phase::Provision => &[],
+            Phase::Images => &[Phase::Provision],
+            other => other.needs(),
+        }
+    }
+
+    /// The phases this one builds on (what `graph` draws).
+    pub fn needs(self) -> &'static [Phase] {
+        match self {
+            Phase::Validate => &[],
+            Phase::Generate => &[Phase::Validate],
+            Phase::Provision => &[Phase::Generate],
+            Phase::Images => &[Phase::Generate, Phase::Provision],
+            Phase::Templates => &[Phase::Images],
+            Phase::Nodes => &[Phase::Templates],
+            Phase::Ansible => &[Phase::Nodes],
+            Phase::Kubespray => &[Phase::Nodes, Phase::Ansible],
+            Phase::Platform => &[Phase::Kubespray],
+            Phase::Business => &[Phase::Platform],
+        }
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// `.strata/<env>/state.json`: each phase's last result and the inputs it ran with.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -59,8 +158,8 @@ pub struct DeployReport {
     pub started_at: String,
     /// RFC 3339 UTC end.
     pub finished_at: String,
-    /// `succeeded`, `failed`, `interrupted`, `dry-run` or `plan`.
-    pub result: String,
+    /// How the run ended.
+    pub result: RunResult,
     /// Every phase, in order.
     pub phases: Vec<PhaseReport>,
     /// The command that resumes after a failure.
@@ -73,10 +172,9 @@ pub struct DeployReport {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PhaseReport {
     /// The phase.
-    pub phase: String,
-    /// `succeeded`, `failed`, `interrupted`, `up to date`, `not selected`, `not configured`,
-    /// `not run` (after an earlier failure), `dry run` or `planned`.
-    pub status: String,
+    pub phase: Phase,
+    /// What happened to it.
+    pub status: ReportStatus,
     /// RFC 3339 UTC start, when it ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
@@ -94,4 +192,116 @@ pub struct PhaseReport {
     /// Why it was skipped, or what failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// What happened to a phase in one run (`report.json`, the summary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum ReportStatus {
+    /// It ran and succeeded.
+    #[serde(rename = "succeeded")]
+    Succeeded,
+    /// It ran and failed.
+    #[serde(rename = "failed")]
+    Failed,
+    /// It was stopped by Ctrl-C.
+    #[serde(rename = "interrupted")]
+    Interrupted,
+    /// Its inputs are unchanged since it last succeeded.
+    #[serde(rename = "up to date")]
+    UpToDate,
+    /// `--from`, `--to` or `--only` left it out.
+    #[serde(rename = "not selected")]
+    NotSelected,
+    /// The environment does not use it (no playbook, no platform releases, ...).
+    #[serde(rename = "not configured")]
+    NotConfigured,
+    /// An earlier phase failed or the run was interrupted first.
+    #[serde(rename = "not run")]
+    NotRun,
+    /// `--dry-run`: its commands were shown, not run.
+    #[serde(rename = "dry run")]
+    DryRun,
+    /// `--plan`: its plan was made.
+    #[serde(rename = "planned")]
+    Planned,
+    /// `--plan`: it has no plan of its own (provision, ansible, kubespray, business).
+    #[serde(rename = "no plan")]
+    NoPlan,
+}
+
+impl ReportStatus {
+    /// Its spelling in reports and the summary.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportStatus::Succeeded => "succeeded",
+            ReportStatus::Failed => "failed",
+            ReportStatus::Interrupted => "interrupted",
+            ReportStatus::UpToDate => "up to date",
+            ReportStatus::NotSelected => "not selected",
+            ReportStatus::NotConfigured => "not configured",
+            ReportStatus::NotRun => "not run",
+            ReportStatus::DryRun => "dry run",
+            ReportStatus::Planned => "planned",
+            ReportStatus::NoPlan => "no plan",
+        }
+    }
+
+    /// Whether it ran and ended well (or had nothing to do).
+    pub fn is_ok(self) -> bool {
+        !matches!(self, ReportStatus::Failed | ReportStatus::Interrupted)
+    }
+}
+
+impl std::fmt::Display for ReportStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a run does: deploy, show (`--dry-run`) or plan (`--plan`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Run every selected phase.
+    #[default]
+    Deploy,
+    /// Run the local, reversible steps and show every external command.
+    DryRun,
+    /// Make Terraform plans and Helm diffs; change nothing.
+    Plan,
+}
+
+/// How a whole run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunResult {
+    /// Every selected phase succeeded or was up to date.
+    Succeeded,
+    /// A phase failed.
+    Failed,
+    /// Ctrl-C stopped it.
+    Interrupted,
+    /// A dry run ended without failure.
+    DryRun,
+    /// A plan ended without failure.
+    Plan,
+}
+
+impl RunResult {
+    /// Its spelling in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunResult::Succeeded => "succeeded",
+            RunResult::Failed => "failed",
+            RunResult::Interrupted => "interrupted",
+            RunResult::DryRun => "dry-run",
+            RunResult::Plan => "plan",
+        }
+    }
+}
+
+impl std::fmt::Display for RunResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }

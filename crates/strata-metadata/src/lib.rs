@@ -15,6 +15,7 @@ mod bundle;
 mod business;
 mod definitions;
 mod deploy;
+mod exit;
 mod ids;
 mod kube_versions;
 mod kubespray;
@@ -32,7 +33,11 @@ pub use business::{AppHelm, Application, BusinessConfig, BusinessProject, Busine
 pub use definitions::{
     EnvironmentDefinition, EnvironmentDefinitions, RoleDefinition, RoleDefinitions,
 };
-pub use deploy::{DeployReport, PhaseRecord, PhaseReport, PhaseStatus, PipelineState};
+pub use deploy::{
+    DeployReport, Mode, Phase, PhaseRecord, PhaseReport, PhaseStatus, PipelineState, ReportStatus,
+    RunResult,
+};
+pub use exit::{ErrorKind, Exit};
 pub use ids::{EnvironmentId, ID_PATTERN, IdError, PackageId};
 pub use kube_versions::{
     KUBE_VERSION_RANGES, KUBE_VERSION_SOURCE, KubeVersionRange, KubeVersionSupport,

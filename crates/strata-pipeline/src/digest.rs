@@ -11,7 +11,7 @@ use strata_config::Layout;
 use strata_exec::{TOOLS, Tool, find_tool};
 use strata_metadata::FileKind;
 
-use crate::Phase;
+use strata_metadata::Phase;
 
 /// The inputs of `phase` (without the phases it needs, which the caller adds), or why the
 /// phase does not apply to this environment (no team playbook for `ansible`; a backfilled

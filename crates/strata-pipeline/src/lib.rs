@@ -17,5 +17,5 @@ pub use digest::{add_needs, changed_inputs, inputs_digest, phase_inputs};
 pub use lock::{
     EnvLock, Holder, LockError, LockState, Unlocked, holder, lock_path, lock_state, unlock,
 };
-pub use phase::{Phase, dot, mermaid, select};
+pub use phase::{dot, mermaid, select};
 pub use state::{read_state, write_state};

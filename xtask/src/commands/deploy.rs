@@ -11,11 +11,12 @@ use strata_bundle::{Bootstrap, Bundle, GenerateOptions, ensure_current, source_d
 use strata_config::{Layout, Severity, Target};
 use strata_exec::{Command, RunOptions, interrupt_flag, interrupted, run as exec};
 use strata_metadata::{
-    DeployReport, EnvironmentId, PhaseRecord, PhaseReport, PhaseStatus, PipelineState,
+    DeployReport, EnvironmentId, Mode, Phase, PhaseRecord, PhaseReport, PhaseStatus, PipelineState,
+    ReportStatus, RunResult,
 };
 use strata_pipeline::{
-    EnvLock, Holder, LockError, LockState, Phase, Unlocked, add_needs, changed_inputs,
-    inputs_digest, lock_state, phase_inputs, read_state, select, write_state,
+    EnvLock, Holder, LockError, LockState, Unlocked, add_needs, changed_inputs, inputs_digest,
+    lock_state, phase_inputs, read_state, select, write_state,
 };
 
 use crate::Exit;
@@ -182,11 +183,11 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
     let mut state = read_state(&state_dir);
     let selected = select(args.from, args.to, &args.only);
     let mode = if args.dry_run {
-        "dry-run"
+        Mode::DryRun
     } else if args.plan {
-        "plan"
+        Mode::Plan
     } else {
-        "deploy"
+        Mode::Deploy
     };
     let exe = std::env::current_exe()?;
     let mut reports: Vec<PhaseReport> = Vec::new();
@@ -207,8 +208,8 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
 
     for phase in Phase::ALL {
         let mut rep = PhaseReport {
-            phase: phase.name().to_owned(),
-            status: String::new(),
+            phase,
+            status: ReportStatus::NotRun,
             started_at: None,
             seconds: 0.0,
             command: None,
@@ -217,19 +218,19 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
             note: None,
         };
         if failed.is_some() || was_interrupted {
-            rep.status = "not run".to_owned();
+            rep.status = ReportStatus::NotRun;
             reports.push(rep);
             continue;
         }
         if !selected.contains(&phase) {
-            rep.status = "not selected".to_owned();
+            rep.status = ReportStatus::NotSelected;
             reports.push(rep);
             continue;
         }
         let mut inputs = match phase_inputs(layout, bundle.as_ref(), phase) {
             Ok(i) => i,
             Err(why) => {
-                rep.status = "not configured".to_owned();
+                rep.status = ReportStatus::NotConfigured;
                 rep.note = Some(why);
                 reports.push(rep);
                 continue;
@@ -243,7 +244,7 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
             .get(phase.name())
             .is_some_and(|r| r.status == PhaseStatus::Succeeded && r.digest == digest);
         if unchanged && !forced && !args.dry_run && !args.plan {
-            rep.status = "up to date".to_owned();
+            rep.status = ReportStatus::UpToDate;
             ui.note(&format!("[{phase}] up to date"));
             reports.push(rep);
             continue;
@@ -292,7 +293,7 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
             },
             _ => match phase_command(phase, env, args.dry_run, args.plan, forced) {
                 None => {
-                    rep.status = "no plan".to_owned();
+                    rep.status = ReportStatus::NoPlan;
                     reports.push(rep);
                     continue;
                 }
@@ -372,8 +373,8 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
         match outcome {
             _ if interrupted() => {
                 was_interrupted = true;
-                rep.status = "interrupted".to_owned();
-                if mode == "deploy" {
+                rep.status = ReportStatus::Interrupted;
+                if mode == Mode::Deploy {
                     state
                         .phases
                         .insert(phase.name().to_owned(), record(PhaseStatus::Interrupted));
@@ -381,14 +382,13 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
             }
             Ok(note) => {
                 rep.status = match mode {
-                    "dry-run" => "dry run",
-                    "plan" => "planned",
-                    _ => "succeeded",
-                }
-                .to_owned();
+                    Mode::DryRun => ReportStatus::DryRun,
+                    Mode::Plan => ReportStatus::Planned,
+                    Mode::Deploy => ReportStatus::Succeeded,
+                };
                 rep.note = note;
                 // Validate and generate are real in every mode; the others only when deploying.
-                if mode == "deploy" || matches!(phase, Phase::Validate | Phase::Generate) {
+                if mode == Mode::Deploy || matches!(phase, Phase::Validate | Phase::Generate) {
                     state
                         .phases
                         .insert(phase.name().to_owned(), record(PhaseStatus::Succeeded));
@@ -396,10 +396,10 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
             }
             Err(message) => {
                 failed = Some(phase);
-                rep.status = "failed".to_owned();
+                rep.status = ReportStatus::Failed;
                 rep.note = Some(message.clone());
                 ui.error(&format!("phase `{phase}`: {message}"), None);
-                if mode == "deploy" || matches!(phase, Phase::Validate | Phase::Generate) {
+                if mode == Mode::Deploy || matches!(phase, Phase::Validate | Phase::Generate) {
                     state
                         .phases
                         .insert(phase.name().to_owned(), record(PhaseStatus::Failed));
@@ -416,20 +416,20 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
             .then(|| {
                 reports
                     .iter()
-                    .find(|r| r.status == "interrupted")
-                    .and_then(|r| Phase::from_name(&r.phase))
+                    .find(|r| r.status == ReportStatus::Interrupted)
+                    .map(|r| r.phase)
             })
             .flatten())
         .map(|p| format!("cargo xtask deploy --env {env} --from {p}"));
     let result = if was_interrupted {
-        "interrupted"
+        RunResult::Interrupted
     } else if failed.is_some() {
-        "failed"
+        RunResult::Failed
     } else {
         match mode {
-            "dry-run" => "dry-run",
-            "plan" => "plan",
-            _ => "succeeded",
+            Mode::DryRun => RunResult::DryRun,
+            Mode::Plan => RunResult::Plan,
+            Mode::Deploy => RunResult::Succeeded,
         }
     };
     let report = DeployReport {
@@ -438,7 +438,7 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
         command,
         started_at,
         finished_at: now(),
-        result: result.to_owned(),
+        result,
         phases: reports,
         resume: resume.clone(),
     };
@@ -452,16 +452,18 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
     // The summary.
     ui.note("");
     for p in &report.phases {
-        let painted = match p.status.as_str() {
-            "succeeded" | "up to date" | "dry run" | "planned" => {
-                ui.ok(&format!("{:14}", p.status))
-            }
-            "failed" | "interrupted" => ui.bad(&format!("{:14}", p.status)),
-            other => format!("{other:14}"),
+        let status = format!("{:14}", p.status.as_str());
+        let painted = match p.status {
+            ReportStatus::Succeeded
+            | ReportStatus::UpToDate
+            | ReportStatus::DryRun
+            | ReportStatus::Planned => ui.ok(&status),
+            ReportStatus::Failed | ReportStatus::Interrupted => ui.bad(&status),
+            _ => status,
         };
         ui.result(&format!(
             "  {:10}  {painted}  {:>7}  {}",
-            p.phase,
+            p.phase.name(),
             if p.started_at.is_some() {
                 format!("{:.1}s", p.seconds)
             } else {
@@ -476,10 +478,10 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
         ui.note(&format!("resume with: {cmd}"));
     }
     Ok(match result {
-        "interrupted" => Exit::Interrupted,
+        RunResult::Interrupted => Exit::Interrupted,
         // The repository itself is wrong: bad input, as `validate` says it.
-        "failed" if failed == Some(Phase::Validate) => Exit::Invalid,
-        "failed" => Exit::Failed,
+        RunResult::Failed if failed == Some(Phase::Validate) => Exit::Invalid,
+        RunResult::Failed => Exit::Failed,
         _ => {
             ui.result(&format!("deploy {env}: {result}"));
             Exit::Success

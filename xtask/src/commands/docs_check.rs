@@ -144,7 +144,7 @@ fn crates() -> BTreeSet<String> {
 }
 
 fn phases() -> BTreeSet<String> {
-    strata_pipeline::Phase::ALL
+    strata_metadata::Phase::ALL
         .iter()
         .map(|p| p.name().to_owned())
         .collect()

@@ -158,7 +158,7 @@ fn statuses(run: &Run) -> Vec<(String, String)> {
         .filter_map(|l| {
             let mut words = l.split_whitespace();
             let phase = words.next()?;
-            strata_pipeline::Phase::from_name(phase)?;
+            strata_metadata::Phase::from_name(phase)?;
             let rest: Vec<&str> = words.collect();
             let status = if rest.len() >= 3 && rest[..3] == ["up", "to", "date"] {
                 "up to date".to_owned()
@@ -320,8 +320,12 @@ fn a_full_deploy_runs_every_phase_and_a_second_one_runs_nothing() {
         .expect("a report");
     let report: strata_metadata::DeployReport =
         serde_json::from_str(&read(&report_dir, "report.json")).unwrap();
-    assert_eq!(report.result, "succeeded");
-    let nodes = report.phases.iter().find(|p| p.phase == "nodes").unwrap();
+    assert_eq!(report.result, strata_metadata::RunResult::Succeeded);
+    let nodes = report
+        .phases
+        .iter()
+        .find(|p| p.phase == strata_metadata::Phase::Nodes)
+        .unwrap();
     assert_eq!(
         nodes.command.as_deref(),
         Some("cargo xtask infra --env development --phase nodes")

@@ -1,0 +1,87 @@
+//! What a caller decides once for a whole run, handed to every layer that runs commands.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::{LineHook, RunOptions};
+
+/// A request to stop: set by the caller (the CLI's Ctrl-C handler, or another tool's own), read
+/// by every running command, which then stops its process group in order (SIGINT, SIGTERM,
+/// SIGKILL). Cloning shares the flag.
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt(Arc<AtomicBool>);
+
+impl Interrupt {
+    /// A flag nobody has set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks every command that watches this flag to stop.
+    pub fn trigger(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a stop was asked for.
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// The flag itself, for [`RunOptions::interrupt`].
+    pub fn flag(&self) -> &AtomicBool {
+        &self.0
+    }
+}
+
+/// How a layer runs its external commands during one run: dry run or not, where the run's logs
+/// go, who hears each output line, and the stop request. A layer's entry point takes one and
+/// names its own log file inside [`Context::logs`].
+#[derive(Clone, Copy, Default)]
+pub struct Context<'a> {
+    /// Show every command instead of running it.
+    pub dry_run: bool,
+    /// This run's log folder (`.strata/<env>/runs/<run-id>/`), when there is one.
+    pub logs: Option<&'a Path>,
+    /// Called with each output line of every command (redacted), as it arrives.
+    pub on_line: Option<&'a LineHook<'a>>,
+    /// Stops the running command when set.
+    pub interrupt: Option<&'a Interrupt>,
+}
+
+impl<'a> Context<'a> {
+    /// The log file `name` in this run's folder.
+    pub fn log(&self, name: &str) -> Option<PathBuf> {
+        self.logs.map(|dir| dir.join(name))
+    }
+
+    /// Options for one command of this run, logging into `log`.
+    pub fn run_options<'b>(&self, log: Option<&'b Path>) -> RunOptions<'b>
+    where
+        'a: 'b,
+    {
+        RunOptions {
+            dry_run: self.dry_run,
+            log,
+            on_line: self.on_line,
+            interrupt: self.interrupt.map(Interrupt::flag),
+            ..RunOptions::default()
+        }
+    }
+
+    /// Whether a stop was asked for.
+    pub fn interrupted(&self) -> bool {
+        self.interrupt.is_some_and(Interrupt::is_set)
+    }
+}
+
+impl std::fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("dry_run", &self.dry_run)
+            .field("logs", &self.logs)
+            .field("on_line", &self.on_line.is_some())
+            .field("interrupt", &self.interrupt)
+            .finish()
+    }
+}
