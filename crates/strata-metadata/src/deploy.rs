@@ -192,6 +192,12 @@ pub struct PhaseReport {
     /// Why it was skipped, or what failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// What it did, typed: the plan, the releases, the images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<crate::PhaseDetail>,
+    /// What the layer wanted said (drifts, kept files), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<crate::Notice>,
 }
 
 /// What happened to a phase in one run (`report.json`, the summary).

@@ -19,6 +19,7 @@ mod exit;
 mod ids;
 mod kube_versions;
 mod kubespray;
+mod outcome;
 mod package;
 mod platform;
 mod provisioner;
@@ -46,6 +47,10 @@ pub use kube_versions::{
 pub use kubespray::{
     Inventory, InventoryGroup, KubesprayConfig, KubesprayRuntime, LEGACY_GROUPS, REQUIRED_GROUPS,
     kube_version_problem,
+};
+pub use outcome::{
+    ImageOutcome, ImageStatus, Notice, NoticeLevel, PhaseDetail, PlanCounts, ReleaseOutcome,
+    ReleaseStatus,
 };
 pub use package::{
     BackendKind, BackendSettings, LOCK_SCHEMA_VERSION, LockEntry, ModuleSelector,

@@ -216,6 +216,8 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
             exit_code: None,
             log: None,
             note: None,
+            detail: None,
+            notices: Vec::new(),
         };
         if failed.is_some() || was_interrupted {
             rep.status = ReportStatus::NotRun;
