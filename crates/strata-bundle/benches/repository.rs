@@ -12,7 +12,7 @@
 //! Run with `cargo xtask bench` (or `cargo bench -p strata-bundle --bench repository --
 //! --packages 300`). Figures are recorded in docs/performance.md.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use strata_bundle::{Bundle, GenerateOptions, generate};
@@ -21,8 +21,8 @@ use strata_config::{
     validate,
 };
 use strata_metadata::Phase;
-use strata_metadata::{EnvironmentId, PackageId, PhaseRecord, PhaseStatus, PipelineState};
-use strata_pipeline::{inputs_digest, phase_inputs, read_state, write_state};
+use strata_metadata::{EnvironmentId, PackageId, PhaseStatus, PipelineState};
+use strata_pipeline::{PhaseInputs, freshness, read_state, write_state};
 use strata_testkit::TempDir;
 
 fn main() {
@@ -96,27 +96,17 @@ fn plan(layout: &Layout, env: &str) -> usize {
     Phase::ALL
         .into_iter()
         .filter(|&phase| {
-            phase_inputs_now(layout, &state, bundle.as_ref(), phase).is_some_and(|inputs| {
-                let digest = inputs_digest(&inputs);
-                state
-                    .phases
-                    .get(phase.name())
-                    .is_some_and(|r| r.status == PhaseStatus::Succeeded && r.digest == digest)
+            PhaseInputs::read(layout, bundle.as_ref(), &state, phase).is_ok_and(|now| {
+                freshness(
+                    state.phases.get(phase.name()),
+                    &now,
+                    phase,
+                    &BTreeSet::new(),
+                )
+                .is_up_to_date()
             })
         })
         .count()
-}
-
-/// `phase_inputs` plus the recorded digest of each phase it needs, as deploy adds them.
-fn phase_inputs_now(
-    layout: &Layout,
-    state: &PipelineState,
-    bundle: Option<&Bundle>,
-    phase: Phase,
-) -> Option<BTreeMap<String, String>> {
-    let mut inputs = phase_inputs(layout, bundle, phase).ok()?;
-    strata_pipeline::add_needs(state, phase, &mut inputs);
-    Some(inputs)
 }
 
 /// Writes the state a deploy leaves when every phase that applies succeeded with today's
@@ -127,17 +117,15 @@ fn record_every_phase(layout: &Layout, env: &str) -> usize {
     let mut state = PipelineState::default();
     // In graph order, so a phase's needs are recorded before its own digest is computed.
     for phase in Phase::ALL {
-        let Some(inputs) = phase_inputs_now(layout, &state, Some(&bundle), phase) else {
+        let Ok(inputs) = PhaseInputs::read(layout, Some(&bundle), &state, phase) else {
             continue;
         };
-        let record = PhaseRecord {
-            status: PhaseStatus::Succeeded,
-            digest: inputs_digest(&inputs),
-            inputs,
-            finished_at: "1970-01-01T00:00:00Z".to_owned(),
-            seconds: 0.0,
-            run_id: "bench".to_owned(),
-        };
+        let record = inputs.record(
+            PhaseStatus::Succeeded,
+            "1970-01-01T00:00:00Z".to_owned(),
+            0.0,
+            "bench",
+        );
         state.phases.insert(phase.name().to_owned(), record);
     }
     write_state(&state_dir, &state).expect("the state is writable");

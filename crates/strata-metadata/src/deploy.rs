@@ -115,21 +115,77 @@ pub struct PipelineState {
 
 /// A phase's last run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, from = "RecordFile")]
 pub struct PhaseRecord {
     /// How it ended.
     pub status: PhaseStatus,
-    /// `sha256:` over `inputs`.
+    /// `sha256:` over `inputs` and `needs`.
     pub digest: String,
-    /// Each input (a bundle file, a module or chart folder, a tool, a phase it needs) and its
-    /// digest, so `status` can name what changed.
+    /// Each input (a bundle file, a module or chart folder, a tool) and its digest, so
+    /// `status` can name what changed.
     pub inputs: BTreeMap<String, String>,
+    /// The recorded digest of each phase it builds on (`never run` when that had not
+    /// succeeded): a change upstream re-runs it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub needs: BTreeMap<Phase, String>,
     /// RFC 3339 UTC end time.
     pub finished_at: String,
     /// Wall time in seconds.
     pub seconds: f64,
     /// The run that recorded it (`.strata/<env>/runs/<run-id>/`).
     pub run_id: String,
+}
+
+/// A record as files hold it: before the `needs` field, the phases a record built on were
+/// inputs named `phase <name>`; reading moves them to `needs`, so old state stays valid (and
+/// its digests, computed over the same names, still match).
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RecordFile {
+    /// How it ended.
+    status: PhaseStatus,
+    /// `sha256:` over `inputs` and `needs`.
+    digest: String,
+    /// Each input (a bundle file, a module or chart folder, a tool) and its digest, so
+    /// `status` can name what changed. (Files written before `needs` existed also hold the
+    /// phases it builds on here, as `phase <name>`.)
+    inputs: BTreeMap<String, String>,
+    /// The recorded digest of each phase it builds on (`never run` when that had not
+    /// succeeded): a change upstream re-runs it.
+    #[serde(default)]
+    needs: BTreeMap<Phase, String>,
+    /// RFC 3339 UTC end time.
+    finished_at: String,
+    /// Wall time in seconds.
+    seconds: f64,
+    /// The run that recorded it (`.strata/<env>/runs/<run-id>/`).
+    run_id: String,
+}
+
+impl From<RecordFile> for PhaseRecord {
+    fn from(file: RecordFile) -> Self {
+        let mut inputs = BTreeMap::new();
+        let mut needs = file.needs;
+        for (name, digest) in file.inputs {
+            match name.strip_prefix("phase ").and_then(Phase::from_name) {
+                Some(phase) => {
+                    needs.insert(phase, digest);
+                }
+                None => {
+                    inputs.insert(name, digest);
+                }
+            }
+        }
+        Self {
+            status: file.status,
+            digest: file.digest,
+            inputs,
+            needs,
+            finished_at: file.finished_at,
+            seconds: file.seconds,
+            run_id: file.run_id,
+        }
+    }
 }
 
 /// How a phase ended.

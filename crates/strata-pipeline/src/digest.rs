@@ -206,20 +206,3 @@ fn digest_files(dir: &Path, keep: impl Fn(&str) -> bool) -> String {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
-
-/// Adds to `inputs` the recorded digest of each phase `phase` builds on (`never run` when it
-/// has not succeeded): a change upstream makes this phase's digest change too.
-pub fn add_needs(
-    state: &strata_metadata::PipelineState,
-    phase: Phase,
-    inputs: &mut BTreeMap<String, String>,
-) {
-    for need in phase.digest_needs() {
-        let recorded = state
-            .phases
-            .get(need.name())
-            .filter(|r| r.status == strata_metadata::PhaseStatus::Succeeded)
-            .map_or_else(|| "never run".to_owned(), |r| r.digest.clone());
-        inputs.insert(format!("phase {need}"), recorded);
-    }
-}

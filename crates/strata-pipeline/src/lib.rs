@@ -8,12 +8,14 @@
 
 #![warn(missing_docs)]
 
+mod decide;
 mod digest;
 mod lock;
 mod phase;
 mod state;
 
-pub use digest::{add_needs, changed_inputs, inputs_digest, phase_inputs};
+pub use decide::{Forecast, Freshness, PhaseInputs, forecast, freshness};
+pub use digest::{changed_inputs, inputs_digest, phase_inputs};
 pub use lock::{
     EnvLock, Holder, LockError, LockState, Unlocked, holder, lock_path, lock_state, unlock,
 };

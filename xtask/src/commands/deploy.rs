@@ -1,7 +1,7 @@
 //! `cargo xtask deploy`, `status` and `unlock`: every phase of an environment in order, each
 //! skipped when its inputs are unchanged since it last succeeded.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::io::{IsTerminal as _, Write as _};
 use std::path::Path;
 use std::sync::Mutex;
@@ -11,12 +11,11 @@ use strata_bundle::{Bootstrap, Bundle, GenerateOptions, ensure_current, source_d
 use strata_config::{Layout, Severity, Target};
 use strata_exec::{Command, RunOptions, interrupt_flag, interrupted, run as exec};
 use strata_metadata::{
-    DeployReport, EnvironmentId, Mode, Phase, PhaseRecord, PhaseReport, PhaseStatus, PipelineState,
-    ReportStatus, RunResult,
+    DeployReport, EnvironmentId, Mode, Phase, PhaseReport, PhaseStatus, ReportStatus, RunResult,
 };
 use strata_pipeline::{
-    EnvLock, Holder, LockError, LockState, Unlocked, add_needs, changed_inputs, inputs_digest,
-    lock_state, phase_inputs, read_state, select, write_state,
+    EnvLock, Holder, LockError, LockState, PhaseInputs, Unlocked, forecast, freshness, lock_state,
+    phase_inputs, read_state, select, write_state,
 };
 
 use crate::Exit;
@@ -229,7 +228,7 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
             reports.push(rep);
             continue;
         }
-        let mut inputs = match phase_inputs(layout, bundle.as_ref(), phase) {
+        let inputs = match PhaseInputs::read(layout, bundle.as_ref(), &state, phase) {
             Ok(i) => i,
             Err(why) => {
                 rep.status = ReportStatus::NotConfigured;
@@ -238,13 +237,14 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
                 continue;
             }
         };
-        add_needs(&state, phase, &mut inputs);
-        let digest = inputs_digest(&inputs);
         let forced = force.is_some_and(|f| f.is_none_or(|p| p == phase));
-        let unchanged = state
-            .phases
-            .get(phase.name())
-            .is_some_and(|r| r.status == PhaseStatus::Succeeded && r.digest == digest);
+        let unchanged = freshness(
+            state.phases.get(phase.name()),
+            &inputs,
+            phase,
+            &BTreeSet::new(),
+        )
+        .is_up_to_date();
         if unchanged && !forced && !args.dry_run && !args.plan {
             rep.status = ReportStatus::UpToDate;
             ui.note(&format!("[{phase}] up to date"));
@@ -356,22 +356,15 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
         rep.seconds = t0.elapsed().as_secs_f64();
         // Generate's own output, the bundle, is one of its inputs: record it as it is now, so
         // the next run sees it unchanged.
-        let (inputs, digest) = if phase == Phase::Generate && outcome.is_ok() {
-            let mut now_inputs = phase_inputs(layout, bundle.as_ref(), phase).unwrap_or_default();
-            now_inputs.extend(inputs.into_iter().filter(|(k, _)| k.starts_with("phase ")));
-            let d = inputs_digest(&now_inputs);
-            (now_inputs, d)
+        let inputs = if phase == Phase::Generate && outcome.is_ok() {
+            PhaseInputs {
+                own: phase_inputs(layout, bundle.as_ref(), phase).unwrap_or_default(),
+                needs: inputs.needs,
+            }
         } else {
-            (inputs, digest)
+            inputs
         };
-        let record = |status| PhaseRecord {
-            status,
-            digest: digest.clone(),
-            inputs: inputs.clone(),
-            finished_at: now(),
-            seconds: rep.seconds,
-            run_id: run_id.clone(),
-        };
+        let record = |status| inputs.record(status, now(), rep.seconds, &run_id);
         match outcome {
             _ if interrupted() => {
                 was_interrupted = true;
@@ -491,29 +484,11 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
     })
 }
 
-/// The inputs each phase would have now, as `deploy` computes them.
-fn current_inputs(
-    layout: &Layout,
-    state: &PipelineState,
-    bundle: Option<&Bundle>,
-) -> BTreeMap<Phase, Option<BTreeMap<String, String>>> {
-    let mut out = BTreeMap::new();
-    for phase in Phase::ALL {
-        let inputs = phase_inputs(layout, bundle, phase).ok().map(|mut inputs| {
-            add_needs(state, phase, &mut inputs);
-            inputs
-        });
-        out.insert(phase, inputs);
-    }
-    out
-}
-
 pub(crate) fn status(layout: &Layout, args: &StatusArgs2, ui: &Ui) -> anyhow::Result<Exit> {
     let env = args.env.as_str();
     let state_dir = layout.state_dir(env);
     let state = read_state(&state_dir);
     let bundle = Bundle::open(&layout.bundle_dir(env)).ok();
-    let current = current_inputs(layout, &state, bundle.as_ref());
     let mut any_changed = false;
     let mut json = Vec::new();
     match lock_state(&state_dir)? {
@@ -524,50 +499,33 @@ pub(crate) fn status(layout: &Layout, args: &StatusArgs2, ui: &Ui) -> anyhow::Re
             named(h.as_ref())
         )),
     }
-    let mut will_run = std::collections::BTreeSet::new();
-    for phase in Phase::ALL {
-        let record = state.phases.get(phase.name());
-        let inputs = &current[&phase];
-        let (last, when, change) = match (record, inputs) {
-            (_, None) => ("-".to_owned(), "-".to_owned(), "not configured".to_owned()),
-            (None, Some(_)) => {
-                any_changed = true;
-                will_run.insert(phase);
-                ("-".to_owned(), "-".to_owned(), "never run".to_owned())
-            }
-            (Some(r), Some(now)) => {
-                let mut changed = changed_inputs(&r.inputs, now);
-                // A phase it builds on will run again, and give it a new digest.
-                for need in phase.digest_needs() {
-                    let name = format!("phase {need}");
-                    if will_run.contains(need) && !changed.contains(&name) {
-                        changed.push(name);
-                    }
-                }
-                let status = match r.status {
+    for f in forecast(layout, bundle.as_ref(), &state) {
+        let (last, when) = match &f.last {
+            Some(r) if f.freshness.is_ok() => (
+                match r.status {
                     PhaseStatus::Succeeded => "succeeded",
                     PhaseStatus::Failed => "failed",
                     PhaseStatus::Interrupted => "interrupted",
-                };
-                let change = if r.status != PhaseStatus::Succeeded {
-                    any_changed = true;
-                    will_run.insert(phase);
-                    "to run again".to_owned()
-                } else if changed.is_empty() {
-                    "up to date".to_owned()
-                } else {
-                    any_changed = true;
-                    will_run.insert(phase);
-                    format!("changed: {}", changed.join(", "))
-                };
-                (status.to_owned(), r.finished_at.clone(), change)
+                }
+                .to_owned(),
+                r.finished_at.clone(),
+            ),
+            _ => ("-".to_owned(), "-".to_owned()),
+        };
+        let change = match &f.freshness {
+            Err(_) => "not configured".to_owned(),
+            Ok(fresh) => {
+                any_changed |= !fresh.is_up_to_date();
+                fresh.describe()
             }
         };
         ui.result(&format!(
             "  {:10}  {last:11}  {when:20}  {change}",
-            phase.name()
+            f.phase.name()
         ));
-        json.push(serde_json::json!({"phase": phase.name(), "last": last, "when": when, "inputs": change}));
+        json.push(
+            serde_json::json!({"phase": f.phase, "last": last, "when": when, "inputs": change}),
+        );
     }
     ui.json(&serde_json::json!({"ok": true, "environment": env, "changed": any_changed, "phases": json}));
     // 4, never 2: a drift check must not read a typo'd environment (exit 2) as drift.
