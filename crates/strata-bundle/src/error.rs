@@ -82,3 +82,33 @@ pub(crate) fn io(
         source,
     }
 }
+
+impl BundleError {
+    /// The kind of failure, which decides the exit code: an unreadable disk is a failure,
+    /// everything else is input to fix.
+    pub fn kind(&self) -> strata_metadata::ErrorKind {
+        match self {
+            BundleError::Io { .. } => strata_metadata::ErrorKind::Failed,
+            _ => strata_metadata::ErrorKind::Invalid,
+        }
+    }
+
+    /// What to do about it, where that is clear.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            BundleError::NotFound { env, .. } => Some(format!(
+                "generate it with `cargo xtask generate env --id {env} --config <package>`"
+            )),
+            BundleError::Io { .. } => None,
+            BundleError::Invalid(_)
+            | BundleError::Metadata { .. }
+            | BundleError::SchemaVersion { .. }
+            | BundleError::PathEscapes { .. } => {
+                Some("regenerate the bundle with `cargo xtask generate env`".to_owned())
+            }
+            BundleError::SourceDateEpoch(_) => {
+                Some("unset it, or set it to seconds since 1970".to_owned())
+            }
+        }
+    }
+}

@@ -70,3 +70,20 @@ pub(crate) fn describe_status(code: Option<i32>, signal: Option<i32>) -> String 
         (None, None) => "ended without a status".to_owned(),
     }
 }
+
+impl ExecError {
+    /// Whether the fix is configuration (a tool missing, an override that names nothing
+    /// runnable) rather than a command that ran and failed: callers map it to "invalid input".
+    pub fn is_configuration(&self) -> bool {
+        matches!(
+            self,
+            ExecError::ToolNotFound { .. } | ExecError::BadOverride { .. }
+        )
+    }
+
+    /// What to do about it, where that is clear.
+    pub fn hint(&self) -> Option<String> {
+        self.is_configuration()
+            .then(|| "`cargo xtask doctor` lists what is found".to_owned())
+    }
+}
