@@ -1,10 +1,12 @@
 //! What a caller decides once for a whole run, handed to every layer that runs commands.
 
+use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::{LineHook, RunOptions};
+use crate::{ExecError, FoundTool, LineHook, RunOptions, Tool, find_tool_with};
 
 /// A request to stop: set by the caller (the CLI's Ctrl-C handler, or another tool's own), read
 /// by every running command, which then stops its process group in order (SIGINT, SIGTERM,
@@ -50,6 +52,10 @@ pub struct Context<'a> {
     pub on_line: Option<&'a LineHook<'a>>,
     /// Stops the running command when set.
     pub interrupt: Option<&'a Interrupt>,
+    /// Variables that win over the process environment when a tool is looked up
+    /// (`STRATA_TERRAFORM`, `PATH`, ...): for a caller that cannot change its own environment,
+    /// such as a test running several deploys at once, or a tool embedding Strata.
+    pub vars: Option<&'a BTreeMap<String, OsString>>,
 }
 
 impl<'a> Context<'a> {
@@ -72,6 +78,18 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// Finds `tool` as [`crate::find_tool`] does, [`Context::vars`] first.
+    pub fn find_tool(&self, tool: &Tool) -> Result<FoundTool, ExecError> {
+        find_tool_with(tool, |name| self.var(name))
+    }
+
+    /// A variable from [`Context::vars`], else from the process environment.
+    pub fn var(&self, name: &str) -> Option<OsString> {
+        self.vars
+            .and_then(|vars| vars.get(name).cloned())
+            .or_else(|| std::env::var_os(name))
+    }
+
     /// Whether a stop was asked for.
     pub fn interrupted(&self) -> bool {
         self.interrupt.is_some_and(Interrupt::is_set)
@@ -86,6 +104,7 @@ impl std::fmt::Debug for Context<'_> {
             .field("log_file", &self.log_file)
             .field("on_line", &self.on_line.is_some())
             .field("interrupt", &self.interrupt)
+            .field("vars", &self.vars.map(|v| v.keys().collect::<Vec<_>>()))
             .finish()
     }
 }
