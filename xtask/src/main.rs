@@ -7,7 +7,9 @@
 mod cli;
 mod commands;
 mod report;
+mod reporter;
 mod runs;
+mod signals;
 mod ui;
 
 use std::path::PathBuf;

@@ -12,6 +12,9 @@
 //! Run with `cargo xtask bench` (or `cargo bench -p strata-bundle --bench repository --
 //! --packages 300`). Figures are recorded in docs/performance.md.
 
+// A benchmark reports its figures on stdout.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 

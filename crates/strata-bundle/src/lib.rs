@@ -16,8 +16,6 @@ mod bootstrap;
 mod error;
 mod generate;
 mod read;
-mod swap;
-mod time;
 mod verify;
 
 pub use backfill::backfill;
@@ -26,6 +24,6 @@ pub use error::BundleError;
 pub use generate::{GenerateOptions, Generated, generate, source_date_epoch};
 pub use read::Bundle;
 pub use strata_config::list_files;
-pub use swap::{lock_exclusive, remove_stale_siblings, sibling, swap_in};
-pub use time::rfc3339;
+// TEMP-REEXPORT: callers move to strata_util once the layer branches land.
+pub use strata_util::{lock_exclusive, remove_stale_siblings, rfc3339, sibling, swap_in};
 pub use verify::{Drift, VerifyReport, verify};

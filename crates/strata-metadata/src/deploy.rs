@@ -223,6 +223,22 @@ pub struct DeployReport {
     pub resume: Option<String>,
 }
 
+impl DeployReport {
+    /// Whether a plan in it found changes: a Terraform plan that adds, changes or destroys,
+    /// or a release whose diff is not empty.
+    pub fn has_changes(&self) -> bool {
+        self.phases.iter().any(|p| match &p.detail {
+            Some(crate::PhaseDetail::Terraform {
+                plan: Some(plan), ..
+            }) => plan.has_changes(),
+            Some(crate::PhaseDetail::Releases { releases }) => releases
+                .iter()
+                .any(|r| r.status == crate::ReleaseStatus::Changes),
+            _ => false,
+        })
+    }
+}
+
 /// One phase of a deploy run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

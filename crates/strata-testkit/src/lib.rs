@@ -5,6 +5,8 @@
 //! Only tests depend on this crate; it is never part of a shipped binary.
 
 #![warn(missing_docs)]
+// A test helper tells the person running the tests why a test skipped: on stderr, like cargo test.
+#![allow(clippy::print_stderr)]
 
 mod kube;
 mod kube_user;

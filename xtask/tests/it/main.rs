@@ -19,3 +19,4 @@ mod provision;
 mod provision_fetch;
 mod provision_real;
 mod support;
+mod tidy;

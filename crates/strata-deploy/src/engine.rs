@@ -1,0 +1,350 @@
+//! The run: lock, selection, the skip decision, each phase through its layer, the records.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use strata_bundle::Bundle;
+use strata_config::Layout;
+use strata_exec::{Context, Interrupt};
+use strata_metadata::{
+    DeployReport, Mode, Notice, Phase, PhaseReport, PhaseStatus, ReportStatus, RunResult,
+};
+use strata_pipeline::{EnvLock, Holder, PhaseInputs, freshness, read_state, select, write_state};
+
+use crate::DeployError;
+use crate::event::{DeployEvent, Failure, SkipReason};
+use crate::layers::{self, Done, Step};
+use crate::options::DeployOptions;
+use crate::runs::{new_run_id, now};
+
+/// Deploys one environment: every selected phase, in order, each skipped when its inputs are
+/// unchanged since it last succeeded (unless forced), stopping at the first failure. Returns
+/// the run's report, which is also written to `.strata/<env>/runs/<run-id>/report.json`; a
+/// failed or interrupted phase is in the report (`result`), not an `Err`.
+///
+/// `on_event` hears every [`DeployEvent`] as it happens, from the calling thread or from a
+/// layer's worker threads (never two at once). Setting `interrupt` stops the running command
+/// (SIGINT, SIGTERM, SIGKILL to its process group) and ends the run as interrupted.
+///
+/// # Errors
+///
+/// [`DeployError::Locked`] when another run holds the environment (nothing was run); an
+/// error when the run state or the report cannot be written.
+pub fn deploy(
+    layout: &Layout,
+    opts: &DeployOptions,
+    interrupt: &Interrupt,
+    on_event: impl FnMut(DeployEvent) + Send,
+) -> Result<DeployReport, DeployError> {
+    let sink = Mutex::new(on_event);
+    let emit = |event: DeployEvent| {
+        let mut f = sink
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(event);
+    };
+    Run::start(layout, opts, interrupt, &emit)?.go()
+}
+
+/// One run in progress.
+struct Run<'a> {
+    layout: &'a Layout,
+    opts: &'a DeployOptions,
+    interrupt: &'a Interrupt,
+    emit: &'a (dyn Fn(DeployEvent) + Sync),
+    run_id: String,
+    logs: PathBuf,
+    state_dir: PathBuf,
+    started_at: String,
+    _lock: EnvLock,
+}
+
+impl<'a> Run<'a> {
+    fn start(
+        layout: &'a Layout,
+        opts: &'a DeployOptions,
+        interrupt: &'a Interrupt,
+        emit: &'a (dyn Fn(DeployEvent) + Sync),
+    ) -> Result<Self, DeployError> {
+        let env = opts.env.as_str();
+        let state_dir = layout.state_dir(env);
+        let run_id = opts.run_id.clone().unwrap_or_else(new_run_id);
+        let started_at = now();
+        let me = Holder::me(&opts.command, &started_at);
+        let (lock, took_over) = EnvLock::acquire(&state_dir, env, &me)?;
+        if let Some(old) = took_over {
+            emit(DeployEvent::Notice {
+                phase: None,
+                notice: Notice::warning(
+                    format!("took over a lock left by a process that is gone ({old})"),
+                    None,
+                ),
+            });
+        }
+        let logs = state_dir.join("runs").join(&run_id);
+        Ok(Self {
+            layout,
+            opts,
+            interrupt,
+            emit,
+            run_id,
+            logs,
+            state_dir,
+            started_at,
+            _lock: lock,
+        })
+    }
+
+    fn go(self) -> Result<DeployReport, DeployError> {
+        let (layout, opts, emit) = (self.layout, self.opts, self.emit);
+        let env = opts.env.as_str();
+        let mode = opts.mode;
+        emit(DeployEvent::Started {
+            run_id: self.run_id.clone(),
+            environment: env.to_owned(),
+            mode,
+            logs: self.logs.clone(),
+        });
+        let mut state = read_state(&self.state_dir);
+        let selected = select(opts.from, opts.to, &opts.only);
+        let mut bundle: Option<Bundle> = Bundle::open(&layout.bundle_dir(env)).ok();
+        // Without generate, the later phases run on the bundle as it is: say so when the
+        // package has moved on since.
+        if !selected.contains(&Phase::Generate)
+            && let Some(b) = &bundle
+            && !strata_bundle::is_current(layout, b)
+        {
+            emit(DeployEvent::Notice {
+                phase: None,
+                notice: Notice::warning(
+                    format!(
+                        "the bundle of `{env}` is older than its package, and this run does not include `generate`"
+                    ),
+                    Some(format!(
+                        "the selected phases use the old bundle; run `cargo xtask deploy --env {env}` (or `--only generate` first) to use the package as it is now"
+                    )),
+                ),
+            });
+        }
+
+        let mut reports: Vec<PhaseReport> = Vec::new();
+        let mut stopped: Option<(Phase, RunResult)> = None;
+        for phase in Phase::ALL {
+            let skip = |reason: SkipReason, reports: &mut Vec<PhaseReport>| {
+                let mut rep = blank(phase, reason.status());
+                if let SkipReason::NotConfigured(why) = &reason {
+                    rep.note = Some(why.clone());
+                }
+                emit(DeployEvent::Skipped { phase, reason });
+                reports.push(rep);
+            };
+            if stopped.is_some() {
+                skip(SkipReason::NotRun, &mut reports);
+                continue;
+            }
+            if !selected.contains(&phase) {
+                skip(SkipReason::NotSelected, &mut reports);
+                continue;
+            }
+            let inputs = match PhaseInputs::read(layout, bundle.as_ref(), &state, phase) {
+                Ok(i) => i,
+                Err(why) => {
+                    skip(SkipReason::NotConfigured(why), &mut reports);
+                    continue;
+                }
+            };
+            let fresh = freshness(
+                state.phases.get(phase.name()),
+                &inputs,
+                phase,
+                &BTreeSet::new(),
+            );
+            // A dry run or plan shows what a deploy would do, so it never skips.
+            if fresh.is_up_to_date() && !opts.force.covers(phase) && mode == Mode::Deploy {
+                skip(
+                    SkipReason::UpToDate {
+                        inputs: inputs.flattened().len(),
+                    },
+                    &mut reports,
+                );
+                continue;
+            }
+            if mode == Mode::Plan && !layers::has_plan(phase) {
+                skip(SkipReason::NoPlan, &mut reports);
+                continue;
+            }
+
+            let log_name = format!("deploy-{phase}.log");
+            let started = Instant::now();
+            let mut rep = blank(phase, ReportStatus::Failed);
+            rep.started_at = Some(now());
+            emit(DeployEvent::PhaseStarted {
+                phase,
+                what: layers::describe(phase, mode),
+            });
+            let on_line = |line: &str| {
+                emit(DeployEvent::Output {
+                    phase,
+                    line: line.to_owned(),
+                });
+            };
+            let ctx = Context {
+                dry_run: mode == Mode::DryRun,
+                logs: Some(&self.logs),
+                log_file: Some(&log_name),
+                on_line: Some(&on_line),
+                interrupt: Some(self.interrupt),
+                vars: Some(&opts.vars),
+            };
+            let step = Step {
+                layout,
+                env: &opts.env,
+                bundle: bundle.as_ref(),
+                mode,
+                forced: opts.force.covers(phase),
+                jobs: opts.jobs,
+                generated_at: opts.generated_at,
+                ctx,
+                emit,
+                phase,
+            };
+            let outcome = layers::run(step);
+            rep.seconds = started.elapsed().as_secs_f64();
+            let log = self.logs.join(&log_name);
+            if log.is_file() {
+                rep.log = Some(shown(layout, &log));
+            }
+
+            // Generate's output, the bundle, is one of its inputs: record it as it is now, so
+            // the next run sees it unchanged.
+            let inputs = match &outcome {
+                Ok(done) if phase == Phase::Generate => {
+                    bundle = done.bundle.clone();
+                    PhaseInputs::read(layout, bundle.as_ref(), &state, phase).unwrap_or(inputs)
+                }
+                _ => inputs,
+            };
+            // Validate and generate are real in every mode; the others only when deploying.
+            let records =
+                mode == Mode::Deploy || matches!(phase, Phase::Validate | Phase::Generate);
+            let mut record = |status: PhaseStatus| {
+                if records {
+                    state.phases.insert(
+                        phase.name().to_owned(),
+                        inputs.record(status, now(), rep.seconds, &self.run_id),
+                    );
+                }
+            };
+            let failure = match outcome {
+                _ if self.interrupt.is_set() => {
+                    rep.status = ReportStatus::Interrupted;
+                    if mode == Mode::Deploy {
+                        record(PhaseStatus::Interrupted);
+                    }
+                    stopped = Some((phase, RunResult::Interrupted));
+                    None
+                }
+                Ok(done) => {
+                    let Done {
+                        note,
+                        detail,
+                        notices,
+                        command,
+                        exit_code,
+                        bundle: _,
+                    } = done;
+                    rep.status = match mode {
+                        Mode::DryRun => ReportStatus::DryRun,
+                        Mode::Plan => ReportStatus::Planned,
+                        Mode::Deploy => ReportStatus::Succeeded,
+                    };
+                    rep.note = note;
+                    rep.detail = detail;
+                    rep.notices = notices;
+                    rep.command = command;
+                    rep.exit_code = exit_code;
+                    record(PhaseStatus::Succeeded);
+                    None
+                }
+                Err(failure) => {
+                    rep.status = ReportStatus::Failed;
+                    rep.note = Some(failure.message.clone());
+                    rep.command = failure.command.clone();
+                    rep.exit_code = failure.exit_code;
+                    record(PhaseStatus::Failed);
+                    stopped = Some((phase, RunResult::Failed));
+                    Some(failure.into_event())
+                }
+            };
+            write_state(&self.state_dir, &state).map_err(|source| DeployError::Write {
+                path: self.state_dir.join("state.json"),
+                source,
+            })?;
+            emit(DeployEvent::PhaseFinished {
+                report: rep.clone(),
+                failure,
+            });
+            reports.push(rep);
+        }
+
+        let result = match stopped {
+            Some((_, r)) => r,
+            None => match mode {
+                Mode::DryRun => RunResult::DryRun,
+                Mode::Plan => RunResult::Plan,
+                Mode::Deploy => RunResult::Succeeded,
+            },
+        };
+        let report = DeployReport {
+            run_id: self.run_id.clone(),
+            environment: env.to_owned(),
+            command: opts.command.clone(),
+            started_at: self.started_at.clone(),
+            finished_at: now(),
+            result,
+            phases: reports,
+            resume: stopped.map(|(p, _)| format!("cargo xtask deploy --env {env} --from {p}")),
+        };
+        write_report(&self.logs, &report)?;
+        Ok(report)
+    }
+}
+
+fn blank(phase: Phase, status: ReportStatus) -> PhaseReport {
+    PhaseReport {
+        phase,
+        status,
+        started_at: None,
+        seconds: 0.0,
+        command: None,
+        exit_code: None,
+        log: None,
+        note: None,
+        detail: None,
+        notices: Vec::new(),
+    }
+}
+
+fn write_report(logs: &Path, report: &DeployReport) -> Result<(), DeployError> {
+    let path = logs.join("report.json");
+    let text = serde_json::to_string_pretty(report).expect("a report serializes") + "\n";
+    strata_util::write_atomic(&path, text.as_bytes())
+        .map_err(|source| DeployError::Write { path, source })
+}
+
+fn shown(layout: &Layout, path: &Path) -> String {
+    strata_util::shown(layout.root(), path)
+}
+
+impl crate::layers::PhaseFailure {
+    fn into_event(self) -> Failure {
+        Failure {
+            message: self.message,
+            hint: self.hint,
+            kind: self.kind,
+            tail: self.tail,
+        }
+    }
+}

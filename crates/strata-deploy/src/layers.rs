@@ -1,0 +1,262 @@
+//! Each phase through its layer's entry point: what it is given, what it hands back.
+
+use strata_bundle::{Bootstrap, Bundle, GenerateOptions, ensure_current};
+use strata_config::{Layout, Severity, Target};
+use strata_exec::{Context, ExecError};
+use strata_metadata::{EnvironmentId, ErrorKind, Mode, Notice, Phase, PhaseDetail};
+
+use crate::event::DeployEvent;
+
+/// What a phase runs with.
+pub(crate) struct Step<'a> {
+    pub(crate) layout: &'a Layout,
+    pub(crate) env: &'a EnvironmentId,
+    pub(crate) bundle: Option<&'a Bundle>,
+    pub(crate) mode: Mode,
+    pub(crate) forced: bool,
+    pub(crate) jobs: Option<usize>,
+    pub(crate) generated_at: Option<u64>,
+    pub(crate) ctx: Context<'a>,
+    pub(crate) emit: &'a (dyn Fn(DeployEvent) + Sync),
+    pub(crate) phase: Phase,
+}
+
+impl Step<'_> {
+    fn notice(&self, notice: Notice) {
+        (self.emit)(DeployEvent::Notice {
+            phase: Some(self.phase),
+            notice,
+        });
+    }
+
+    fn shown(&self, line: impl Into<String>) {
+        (self.emit)(DeployEvent::Shown {
+            phase: self.phase,
+            line: line.into(),
+        });
+    }
+
+    fn bundle(&self) -> Result<&Bundle, PhaseFailure> {
+        self.bundle.ok_or_else(|| PhaseFailure {
+            message: format!("no bundle for `{}`", self.env),
+            hint: Some(format!(
+                "run `cargo xtask deploy --env {}` with the generate phase",
+                self.env
+            )),
+            kind: ErrorKind::Invalid,
+            ..PhaseFailure::default()
+        })
+    }
+}
+
+/// A phase that ended well.
+#[derive(Debug, Default)]
+pub(crate) struct Done {
+    pub(crate) note: Option<String>,
+    pub(crate) detail: Option<PhaseDetail>,
+    pub(crate) notices: Vec<Notice>,
+    pub(crate) command: Option<String>,
+    pub(crate) exit_code: Option<i32>,
+    /// Generate's bundle.
+    pub(crate) bundle: Option<Bundle>,
+}
+
+/// A phase that failed.
+#[derive(Debug)]
+pub(crate) struct PhaseFailure {
+    pub(crate) message: String,
+    pub(crate) hint: Option<String>,
+    pub(crate) kind: ErrorKind,
+    pub(crate) tail: Vec<String>,
+    pub(crate) command: Option<String>,
+    pub(crate) exit_code: Option<i32>,
+}
+
+impl Default for PhaseFailure {
+    fn default() -> Self {
+        Self {
+            message: String::new(),
+            hint: None,
+            kind: ErrorKind::Failed,
+            tail: Vec::new(),
+            command: None,
+            exit_code: None,
+        }
+    }
+}
+
+impl PhaseFailure {
+    /// A layer's error: its message with every cause, and the failing command's tail and
+    /// exit code when a command failed.
+    fn from_error(
+        err: &(dyn std::error::Error + 'static),
+        kind: ErrorKind,
+        hint: Option<String>,
+    ) -> Self {
+        let mut out = PhaseFailure {
+            message: chain(err),
+            hint,
+            kind,
+            ..PhaseFailure::default()
+        };
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+        while let Some(c) = cause {
+            if let Some(ExecError::Failed {
+                command,
+                code,
+                stdout_tail,
+                stderr_tail,
+                ..
+            }) = c.downcast_ref::<ExecError>()
+            {
+                out.tail = stdout_tail.iter().chain(stderr_tail).cloned().collect();
+                out.exit_code = *code;
+                out.command = Some(command.clone());
+                break;
+            }
+            cause = c.source();
+        }
+        out
+    }
+}
+
+/// An error and each of its causes, joined with `: `.
+pub(crate) fn chain(err: &dyn std::error::Error) -> String {
+    let mut message = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        message.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    message
+}
+
+/// Whether `--plan` has something to show for `phase`.
+pub(crate) fn has_plan(phase: Phase) -> bool {
+    matches!(
+        phase,
+        Phase::Validate
+            | Phase::Generate
+            | Phase::Images
+            | Phase::Templates
+            | Phase::Nodes
+            | Phase::Platform
+    )
+}
+
+/// What the phase does, for the live line.
+pub(crate) fn describe(phase: Phase, mode: Mode) -> String {
+    let plan = mode == Mode::Plan;
+    match phase {
+        Phase::Validate => "checking definitions, packages and selectors",
+        Phase::Generate => "bringing the bundle up to date",
+        Phase::Provision if mode == Mode::DryRun => "listing the role images",
+        Phase::Provision => "building the role images",
+        Phase::Images | Phase::Templates | Phase::Nodes if plan => "terraform plan",
+        Phase::Images | Phase::Templates | Phase::Nodes => "terraform apply",
+        Phase::Ansible => "the team's playbook",
+        Phase::Kubespray => "Kubespray cluster.yml",
+        Phase::Platform if plan => "helm diff",
+        Phase::Platform => "helm upgrade --install, in needs order",
+        Phase::Business => "the ArgoCD app-of-apps",
+    }
+    .to_owned()
+}
+
+/// Runs one phase through its layer.
+pub(crate) fn run(step: Step<'_>) -> Result<Done, PhaseFailure> {
+    match step.phase {
+        Phase::Validate => validate(&step),
+        Phase::Generate => generate(&step),
+        Phase::Provision => provision(&step),
+        Phase::Images | Phase::Templates | Phase::Nodes | Phase::Ansible => infra(&step),
+        Phase::Kubespray => kubespray(&step),
+        Phase::Platform => platform(&step),
+        Phase::Business => business(&step),
+    }
+}
+
+fn validate(step: &Step<'_>) -> Result<Done, PhaseFailure> {
+    let report = strata_config::validate(
+        step.layout,
+        &[Target::Definitions, Target::Packages, Target::Environments],
+    );
+    let (mut errors, mut warnings) = (0, 0);
+    for d in &report.diagnostics {
+        match d.severity {
+            Severity::Error => errors += 1,
+            Severity::Warning => warnings += 1,
+        }
+        if d.severity == Severity::Error {
+            (step.emit)(DeployEvent::Diagnostic {
+                phase: step.phase,
+                diagnostic: d.clone(),
+            });
+        }
+    }
+    let detail = PhaseDetail::Validate { errors, warnings };
+    if errors == 0 {
+        Ok(Done {
+            note: Some("0 errors".to_owned()),
+            detail: Some(detail),
+            ..Done::default()
+        })
+    } else {
+        Err(PhaseFailure {
+            message: format!(
+                "{errors} {} (`cargo xtask validate` lists them all)",
+                strata_metadata::plural(errors, "error")
+            ),
+            kind: ErrorKind::Invalid,
+            ..PhaseFailure::default()
+        })
+    }
+}
+
+fn generate(step: &Step<'_>) -> Result<Done, PhaseFailure> {
+    let opts = GenerateOptions {
+        skip_validate: false,
+        generated_at: step.generated_at,
+    };
+    match ensure_current(step.layout, step.env, &opts) {
+        Ok((bundle, how)) => {
+            let (note, word) = match how {
+                Bootstrap::Current => ("the bundle matched its package", "current"),
+                Bootstrap::Generated => ("generated the bundle", "generated"),
+                Bootstrap::Regenerated => ("regenerated the bundle", "regenerated"),
+            };
+            Ok(Done {
+                note: Some(note.to_owned()),
+                detail: Some(PhaseDetail::Generate {
+                    bundle: word.to_owned(),
+                }),
+                bundle: Some(bundle),
+                ..Done::default()
+            })
+        }
+        Err(e) => Err(PhaseFailure::from_error(&e, e.kind(), None)),
+    }
+}
+
+// WIP-UNWIRED: replaced when the layer entry points land.
+fn unwired(step: &Step<'_>) -> Result<Done, PhaseFailure> {
+    Err(PhaseFailure {
+        message: format!("{} is not wired yet", step.phase),
+        ..PhaseFailure::default()
+    })
+}
+fn provision(step: &Step<'_>) -> Result<Done, PhaseFailure> {
+    unwired(step)
+}
+fn infra(step: &Step<'_>) -> Result<Done, PhaseFailure> {
+    unwired(step)
+}
+fn kubespray(step: &Step<'_>) -> Result<Done, PhaseFailure> {
+    unwired(step)
+}
+fn platform(step: &Step<'_>) -> Result<Done, PhaseFailure> {
+    unwired(step)
+}
+fn business(step: &Step<'_>) -> Result<Done, PhaseFailure> {
+    unwired(step)
+}
