@@ -102,28 +102,9 @@ fn classify(err: &anyhow::Error) -> (Exit, Option<String>) {
                 ),
             };
         }
+        // Layer errors map through their own `kind()` and `hint()` where they are rendered.
         if let Some(e) = cause.downcast_ref::<strata_terraform::TerraformError>() {
-            use strata_terraform::TerraformError as T;
-            return match e {
-                T::TooOld { .. } => (
-                    Exit::Invalid,
-                    Some(
-                        "install a newer terraform, or point STRATA_TERRAFORM at one (or at tofu)"
-                            .to_owned(),
-                    ),
-                ),
-                T::ModuleMissing { .. }
-                | T::ModuleInvalid { .. }
-                | T::Tfvars { .. }
-                | T::HandEdited { .. }
-                | T::NoSavedPlan { .. }
-                | T::PlanStale { .. }
-                | T::ImageNotPublished { .. }
-                | T::NoImageChecksum { .. }
-                | T::SshMissing { .. }
-                | T::SshKey { .. } => (Exit::Invalid, None),
-                T::Command { .. } | T::Hook { .. } | T::Io { .. } => (Exit::Failed, None),
-            };
+            return (e.kind().exit(), e.hint());
         }
         if let Some(e) = cause.downcast_ref::<ExecError>() {
             return match e {

@@ -23,3 +23,8 @@ pub(crate) fn run_id() -> String {
         std::process::id()
     )
 }
+
+/// This run's log folder for `env`: `.strata/<env>/runs/<run-id>/` (created by the first log).
+pub(crate) fn log_dir(layout: &strata_config::Layout, env: &str) -> std::path::PathBuf {
+    layout.state_dir(env).join("runs").join(run_id())
+}

@@ -69,7 +69,10 @@ pub fn stage_inventory(
         let from = source_dir.join(rel);
         let bytes = std::fs::read(&from).map_err(|source| io("read", &from, source))?;
         if strata_config::sha256(&bytes) != bundle.metadata().digests[&format!("{prefix}{rel}")] {
-            return Err(KubesprayError::BundleModified { path: from });
+            return Err(KubesprayError::BundleModified {
+                env: bundle.metadata().environment.to_string(),
+                path: from,
+            });
         }
         contents.push(bytes);
     }

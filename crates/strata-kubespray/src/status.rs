@@ -91,7 +91,10 @@ pub fn find_kubeconfig(
         Some(v) => Err(KubesprayError::KubeconfigMissing {
             path: PathBuf::from(v),
         }),
-        None => Err(KubesprayError::NoKubeconfig { looked: kept }),
+        None => Err(KubesprayError::NoKubeconfig {
+            env: env.to_owned(),
+            looked: kept,
+        }),
     }
 }
 
@@ -259,6 +262,7 @@ pub fn cluster_status(
     };
     let unreachable = |source| KubesprayError::ClusterUnreachable {
         kubeconfig: kubeconfig.path.clone(),
+        from: kubeconfig.source,
         source: Box::new(source),
     };
     let ready = run(&readyz, &opts).map_err(unreachable)?;
