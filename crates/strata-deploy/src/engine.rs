@@ -184,7 +184,11 @@ impl<'a> Run<'a> {
                 phase,
                 what: layers::describe(phase, mode),
             });
+            // Every line the phase's tools print, in order, in one log (each layer also keeps
+            // its own logs, with the commands, in the run folder).
+            let phase_log = PhaseLog::new(self.logs.join(&log_name));
             let on_line = |line: &str| {
+                phase_log.line(line);
                 emit(DeployEvent::Output {
                     phase,
                     line: line.to_owned(),
@@ -193,7 +197,6 @@ impl<'a> Run<'a> {
             let ctx = Context {
                 dry_run: mode == Mode::DryRun,
                 logs: Some(&self.logs),
-                log_file: Some(&log_name),
                 on_line: Some(&on_line),
                 interrupt: Some(self.interrupt),
                 vars: Some(&opts.vars),
@@ -309,6 +312,40 @@ impl<'a> Run<'a> {
         };
         write_report(&self.logs, &report)?;
         Ok(report)
+    }
+}
+
+/// A phase's own log, created with its first line.
+struct PhaseLog {
+    path: PathBuf,
+    file: Mutex<Option<std::fs::File>>,
+}
+
+impl PhaseLog {
+    fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            file: Mutex::new(None),
+        }
+    }
+
+    fn line(&self, line: &str) {
+        use std::io::Write as _;
+        let mut file = self.file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if file.is_none() {
+            if let Some(dir) = self.path.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            *file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .ok();
+        }
+        if let Some(f) = file.as_mut() {
+            // A log that cannot be written loses lines, never the run.
+            let _ = writeln!(f, "{line}");
+        }
     }
 }
 

@@ -238,25 +238,136 @@ fn generate(step: &Step<'_>) -> Result<Done, PhaseFailure> {
     }
 }
 
-// WIP-UNWIRED: replaced when the layer entry points land.
-fn unwired(step: &Step<'_>) -> Result<Done, PhaseFailure> {
-    Err(PhaseFailure {
-        message: format!("{} is not wired yet", step.phase),
-        ..PhaseFailure::default()
+/// The command that does the same as the phase, for people and `report.json`.
+pub(crate) fn equivalent(phase: Phase, env: &EnvironmentId, mode: Mode) -> Option<String> {
+    let base = match phase {
+        Phase::Validate | Phase::Generate => return None,
+        Phase::Provision if mode == Mode::DryRun => format!("provision list --env {env}"),
+        Phase::Provision => format!("provision build --env {env} --all"),
+        Phase::Images | Phase::Templates | Phase::Nodes | Phase::Ansible => {
+            format!("infra --env {env} --phase {phase}")
+        }
+        Phase::Kubespray => format!("kubespray deploy --env {env}"),
+        Phase::Platform if mode == Mode::Plan => format!("platform diff --env {env}"),
+        Phase::Platform => format!("platform deploy --env {env}"),
+        Phase::Business => format!("business deploy --env {env}"),
+    };
+    let flag = match (mode, phase) {
+        (Mode::Plan, Phase::Images | Phase::Templates | Phase::Nodes) => " --plan",
+        (Mode::DryRun, p) if p != Phase::Provision => " --dry-run",
+        _ => "",
+    };
+    Some(format!("cargo xtask {base}{flag}"))
+}
+
+fn done(step: &Step<'_>) -> Done {
+    Done {
+        command: equivalent(step.phase, step.env, step.mode),
+        ..Done::default()
+    }
+}
+
+fn failed(step: &Step<'_>, mut failure: PhaseFailure) -> PhaseFailure {
+    if failure.command.is_none() {
+        failure.command = equivalent(step.phase, step.env, step.mode);
+    }
+    failure
+}
+
+fn infra(step: &Step<'_>) -> Result<Done, PhaseFailure> {
+    use strata_terraform::{
+        Action, HookOutcome, InfraEvent, InfraPhase, InfraRequest, PhaseResult, run_infra,
+    };
+    let bundle = step.bundle()?;
+    let request = InfraRequest {
+        phase: match step.phase {
+            Phase::Images => InfraPhase::Images,
+            Phase::Templates => InfraPhase::Templates,
+            Phase::Nodes => InfraPhase::Nodes,
+            _ => InfraPhase::Ansible,
+        },
+        action: if step.mode == Mode::Plan {
+            Action::Plan
+        } else {
+            Action::Apply
+        },
+        force: false,
+        lock_timeout: "5m".to_owned(),
+        terraform: None,
+        ansible_playbook: None,
+    };
+    let mut on_event = |event: InfraEvent<'_>| match event {
+        InfraEvent::Notice(n) => step.notice(n.clone()),
+        InfraEvent::Started(_) => {}
+        InfraEvent::Module(report) => {
+            if step.ctx.dry_run {
+                for cmd in &report.commands {
+                    step.shown(cmd.to_string());
+                }
+            }
+            if let PhaseResult::Planned(p) = &report.result {
+                step.shown(format!(
+                    "{}: {} to add, {} to change, {} to destroy",
+                    report.module, p.add, p.change, p.destroy
+                ));
+            }
+        }
+        InfraEvent::Hook(HookOutcome::DryRun(cmd)) => step.shown(cmd.to_string()),
+        InfraEvent::Hook(_) => {}
+    };
+    match run_infra(step.layout, bundle, &request, &step.ctx, &mut on_event) {
+        Ok(outcome) => Ok(Done {
+            detail: Some(outcome.detail()),
+            notices: outcome.notices.clone(),
+            ..done(step)
+        }),
+        Err(e) => Err(failed(
+            step,
+            PhaseFailure::from_error(&e, e.kind(), e.hint()),
+        )),
+    }
+}
+
+fn kubespray(step: &Step<'_>) -> Result<Done, PhaseFailure> {
+    use strata_kubespray::{Extras, Operation, Session, SessionRequest};
+    let bundle = step.bundle()?;
+    let fail = |e: strata_kubespray::KubesprayError| {
+        failed(step, PhaseFailure::from_error(&e, e.kind(), e.hint()))
+    };
+    let session = Session::prepare(
+        step.layout,
+        bundle,
+        &SessionRequest::default(),
+        &step.ctx,
+    )
+    .map_err(fail)?;
+    for n in &session.notices {
+        step.notice(n.clone());
+    }
+    let outcome = session
+        .run(&Operation::Deploy { limit: None }, &Extras::default(), &step.ctx)
+        .map_err(fail)?;
+    for n in &outcome.notices {
+        step.notice(n.clone());
+    }
+    if step.ctx.dry_run {
+        for cmd in &outcome.commands {
+            step.shown(cmd.to_string());
+        }
+    }
+    let mut notices = session.notices.clone();
+    notices.extend(outcome.notices.iter().cloned());
+    Ok(Done {
+        detail: Some(outcome.detail()),
+        notices,
+        ..done(step)
     })
 }
-fn provision(step: &Step<'_>) -> Result<Done, PhaseFailure> {
-    unwired(step)
+
+// WIP-UNWIRED: replaced when the layer entry points land.
+fn unwired(step: &Step<'_>) -> Result<Done, PhaseFailure> {
+    Err(PhaseFailure { message: format!("{} is not wired yet", step.phase), ..PhaseFailure::default() })
 }
-fn infra(step: &Step<'_>) -> Result<Done, PhaseFailure> {
-    unwired(step)
-}
-fn kubespray(step: &Step<'_>) -> Result<Done, PhaseFailure> {
-    unwired(step)
-}
-fn platform(step: &Step<'_>) -> Result<Done, PhaseFailure> {
-    unwired(step)
-}
-fn business(step: &Step<'_>) -> Result<Done, PhaseFailure> {
-    unwired(step)
-}
+fn provision(step: &Step<'_>) -> Result<Done, PhaseFailure> { unwired(step) }
+fn platform(step: &Step<'_>) -> Result<Done, PhaseFailure> { unwired(step) }
+fn business(step: &Step<'_>) -> Result<Done, PhaseFailure> { unwired(step) }

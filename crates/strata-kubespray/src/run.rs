@@ -2,9 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use strata_exec::{
-    Command, Context, ExecError, FoundTool, RunOptions, TOOLS, expand_home, find_tool, run,
-};
+use strata_exec::{Command, Context, ExecError, FoundTool, RunOptions, TOOLS, expand_home, run};
 use strata_metadata::{KubesprayConfig, KubesprayRuntime};
 
 use crate::KubesprayError;
@@ -512,10 +510,11 @@ fn foreign(path: &Path, uid: u32) -> bool {
 }
 
 /// The program a runtime needs: docker or podman (`STRATA_CONTAINER_RUNTIME` overrides either),
-/// or `ansible-playbook` for the local runtime (`STRATA_ANSIBLE_PLAYBOOK`).
-pub fn runtime_tool(runtime: KubesprayRuntime) -> Result<FoundTool, ExecError> {
+/// or `ansible-playbook` for the local runtime (`STRATA_ANSIBLE_PLAYBOOK`), looked up as `ctx`
+/// says.
+pub fn runtime_tool(runtime: KubesprayRuntime, ctx: &Context<'_>) -> Result<FoundTool, ExecError> {
     match runtime {
-        KubesprayRuntime::Local => find_tool(&TOOLS[2]),
+        KubesprayRuntime::Local => ctx.find_tool(&TOOLS[2]),
         KubesprayRuntime::Docker | KubesprayRuntime::Podman => {
             let mut tool = TOOLS[1];
             tool.candidates = if runtime == KubesprayRuntime::Docker {
@@ -523,7 +522,7 @@ pub fn runtime_tool(runtime: KubesprayRuntime) -> Result<FoundTool, ExecError> {
             } else {
                 &["podman"]
             };
-            find_tool(&tool)
+            ctx.find_tool(&tool)
         }
     }
 }
@@ -537,6 +536,7 @@ mod tests {
         logs: None,
         on_line: None,
         interrupt: None,
+        vars: None,
     };
 
     fn session(inventory: &Path) -> KubesprayRun {

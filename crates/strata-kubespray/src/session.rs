@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 
 use strata_bundle::Bundle;
 use strata_config::{Layout, Severity, read_inventory};
-use strata_exec::{
-    Command, Context, ExecError, FoundTool, TOOLS, expand_home, find_tool, tool_version,
-};
+use strata_exec::{Command, Context, ExecError, FoundTool, TOOLS, expand_home, tool_version};
 use strata_metadata::{
     EnvironmentId, FileKind, KUBE_VERSION_SOURCE, KubeVersionSupport, KubesprayConfig,
     KubesprayRuntime, Notice, PhaseDetail,
@@ -149,7 +147,7 @@ impl Session {
                 path: path.clone(),
                 from_override: true,
             }),
-            None => runtime_tool(runtime),
+            None => runtime_tool(runtime, ctx),
         };
         let program = match found {
             Ok(found) => {
@@ -327,15 +325,15 @@ pub fn status(
     layout: &Layout,
     env: &EnvironmentId,
     request: &StatusRequest,
-    _ctx: &Context<'_>,
+    ctx: &Context<'_>,
 ) -> Result<StatusOutcome, KubesprayError> {
     let kubeconfig = find_kubeconfig(
         layout,
         env.as_str(),
         request.kubeconfig.as_deref(),
-        std::env::var_os("KUBECONFIG").as_deref(),
+        ctx.var("KUBECONFIG").as_deref(),
     )?;
-    let kubectl = find_tool(&TOOLS[4]).map_err(KubesprayError::Tool)?;
+    let kubectl = ctx.find_tool(&TOOLS[4]).map_err(KubesprayError::Tool)?;
     let status = cluster_status(&kubectl.path, &kubeconfig, layout.root())?;
     Ok(StatusOutcome { kubeconfig, status })
 }
