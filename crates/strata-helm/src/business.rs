@@ -11,7 +11,7 @@ use strata_exec::{Context, RunOptions};
 use strata_metadata::{FileKind, Notice, PhaseDetail, Release, ReleaseStatus};
 
 use crate::cluster::{Kubeconfig, kubeconfig_for};
-use crate::platform::{HelmTools, Notes, find_helm, find_kubectl, shown};
+use crate::layer::{HelmTools, Notes, find_helm, find_kubectl, shown};
 use crate::{
     DEFAULT_ARGOCD_NAMESPACE, HelmError, HelmEvent, ReleasePlan, argocd_gate, argocd_namespace,
     read_platform, work_dir,

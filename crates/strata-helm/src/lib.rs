@@ -29,8 +29,10 @@ mod argocd;
 mod business;
 mod cluster;
 mod deps;
+mod diff;
 mod error;
 mod graph;
+mod layer;
 mod platform;
 mod release;
 
@@ -45,13 +47,14 @@ pub use cluster::{
     gate_commands,
 };
 pub use deps::{Dependencies, dependencies, dependency_build, dependency_builds};
+pub use diff::{
+    DiffOutcome, DiffRequest, ReleaseDiff, Rendered, TemplateOutcome, TemplateRequest,
+    diff_platform, template_platform,
+};
 pub use error::HelmError;
 pub use graph::{GraphEvent, ReleaseOutcome, ReleaseResult, dot, mermaid, order, run_graph};
-pub use platform::{
-    DiffOutcome, DiffRequest, HelmEvent, HelmTools, PlatformOutcome, PlatformRequest, ReleaseDiff,
-    Rendered, TemplateOutcome, TemplateRequest, deploy_platform, diff_platform, find_helm,
-    platform_config, template_platform,
-};
+pub use layer::{HelmEvent, HelmTools, find_helm, platform_config};
+pub use platform::{PlatformOutcome, PlatformRequest, deploy_platform};
 pub use release::{
     ChartRef, DEFAULT_TIMEOUT, DIFF_PLUGIN_URL, Helm, ReleasePlan, diff_plugin_install_args,
     helm_major, read_platform, work_dir, write_inline_values,
