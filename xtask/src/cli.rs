@@ -406,7 +406,7 @@ pub(crate) enum PlatformCommand {
         #[arg(long, value_name = "ENV")]
         env: EnvironmentId,
     },
-    /// Show what a deploy would change (the helm-diff plugin); exit 2 when anything would
+    /// Show what a deploy would change (the helm-diff plugin); exit 4 when anything would
     Diff {
         /// The environment, such as `development`
         #[arg(long, value_name = "ENV")]

@@ -84,6 +84,20 @@ impl Layout {
             .join(format!("{module}.outputs.json"))
     }
 
+    /// Where an environment's Kubespray artifacts are kept after a run:
+    /// `.strata/<env>/kubespray/artifacts/`. The Kubespray layer writes them; the Helm layer
+    /// reads the kubeconfig there ([`Layout::kubespray_kubeconfig`]), without either crate
+    /// depending on the other.
+    pub fn kubespray_artifacts(&self, env: &str) -> PathBuf {
+        self.state_dir(env).join("kubespray").join("artifacts")
+    }
+
+    /// The cluster's admin kubeconfig Kubespray wrote for `env` (`kubeconfig_localhost`), as
+    /// kept: `.strata/<env>/kubespray/artifacts/admin.conf`.
+    pub fn kubespray_kubeconfig(&self, env: &str) -> PathBuf {
+        self.kubespray_artifacts(env).join("admin.conf")
+    }
+
     /// An absolute path for a root-relative one.
     pub fn abs(&self, rel: impl AsRef<Path>) -> PathBuf {
         self.root.join(rel)

@@ -17,7 +17,7 @@ pub const REQUEST_TIMEOUT: &str = "10s";
 /// Where an environment's Kubespray artifacts (`admin.conf`) are kept after a run, relative to
 /// the repository root.
 pub fn artifacts_dir(layout: &Layout, env: &str) -> PathBuf {
-    layout.state_dir(env).join("kubespray").join("artifacts")
+    layout.kubespray_artifacts(env)
 }
 
 /// Which kubeconfig a check uses, and why.
@@ -50,7 +50,7 @@ pub fn find_kubeconfig(
             })
         };
     }
-    let kept = artifacts_dir(layout, env).join("admin.conf");
+    let kept = layout.kubespray_kubeconfig(env);
     if kept.is_file() {
         return Ok(Kubeconfig {
             path: kept,
