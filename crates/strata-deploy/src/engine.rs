@@ -187,6 +187,11 @@ impl<'a> Run<'a> {
             // Every line the phase's tools print, in order, in one log (each layer also keeps
             // its own logs, with the commands, in the run folder).
             let phase_log = PhaseLog::new(self.logs.join(&log_name));
+            phase_log.line(&format!(
+                "== {phase}: {} ({})",
+                layers::describe(phase, mode),
+                rep.started_at.as_deref().unwrap_or_default()
+            ));
             let on_line = |line: &str| {
                 phase_log.line(line);
                 emit(DeployEvent::Output {
@@ -215,6 +220,13 @@ impl<'a> Run<'a> {
             };
             let outcome = layers::run(step);
             rep.seconds = started.elapsed().as_secs_f64();
+            phase_log.line(&match &outcome {
+                Ok(_) => format!("== {phase}: done in {:.1}s", rep.seconds),
+                Err(f) => format!(
+                    "== {phase}: failed after {:.1}s: {}",
+                    rep.seconds, f.message
+                ),
+            });
             let log = self.logs.join(&log_name);
             if log.is_file() {
                 rep.log = Some(shown(layout, &log));
@@ -331,7 +343,10 @@ impl PhaseLog {
 
     fn line(&self, line: &str) {
         use std::io::Write as _;
-        let mut file = self.file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut file = self
+            .file
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if file.is_none() {
             if let Some(dir) = self.path.parent() {
                 let _ = std::fs::create_dir_all(dir);

@@ -9,7 +9,7 @@ use strata_pipeline::{Holder, LockError};
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
     /// Another run holds the environment.
-    #[error("`{env}` is being deployed by {}", holder.as_ref().map_or_else(|| "another process".to_owned(), ToString::to_string))]
+    #[error("environment `{env}` is locked by {}", holder.as_ref().map_or_else(|| "a process that has not named itself yet".to_owned(), ToString::to_string))]
     Locked {
         /// The environment.
         env: String,

@@ -334,18 +334,17 @@ fn kubespray(step: &Step<'_>) -> Result<Done, PhaseFailure> {
     let fail = |e: strata_kubespray::KubesprayError| {
         failed(step, PhaseFailure::from_error(&e, e.kind(), e.hint()))
     };
-    let session = Session::prepare(
-        step.layout,
-        bundle,
-        &SessionRequest::default(),
-        &step.ctx,
-    )
-    .map_err(fail)?;
+    let session = Session::prepare(step.layout, bundle, &SessionRequest::default(), &step.ctx)
+        .map_err(fail)?;
     for n in &session.notices {
         step.notice(n.clone());
     }
     let outcome = session
-        .run(&Operation::Deploy { limit: None }, &Extras::default(), &step.ctx)
+        .run(
+            &Operation::Deploy { limit: None },
+            &Extras::default(),
+            &step.ctx,
+        )
         .map_err(fail)?;
     for n in &outcome.notices {
         step.notice(n.clone());
@@ -364,10 +363,225 @@ fn kubespray(step: &Step<'_>) -> Result<Done, PhaseFailure> {
     })
 }
 
-// WIP-UNWIRED: replaced when the layer entry points land.
-fn unwired(step: &Step<'_>) -> Result<Done, PhaseFailure> {
-    Err(PhaseFailure { message: format!("{} is not wired yet", step.phase), ..PhaseFailure::default() })
+/// A tool found as the context says (`STRATA_*`, then `PATH`), for a layer request that takes
+/// the program's path; `None` leaves the layer to report it missing.
+fn tool(step: &Step<'_>, index: usize) -> Option<std::path::PathBuf> {
+    step.ctx
+        .find_tool(&strata_exec::TOOLS[index])
+        .ok()
+        .map(|found| found.path)
 }
-fn provision(step: &Step<'_>) -> Result<Done, PhaseFailure> { unwired(step) }
-fn platform(step: &Step<'_>) -> Result<Done, PhaseFailure> { unwired(step) }
-fn business(step: &Step<'_>) -> Result<Done, PhaseFailure> { unwired(step) }
+
+fn provision(step: &Step<'_>) -> Result<Done, PhaseFailure> {
+    use strata_provisioner::{
+        BuildRequest, Event, ListRequest, ProvisionError, ProvisionTools, build, list,
+    };
+    let bundle = step.bundle()?;
+    let fail =
+        |e: ProvisionError| failed(step, PhaseFailure::from_error(&e, e.kind(), e.hint(None)));
+    let tools = ProvisionTools {
+        qemu_img: tool(step, 5),
+        packer: tool(step, 6),
+        cloud_localds: tool(step, 7),
+        curl: tool(step, 8),
+    };
+    if step.mode == Mode::DryRun {
+        // What a deploy would build, from the records: nothing is run.
+        let outcome = list(step.layout, bundle, &ListRequest { tools }, &step.ctx).map_err(fail)?;
+        for n in &outcome.notices {
+            step.notice(n.clone());
+        }
+        let detail = outcome.detail();
+        if let PhaseDetail::Images { images } = &detail {
+            for image in images {
+                (step.emit)(DeployEvent::Image {
+                    phase: step.phase,
+                    image: image.clone(),
+                });
+            }
+        }
+        return Ok(Done {
+            detail: Some(detail),
+            notices: outcome.notices,
+            ..done(step)
+        });
+    }
+    let request = BuildRequest {
+        roles: None,
+        // `--force provision` means build the images again, which the provisioner would
+        // otherwise find up to date.
+        force: step.forced,
+        jobs: step.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+        }),
+        tools,
+    };
+    let mut on_event = |event: Event<'_>| match event {
+        Event::Step { role, message } => (step.emit)(DeployEvent::Output {
+            phase: step.phase,
+            line: format!("{role}: {message}"),
+        }),
+        Event::Started { .. } | Event::Download { .. } => {}
+    };
+    let outcome = build(step.layout, bundle, &request, &step.ctx, &mut on_event).map_err(fail)?;
+    let detail = outcome.detail();
+    if let PhaseDetail::Images { images } = &detail {
+        for image in images {
+            (step.emit)(DeployEvent::Image {
+                phase: step.phase,
+                image: image.clone(),
+            });
+        }
+    }
+    if let Some(kind) = outcome.error_kind() {
+        let failed_roles: Vec<&str> = outcome
+            .results
+            .iter()
+            .filter(|r| r.outcome.is_err())
+            .map(|r| r.role.as_str())
+            .collect();
+        let first = outcome
+            .results
+            .iter()
+            .find_map(|r| r.outcome.as_ref().err());
+        let mut failure = match first {
+            Some(e) => PhaseFailure::from_error(e, kind, e.hint(None)),
+            None => PhaseFailure::default(),
+        };
+        failure.message = format!(
+            "the image of {} failed: {}",
+            failed_roles.join(", "),
+            failure.message
+        );
+        failure.kind = kind;
+        return Err(failed(step, failure));
+    }
+    Ok(Done {
+        detail: Some(detail),
+        ..done(step)
+    })
+}
+
+/// Renders the Helm layers' events as the engine's.
+fn helm_event(step: &Step<'_>, dry_run: bool, event: strata_helm::HelmEvent<'_>) {
+    use strata_helm::HelmEvent;
+    match event {
+        HelmEvent::Notice(n) => step.notice(n.clone()),
+        HelmEvent::Dependencies { release } => (step.emit)(DeployEvent::Output {
+            phase: step.phase,
+            line: format!("{release}: building the chart's dependencies"),
+        }),
+        HelmEvent::Started { release } => (step.emit)(DeployEvent::Output {
+            phase: step.phase,
+            line: format!("{release}: deploying"),
+        }),
+        HelmEvent::Finished(outcome) => (step.emit)(DeployEvent::Release {
+            phase: step.phase,
+            release: strata_helm::release_outcome(outcome, dry_run),
+        }),
+        HelmEvent::Diffed {
+            release,
+            diff: Some(diff),
+        } => {
+            step.shown(format!("--- {release} would change:"));
+            for line in diff.lines() {
+                step.shown(line);
+            }
+        }
+        HelmEvent::Diffed {
+            release,
+            diff: None,
+        } => step.shown(format!("{release}: no change")),
+        HelmEvent::Rendered { .. } => {}
+    }
+}
+
+fn helm_tools(step: &Step<'_>) -> strata_helm::HelmTools {
+    strata_helm::HelmTools {
+        helm: tool(step, 3),
+        kubectl: tool(step, 4),
+    }
+}
+
+fn platform(step: &Step<'_>) -> Result<Done, PhaseFailure> {
+    use strata_helm::{DiffRequest, HelmError, PlatformRequest, deploy_platform, diff_platform};
+    let bundle = step.bundle()?;
+    let fail = |e: HelmError| failed(step, PhaseFailure::from_error(&e, e.kind(), e.hint()));
+    let dry_run = step.ctx.dry_run;
+    let mut on_event = |e: strata_helm::HelmEvent<'_>| helm_event(step, dry_run, e);
+    if step.mode == Mode::Plan {
+        let request = DiffRequest {
+            kubeconfig: None,
+            tools: helm_tools(step),
+        };
+        let outcome =
+            diff_platform(step.layout, bundle, &request, &step.ctx, &mut on_event).map_err(fail)?;
+        return Ok(Done {
+            detail: Some(outcome.detail()),
+            notices: outcome.notices,
+            ..done(step)
+        });
+    }
+    let request = PlatformRequest {
+        kubeconfig: None,
+        jobs: step.jobs.unwrap_or(4),
+        skip_gate: false,
+        tools: helm_tools(step),
+    };
+    let outcome =
+        deploy_platform(step.layout, bundle, &request, &step.ctx, &mut on_event).map_err(fail)?;
+    if dry_run {
+        for cmd in &outcome.commands {
+            step.shown(cmd.clone());
+        }
+    }
+    if let Some(kind) = outcome.error_kind() {
+        let mut failure = PhaseFailure::default();
+        let mut names = Vec::new();
+        for (name, e) in outcome.errors() {
+            if failure.message.is_empty() {
+                failure = PhaseFailure::from_error(e, kind, e.hint());
+            }
+            names.push(name.to_owned());
+        }
+        failure.message = format!(
+            "{} failed: {}",
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            failure.message
+        );
+        failure.kind = kind;
+        return Err(failed(step, failure));
+    }
+    Ok(Done {
+        detail: Some(outcome.detail()),
+        notices: outcome.notices,
+        ..done(step)
+    })
+}
+
+fn business(step: &Step<'_>) -> Result<Done, PhaseFailure> {
+    use strata_helm::{BusinessRequest, HelmError, deploy_business};
+    let bundle = step.bundle()?;
+    let fail = |e: HelmError| failed(step, PhaseFailure::from_error(&e, e.kind(), e.hint()));
+    let dry_run = step.ctx.dry_run;
+    let request = BusinessRequest {
+        kubeconfig: None,
+        tools: helm_tools(step),
+    };
+    let outcome = deploy_business(step.layout, bundle, &request, &step.ctx, &mut |e| {
+        helm_event(step, dry_run, e);
+    })
+    .map_err(fail)?;
+    if dry_run {
+        step.shown(outcome.command.clone());
+    }
+    Ok(Done {
+        detail: Some(outcome.detail()),
+        notices: outcome.notices.clone(),
+        ..done(step)
+    })
+}

@@ -54,7 +54,7 @@ pub use diff::{
 pub use error::HelmError;
 pub use graph::{GraphEvent, ReleaseOutcome, ReleaseResult, dot, mermaid, order, run_graph};
 pub use layer::{HelmEvent, HelmTools, find_helm, platform_config};
-pub use platform::{PlatformOutcome, PlatformRequest, deploy_platform};
+pub use platform::{PlatformOutcome, PlatformRequest, deploy_platform, release_outcome};
 pub use release::{
     ChartRef, DEFAULT_TIMEOUT, DIFF_PLUGIN_URL, Helm, ReleasePlan, diff_plugin_install_args,
     helm_major, read_platform, work_dir, write_inline_values,

@@ -91,8 +91,8 @@ impl PlatformOutcome {
     }
 }
 
-/// One release as the report records it.
-fn release_outcome(r: &ReleaseOutcome, dry_run: bool) -> strata_metadata::ReleaseOutcome {
+/// One release as the report records it (a release done in a dry run was only shown).
+pub fn release_outcome(r: &ReleaseOutcome, dry_run: bool) -> strata_metadata::ReleaseOutcome {
     let (status, message) = match &r.result {
         ReleaseResult::Done if dry_run => (ReleaseStatus::DryRun, None),
         ReleaseResult::Done => (ReleaseStatus::Deployed, None),

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use strata_bundle::Bundle;
 use strata_config::Layout;
-use strata_exec::{Context, FoundTool, TOOLS, Tool, find_tool, tool_version};
+use strata_exec::{Context, FoundTool, TOOLS, Tool, tool_version};
 use strata_metadata::{
     ArtifactRecord, Builder, ErrorKind, FileKind, ImageOutcome, ImageStatus, Notice, PhaseDetail,
     ProvisionerConfig, RoleImage,
@@ -70,7 +70,7 @@ pub fn build_context(
             path: path.clone(),
             from_override: true,
         }),
-        None => find_tool(tool),
+        None => ctx.find_tool(tool),
     };
     let want = |needed: bool, given: &Option<PathBuf>, tool| match find(given, tool) {
         Ok(found) => Ok(Some(found)),
@@ -451,7 +451,7 @@ pub fn publish(
                 path: path.clone(),
                 from_override: true,
             },
-            None => find_tool(&TOOLS[8])?,
+            None => ctx.find_tool(&TOOLS[8])?,
         })
     } else {
         None
