@@ -11,8 +11,11 @@ fn workspace() -> PathBuf {
         .to_owned()
 }
 
-/// Each member's name and its `[dependencies]` / `[dev-dependencies]` entries (name, line).
-fn manifests() -> BTreeMap<String, (PathBuf, Vec<(String, String, String)>)> {
+/// A dependency entry: its section, the dependency's name and the whole line.
+type Entry = (String, String, String);
+
+/// Each member's name, its manifest and its `[dependencies]` / `[dev-dependencies]` entries.
+fn manifests() -> BTreeMap<String, (PathBuf, Vec<Entry>)> {
     let root = workspace();
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join("crates"))
         .unwrap()
