@@ -460,7 +460,7 @@ mod tests {
         assert!(hint.contains("STRATA_STATE_DATABASE_URL"), "{hint}");
         let shown = format!("{err} {hint}");
         assert!(
-            shown.starts_with("invalid state backend configuration `config/state-backend.json:4:"),
+            shown.starts_with("config/state-backend.json:4:7: unknown field `url`"),
             "{shown}"
         );
         assert!(!shown.contains("hunter2"), "{shown}");

@@ -11,7 +11,7 @@ use crate::lock::{Holder, LockError};
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     /// `config/state-backend.json` is not valid JSON or not a valid backend configuration.
-    #[error("invalid state backend configuration `{}:{line}:{column}`: {message}", .path.display())]
+    #[error("{}:{line}:{column}: {message}", .path.display())]
     Config {
         /// The file, relative to the repository root.
         path: PathBuf,

@@ -18,4 +18,5 @@ mod platform_real;
 mod provision;
 mod provision_fetch;
 mod provision_real;
+mod state;
 mod support;

@@ -509,7 +509,10 @@ fn push_copies_local_records_and_never_overwrites_newer_shared_ones() {
     .unwrap();
     let local_run = report("run-local", "2026-11-25T09:00:00Z", RunResult::Succeeded);
     write_local_report(&state_dir, &local_run).unwrap();
-    assert_eq!(local_reports(&state_dir).unwrap(), std::slice::from_ref(&local_run));
+    assert_eq!(
+        local_reports(&state_dir).unwrap(),
+        std::slice::from_ref(&local_run)
+    );
     runtime().block_on(async {
         let a = open(a_dir.path(), &url).await.unwrap();
         let b = open(b_dir.path(), &url).await.unwrap();
