@@ -100,6 +100,12 @@ pub(crate) enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// List an environment's runs, newest first: when, who, from where, the result and each
+    /// phase's status and duration
+    Runs(RunsArgs),
+    /// Manage Strata's run state in the configured backend (config/state-backend.json)
+    #[command(subcommand)]
+    State(StateCommand),
     /// List the external tools Strata drives, found or not, with versions
     Doctor,
     /// Run every check CI runs: formatting, clippy, all tests, the README's main command
@@ -132,6 +138,8 @@ impl Command {
             | Command::Graph(GraphArgs { env, .. })
             | Command::Deploy(DeployArgs { env, .. })
             | Command::Status(StatusArgs2 { env, .. })
+            | Command::Runs(RunsArgs { env, .. })
+            | Command::State(StateCommand::Push(EnvArgs { env }))
             | Command::Unlock { env, .. } => Some(env),
             Command::Kubespray(k) => Some(match k {
                 K::Deploy { common: c, .. }
@@ -394,6 +402,23 @@ pub(crate) struct StatusArgs2 {
     /// Exit 4 when any phase's inputs changed since its last success (or it never ran)
     #[arg(long)]
     pub(crate) detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunsArgs {
+    /// The environment, such as `development`
+    #[arg(long, value_name = "ENV")]
+    pub(crate) env: EnvironmentId,
+    /// How many runs are listed at most
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) limit: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum StateCommand {
+    /// Copy this checkout's local phase records and run reports (.strata/ENV/) to the shared
+    /// backend, keeping any shared record that finished later
+    Push(EnvArgs),
 }
 
 #[derive(Debug, Subcommand)]

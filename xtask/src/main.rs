@@ -60,6 +60,8 @@ fn main() -> ExitCode {
         Command::Unlock { env, force } => {
             commands::deploy::unlock(&layout, env.as_str(), force, &ui)
         }
+        Command::Runs(args) => commands::state::runs(&layout, &args, &ui),
+        Command::State(cmd) => commands::state::run(&layout, &cmd, &ui),
         Command::Doctor => commands::doctor::run(&layout, &ui),
         Command::Ci(args) => commands::ci::run(&layout, &args, &ui),
         Command::Bench(args) => commands::bench::run(&layout, &args, &ui),
@@ -80,6 +82,9 @@ fn main() -> ExitCode {
 /// Sorts an unexpected error into an exit code and, where a fix is clear, a hint.
 fn classify(err: &anyhow::Error) -> (Exit, Option<String>) {
     for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<strata_pipeline::StateError>() {
+            return (e.kind().exit(), e.hint());
+        }
         if let Some(e) = cause.downcast_ref::<BundleError>() {
             return match e {
                 BundleError::NotFound { env, .. } => (

@@ -43,6 +43,12 @@ impl Layout {
         Path::new("config/packages.lock")
     }
 
+    /// `config/state-backend.json`, relative to the root: where Strata keeps its run state,
+    /// deploy lock and run history (absent: the local files under `.strata/`).
+    pub fn state_backend_rel() -> &'static Path {
+        Path::new("config/state-backend.json")
+    }
+
     /// `api/definitions`, relative to the root.
     pub fn definitions_rel() -> &'static Path {
         Path::new("api/definitions")

@@ -162,11 +162,24 @@ struct RecordFile {
     run_id: String,
 }
 
-impl From<RecordFile> for PhaseRecord {
-    fn from(file: RecordFile) -> Self {
+impl PhaseRecord {
+    /// Its inputs and needs in one map, each phase it builds on named `phase <name>`: what its
+    /// digest covers, and how a store with one column for both keeps them.
+    pub fn flat_inputs(&self) -> BTreeMap<String, String> {
+        let mut all = self.inputs.clone();
+        for (phase, digest) in &self.needs {
+            all.insert(format!("phase {phase}"), digest.clone());
+        }
+        all
+    }
+
+    /// The inverse of [`PhaseRecord::flat_inputs`]: own inputs, and needs.
+    pub fn split_inputs(
+        flat: BTreeMap<String, String>,
+    ) -> (BTreeMap<String, String>, BTreeMap<Phase, String>) {
         let mut inputs = BTreeMap::new();
-        let mut needs = file.needs;
-        for (name, digest) in file.inputs {
+        let mut needs = BTreeMap::new();
+        for (name, digest) in flat {
             match name.strip_prefix("phase ").and_then(Phase::from_name) {
                 Some(phase) => {
                     needs.insert(phase, digest);
@@ -176,6 +189,14 @@ impl From<RecordFile> for PhaseRecord {
                 }
             }
         }
+        (inputs, needs)
+    }
+}
+
+impl From<RecordFile> for PhaseRecord {
+    fn from(file: RecordFile) -> Self {
+        let (inputs, mut needs) = PhaseRecord::split_inputs(file.inputs);
+        needs.extend(file.needs);
         Self {
             status: file.status,
             digest: file.digest,

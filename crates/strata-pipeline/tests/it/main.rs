@@ -1,0 +1,3 @@
+//! Integration tests of strata-pipeline: the state backends against real services.
+
+mod pg;
