@@ -96,9 +96,13 @@ pub(crate) enum Command {
         /// The environment, such as `development`
         #[arg(long, value_name = "ENV")]
         env: EnvironmentId,
-        /// Remove it even though its process still runs
+        /// Remove it even though its process still runs (on PostgreSQL, with `--yes`: end
+        /// the holder's database session, which fails its deploy)
         #[arg(long)]
         force: bool,
+        /// Confirm `--force` on the PostgreSQL backend
+        #[arg(long, requires = "force")]
+        yes: bool,
     },
     /// List an environment's runs, newest first: when, who, from where, the result and each
     /// phase's status and duration

@@ -57,8 +57,8 @@ fn main() -> ExitCode {
         Command::Backfill(args) => commands::backfill::run(&layout, &args, &ui),
         Command::Completions { shell } => commands::reference::completions(shell),
         Command::Status(args) => commands::deploy::status(&layout, &args, &ui),
-        Command::Unlock { env, force } => {
-            commands::deploy::unlock(&layout, env.as_str(), force, &ui)
+        Command::Unlock { env, force, yes } => {
+            commands::deploy::unlock(&layout, env.as_str(), force, yes, &ui)
         }
         Command::Runs(args) => commands::state::runs(&layout, &args, &ui),
         Command::State(cmd) => commands::state::run(&layout, &cmd, &ui),

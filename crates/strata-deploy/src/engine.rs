@@ -11,7 +11,8 @@ use strata_exec::{Context, Interrupt};
 use strata_metadata::{
     DeployReport, Mode, Notice, Phase, PhaseReport, PhaseStatus, ReportStatus, RunResult,
 };
-use strata_pipeline::{EnvLock, Holder, PhaseInputs, freshness, read_state, select, write_state};
+use strata_metadata::{PhaseRecord, StateBackendKind};
+use strata_pipeline::{EnvGuard, Holder, PhaseInputs, StateBackend, freshness, select};
 
 use crate::DeployError;
 use crate::event::{DeployEvent, Failure, SkipReason};
@@ -56,9 +57,11 @@ struct Run<'a> {
     emit: &'a (dyn Fn(DeployEvent) + Sync),
     run_id: String,
     logs: PathBuf,
-    state_dir: PathBuf,
     started_at: String,
-    _lock: EnvLock,
+    /// Runs the state backend's calls (a database client is async).
+    runtime: tokio::runtime::Runtime,
+    backend: StateBackend,
+    guard: EnvGuard,
 }
 
 impl<'a> Run<'a> {
@@ -73,14 +76,35 @@ impl<'a> Run<'a> {
         let run_id = opts.run_id.clone().unwrap_or_else(new_run_id);
         let started_at = now();
         let me = Holder::me(&opts.command, &started_at);
-        let (lock, took_over) = EnvLock::acquire(&state_dir, env, &me)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|source| DeployError::Write {
+                path: state_dir.clone(),
+                source,
+            })?;
+        // The backend the repository configures; its connection string comes from the
+        // caller's variables or the environment, never from a file.
+        let var = |name: &str| {
+            opts.vars
+                .get(name)
+                .map(|v| v.to_string_lossy().into_owned())
+                .or_else(|| std::env::var(name).ok())
+        };
+        let backend = runtime.block_on(StateBackend::open(layout, var))?;
+        let (guard, took_over) = runtime.block_on(backend.acquire(env, &me))?;
         if let Some(old) = took_over {
+            let message = match backend.kind() {
+                StateBackendKind::Local => {
+                    format!("took over a lock left by a process that is gone ({old})")
+                }
+                StateBackendKind::Postgres => format!(
+                    "the last deploy ended without releasing the lock ({old}); its session is gone, and so is its lock"
+                ),
+            };
             emit(DeployEvent::Notice {
                 phase: None,
-                notice: Notice::warning(
-                    format!("took over a lock left by a process that is gone ({old})"),
-                    None,
-                ),
+                notice: Notice::warning(message, None),
             });
         }
         let logs = state_dir.join("runs").join(&run_id);
@@ -91,9 +115,10 @@ impl<'a> Run<'a> {
             emit,
             run_id,
             logs,
-            state_dir,
             started_at,
-            _lock: lock,
+            runtime,
+            backend,
+            guard,
         })
     }
 
@@ -107,7 +132,7 @@ impl<'a> Run<'a> {
             mode,
             logs: self.logs.clone(),
         });
-        let mut state = read_state(&self.state_dir);
+        let mut state = self.runtime.block_on(self.backend.read_state(env))?;
         let selected = select(opts.from, opts.to, &opts.only);
         let mut bundle: Option<Bundle> = Bundle::open(&layout.bundle_dir(env)).ok();
         // Without generate, the later phases run on the bundle as it is: say so when the
@@ -176,6 +201,24 @@ impl<'a> Run<'a> {
                 continue;
             }
 
+            // A shared backend whose session is gone holds no lock any more: stop before
+            // starting anything.
+            if let Err(e) = self.runtime.block_on(self.guard.check()) {
+                let mut rep = blank(phase, ReportStatus::Failed);
+                rep.note = Some(crate::layers::chain(&e));
+                emit(DeployEvent::PhaseFinished {
+                    report: rep.clone(),
+                    failure: Some(Failure {
+                        message: crate::layers::chain(&e),
+                        hint: e.hint(),
+                        kind: e.kind(),
+                        tail: Vec::new(),
+                    }),
+                });
+                reports.push(rep);
+                stopped = Some((phase, RunResult::Failed));
+                continue;
+            }
             let log_name = format!("deploy-{phase}.log");
             let started = Instant::now();
             let mut rep = blank(phase, ReportStatus::Failed);
@@ -244,15 +287,15 @@ impl<'a> Run<'a> {
             // Validate and generate are real in every mode; the others only when deploying.
             let records =
                 mode == Mode::Deploy || matches!(phase, Phase::Validate | Phase::Generate);
+            let mut written: Option<PhaseRecord> = None;
             let mut record = |status: PhaseStatus| {
                 if records {
-                    state.phases.insert(
-                        phase.name().to_owned(),
-                        inputs.record(status, now(), rep.seconds, &self.run_id),
-                    );
+                    let r = inputs.record(status, now(), rep.seconds, &self.run_id);
+                    state.phases.insert(phase.name().to_owned(), r.clone());
+                    written = Some(r);
                 }
             };
-            let failure = match outcome {
+            let mut failure = match outcome {
                 _ if self.interrupt.is_set() => {
                     rep.status = ReportStatus::Interrupted;
                     if mode == Mode::Deploy {
@@ -293,10 +336,23 @@ impl<'a> Run<'a> {
                     Some(failure.into_event())
                 }
             };
-            write_state(&self.state_dir, &state).map_err(|source| DeployError::Write {
-                path: self.state_dir.join("state.json"),
-                source,
-            })?;
+            if let Some(r) = &written
+                && let Err(e) = self.runtime.block_on(self.guard.write_phase(phase, r))
+            {
+                // Not recorded, so never "succeeded": the next deploy runs it again.
+                rep.status = ReportStatus::Failed;
+                rep.note = Some(format!(
+                    "its result could not be recorded: {}",
+                    crate::layers::chain(&e)
+                ));
+                failure = Some(Failure {
+                    message: rep.note.clone().unwrap_or_default(),
+                    hint: e.hint(),
+                    kind: e.kind(),
+                    tail: Vec::new(),
+                });
+                stopped = Some((phase, RunResult::Failed));
+            }
             emit(DeployEvent::PhaseFinished {
                 report: rep.clone(),
                 failure,
@@ -323,6 +379,12 @@ impl<'a> Run<'a> {
             resume: stopped.map(|(p, _)| format!("cargo xtask deploy --env {env} --from {p}")),
         };
         write_report(&self.logs, &report)?;
+        // The shared history; the local report beside the logs is written either way.
+        if self.backend.kind() == StateBackendKind::Postgres {
+            self.runtime.block_on(self.guard.record_run(&report))?;
+        }
+        let Run { runtime, guard, .. } = self;
+        runtime.block_on(guard.release())?;
         Ok(report)
     }
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use strata_metadata::ErrorKind;
-use strata_pipeline::{Holder, LockError};
+use strata_pipeline::{Holder, LockError, StateError};
 
 /// A deploy that could not run, or could not record what it did.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +19,10 @@ pub enum DeployError {
     /// The lock could not be taken or read.
     #[error(transparent)]
     Lock(Box<LockError>),
+    /// The state backend could not be opened, read or written (a database that does not
+    /// answer, a connection lost, a bad `config/state-backend.json`).
+    #[error(transparent)]
+    State(Box<StateError>),
     /// A bad option (a `SOURCE_DATE_EPOCH` that is not a time, ...).
     #[error("{message}")]
     Invalid {
@@ -43,6 +47,7 @@ impl DeployError {
             DeployError::Locked { .. } => ErrorKind::Locked,
             DeployError::Invalid { .. } => ErrorKind::Invalid,
             DeployError::Lock(_) | DeployError::Write { .. } => ErrorKind::Failed,
+            DeployError::State(e) => e.kind(),
         }
     }
 
@@ -52,6 +57,7 @@ impl DeployError {
             DeployError::Locked { env, .. } => Some(format!(
                 "wait for it, or stop that process; `cargo xtask unlock --env {env} --force` removes the lock of one still running"
             )),
+            DeployError::State(e) => e.hint(),
             _ => None,
         }
     }
@@ -62,6 +68,16 @@ impl From<LockError> for DeployError {
         match e {
             LockError::Held { env, holder } => DeployError::Locked { env, holder },
             other => DeployError::Lock(Box::new(other)),
+        }
+    }
+}
+
+impl From<StateError> for DeployError {
+    fn from(e: StateError) -> Self {
+        match e {
+            StateError::Held { env, holder } => DeployError::Locked { env, holder },
+            StateError::Lock(lock) => lock.into(),
+            other => DeployError::State(Box::new(other)),
         }
     }
 }

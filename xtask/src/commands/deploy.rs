@@ -8,9 +8,13 @@ use strata_config::Layout;
 use strata_deploy::{DeployOptions, Force};
 use strata_metadata::{
     DeployReport, ImageStatus, Mode, Phase, PhaseDetail, PhaseStatus, ReleaseStatus, ReportStatus,
-    RunResult,
+    RunResult, StateBackendKind,
 };
-use strata_pipeline::{Holder, LockError, LockState, Unlocked, forecast, lock_state, read_state};
+use strata_pipeline::{
+    Holder, LockError, LockState, StateError, UnlockOptions, UnlockOutcome, forecast,
+};
+
+use super::state::{block_on, open};
 
 use crate::Exit;
 use crate::cli::{DeployArgs, StatusArgs2};
@@ -194,14 +198,24 @@ fn detail_text(detail: &PhaseDetail) -> String {
 
 pub(crate) fn status(layout: &Layout, args: &StatusArgs2, ui: &Ui) -> anyhow::Result<Exit> {
     let env = args.env.as_str();
-    let state_dir = layout.state_dir(env);
-    let state = read_state(&state_dir);
+    // What the backend the repository configures holds: on PostgreSQL, what any checkout
+    // deployed.
+    let (backend, state, lock) = block_on(async {
+        let backend = open(layout).await?;
+        let state = backend.read_state(env).await?;
+        let lock = backend.lock_state(env).await?;
+        Ok((backend, state, lock))
+    })?;
     let bundle = Bundle::open(&layout.bundle_dir(env)).ok();
     let mut any_changed = false;
     let mut json = Vec::new();
-    match lock_state(&state_dir)? {
+    match lock {
         LockState::Free => {}
         LockState::Held(h) => ui.note(&format!("locked by {}", named(h.as_ref()))),
+        LockState::Stale(h) if backend.kind() == StateBackendKind::Postgres => ui.note(&format!(
+            "the last deploy by {} ended without releasing the lock; its session is gone, and so is its lock",
+            named(h.as_ref())
+        )),
         LockState::Stale(h) => ui.note(&format!(
             "a stale lock is left by {} (its process is gone; the next deploy takes it over)",
             named(h.as_ref())
@@ -251,14 +265,37 @@ fn named(holder: Option<&Holder>) -> String {
     )
 }
 
-pub(crate) fn unlock(layout: &Layout, env: &str, force: bool, ui: &Ui) -> anyhow::Result<Exit> {
-    match strata_pipeline::unlock(&layout.state_dir(env), env, force) {
-        Ok(Unlocked::NotLocked) => ui.result(&format!("`{env}` is not locked")),
-        Ok(Unlocked::Removed(None)) => ui.result(&format!("removed an unreadable lock of `{env}`")),
-        Ok(Unlocked::Removed(Some(h))) => {
+pub(crate) fn unlock(
+    layout: &Layout,
+    env: &str,
+    force: bool,
+    yes: bool,
+    ui: &Ui,
+) -> anyhow::Result<Exit> {
+    let outcome = block_on(async {
+        let backend = open(layout).await?;
+        Ok(backend.unlock(env, UnlockOptions { force, yes }).await)
+    })?;
+    match outcome {
+        Ok(UnlockOutcome::NotLocked) => ui.result(&format!("`{env}` is not locked")),
+        Ok(UnlockOutcome::Removed(None)) => {
+            ui.result(&format!("removed an unreadable lock of `{env}`"));
+        }
+        Ok(UnlockOutcome::Removed(Some(h))) => {
             ui.result(&format!("removed the lock of `{env}` ({h})"));
         }
-        Err(LockError::Held { holder, .. }) => {
+        Ok(UnlockOutcome::AlreadyReleased(h)) => ui.result(&format!(
+            "`{env}` is not locked: the lock of {} went with its database session; its name is cleared",
+            named(h.as_ref())
+        )),
+        Ok(UnlockOutcome::Ended(h)) => ui.result(&format!(
+            "ended the database session of {}, and with it its lock of `{env}`; that deploy fails",
+            named(h.as_ref())
+        )),
+        Err(
+            StateError::Lock(LockError::Held { holder, .. })
+            | StateError::Held { holder, .. },
+        ) => {
             ui.error(
                 &format!(
                     "the lock of `{env}` is held by a running process: {}",
@@ -268,7 +305,11 @@ pub(crate) fn unlock(layout: &Layout, env: &str, force: bool, ui: &Ui) -> anyhow
             );
             return Ok(Exit::Locked);
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => {
+            let message = report::chain(&e);
+            ui.error(&message, e.hint().as_deref());
+            return Ok(e.kind().exit());
+        }
     }
     Ok(Exit::Success)
 }

@@ -10,14 +10,14 @@ use crate::cli::{RunsArgs, StateCommand};
 use crate::ui::Ui;
 
 /// The backend calls are async (tokio-postgres); these commands wait for one at a time.
-fn block_on<T>(work: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+pub(crate) fn block_on<T>(work: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
         .block_on(work)
 }
 
-async fn open(layout: &Layout) -> anyhow::Result<StateBackend> {
+pub(crate) async fn open(layout: &Layout) -> anyhow::Result<StateBackend> {
     Ok(StateBackend::open(layout, |k| std::env::var(k).ok()).await?)
 }
 

@@ -940,3 +940,140 @@ fn an_unknown_environment_is_refused_before_anything_is_written() {
     }
     assert!(!repo.join(".strata").exists());
 }
+
+/// Two checkouts (two roots, standing for two machines) deploying one environment against one
+/// PostgreSQL state backend: the lock, the records and the history are shared.
+#[test]
+fn two_checkouts_share_the_lock_the_records_and_the_history_on_postgres() {
+    let Some(pg) = strata_testkit::Postgres::start() else {
+        return;
+    };
+    let a = Setup::new();
+    let b = Setup::new();
+    let url = pg.conn_str();
+    let backend = "{\n  \"schemaVersion\": 1,\n  \"backend\": \"postgres\"\n}\n";
+    for s in [&a, &b] {
+        write(s.repo.path(), "config/state-backend.json", backend);
+    }
+    // The same tools at the same paths, as on two runners built from one image: B runs A's.
+    let on = |root: &std::path::Path, args: &[&str], extra: &[(&str, &str)]| {
+        let env = a.env();
+        let mut all: Vec<(&str, &str)> =
+            env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        all.push(("STRATA_STATE_DATABASE_URL", &url));
+        all.extend(extra);
+        xtask_env(root, args, &all)
+    };
+    let deploy = ["deploy", "--env", "development"];
+
+    // A deploys and is stuck in `platform`; B is refused at once, told who holds the lock.
+    let marks = TempDir::new("slow");
+    let slow = marks.join("helm.log");
+    #[expect(clippy::disallowed_methods, reason = "a deploy to kill mid-phase")]
+    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"));
+    let mut first = first
+        .args(["deploy", "--env", "development", "--root"])
+        .arg(a.repo.path())
+        .env("NO_COLOR", "1")
+        .env("SLOW", &slow)
+        .env("STRATA_STATE_DATABASE_URL", &url)
+        .envs(crate::support::PROXMOX_SSH)
+        .envs(a.env())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(marks.join("a.err")).unwrap())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(&slow).is_ok_and(|t| t.contains("started")) {
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "A never reached helm: {}",
+            read(marks.path(), "a.err")
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let refused_at = std::time::Instant::now();
+    let refused = on(b.repo.path(), &deploy, &[]);
+    assert_eq!(refused.code, 3, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(
+        refused_at.elapsed().as_secs() < 10,
+        "refused at once, not after waiting"
+    );
+    assert!(
+        refused
+            .stderr
+            .contains(&format!("is locked by pid {} on ", first.id())),
+        "{}",
+        refused.stderr
+    );
+    let status = on(b.repo.path(), &["status", "--env", "development"], &[]);
+    assert!(
+        status.stderr.contains("locked by pid "),
+        "{}",
+        status.stderr
+    );
+    assert!(
+        status.stdout.contains("kubespray   succeeded"),
+        "B sees what A recorded: {}",
+        status.stdout
+    );
+
+    // A dies without a word; its session, and with it the lock, goes with the process.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let run = on(b.repo.path(), &deploy, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("ended without releasing the lock"),
+        "{}",
+        run.stderr
+    );
+    for phase in [
+        "validate",
+        "provision",
+        "images",
+        "templates",
+        "nodes",
+        "kubespray",
+    ] {
+        assert_eq!(
+            status_of(&run, phase),
+            "up to date",
+            "{phase}: {}",
+            run.stdout
+        );
+    }
+    // B has no bundle of its own yet; A's killed phase and the one after run here.
+    assert_eq!(status_of(&run, "generate"), "succeeded");
+    assert_eq!(status_of(&run, "platform"), "succeeded");
+    assert_eq!(status_of(&run, "business"), "succeeded");
+
+    // Back on A, everything is up to date, and either checkout lists both runs.
+    let again = on(a.repo.path(), &deploy, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(status_of(&again, "platform"), "up to date");
+    let runs = on(
+        a.repo.path(),
+        &["runs", "--env", "development", "--output", "json"],
+        &[],
+    );
+    assert_eq!(runs.code, 0, "{}", runs.stderr);
+    let listed: serde_json::Value = serde_json::from_str(&runs.stdout).unwrap();
+    let roots: Vec<String> = listed["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["result"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(roots, ["succeeded", "succeeded"], "{}", runs.stdout);
+
+    // The connection string is in no file Strata wrote.
+    for s in [&a, &b] {
+        for (path, bytes) in strata_testkit::read_tree(s.repo.path()) {
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(&url),
+                "{path} holds the connection string"
+            );
+        }
+    }
+}
