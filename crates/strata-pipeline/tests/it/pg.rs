@@ -281,6 +281,10 @@ const CHILD_READY: &str = "strata-test: lock held, validate recorded";
 
 /// The child's side of the SIGKILL test: a deploy that takes the lock, records `validate`,
 /// starts `nodes` and never finishes it.
+#[expect(
+    clippy::print_stdout,
+    reason = "the child tells its parent, on stdout, that it holds the lock"
+)]
 fn hold_the_lock_until_killed(url: &str, root: &Path) -> ! {
     runtime().block_on(async {
         let backend = open(root, url).await.unwrap();
