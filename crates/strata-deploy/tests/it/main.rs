@@ -2,4 +2,5 @@
 //! repository, with a recording event sink, asserting typed reports and events.
 
 mod engine;
+mod modes;
 mod support;
