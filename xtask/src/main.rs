@@ -81,44 +81,29 @@ fn main() -> ExitCode {
 
 /// Sorts an unexpected error into an exit code and, where a fix is clear, a hint.
 fn classify(err: &anyhow::Error) -> (Exit, Option<String>) {
+    use strata_metadata::ErrorKind;
     for cause in err.chain() {
-        if let Some(e) = cause.downcast_ref::<strata_pipeline::StateError>() {
-            return (e.kind().exit(), e.hint());
-        }
-        if let Some(e) = cause.downcast_ref::<BundleError>() {
-            return match e {
-                BundleError::NotFound { env, .. } => (
-                    Exit::Invalid,
-                    Some(format!(
-                        "generate it with `cargo xtask generate env --id {env} --config <package>`"
-                    )),
-                ),
-                BundleError::Io { .. } => (Exit::Failed, None),
-                BundleError::Invalid(_)
-                | BundleError::Metadata { .. }
-                | BundleError::SchemaVersion { .. }
-                | BundleError::PathEscapes { .. } => (
-                    Exit::Invalid,
-                    Some("regenerate the bundle with `cargo xtask generate env`".to_owned()),
-                ),
-                BundleError::SourceDateEpoch(_) => (
-                    Exit::Invalid,
-                    Some("unset it, or set it to seconds since 1970".to_owned()),
-                ),
+        // Each library error says what kind it is; `ErrorKind::exit` is the one mapping.
+        let found = if let Some(e) = cause.downcast_ref::<strata_pipeline::StateError>() {
+            Some((e.kind(), e.hint()))
+        } else if let Some(e) = cause.downcast_ref::<BundleError>() {
+            Some((e.kind(), e.hint()))
+        } else if let Some(e) = cause.downcast_ref::<strata_terraform::TerraformError>() {
+            Some((e.kind(), e.hint()))
+        } else if let Some(e) = cause.downcast_ref::<strata_deploy::DeployError>() {
+            Some((e.kind(), e.hint()))
+        } else if let Some(e) = cause.downcast_ref::<ExecError>() {
+            let kind = if e.is_configuration() {
+                ErrorKind::Invalid
+            } else {
+                ErrorKind::Failed
             };
-        }
-        // Layer errors map through their own `kind()` and `hint()` where they are rendered.
-        if let Some(e) = cause.downcast_ref::<strata_terraform::TerraformError>() {
-            return (e.kind().exit(), e.hint());
-        }
-        if let Some(e) = cause.downcast_ref::<ExecError>() {
-            return match e {
-                ExecError::ToolNotFound { .. } | ExecError::BadOverride { .. } => (
-                    Exit::Invalid,
-                    Some("`cargo xtask doctor` lists what is found".to_owned()),
-                ),
-                _ => (Exit::Failed, None),
-            };
+            Some((kind, e.hint()))
+        } else {
+            None
+        };
+        if let Some((kind, hint)) = found {
+            return (kind.exit(), hint);
         }
     }
     (Exit::Failed, None)
