@@ -380,11 +380,28 @@ impl<'a> Run<'a> {
         };
         write_report(&self.logs, &report)?;
         // The shared history; the local report beside the logs is written either way.
-        if self.backend.kind() == StateBackendKind::Postgres {
-            self.runtime.block_on(self.guard.record_run(&report))?;
-        }
+        let shared = if self.backend.kind() == StateBackendKind::Postgres {
+            self.runtime.block_on(self.guard.record_run(&report))
+        } else {
+            Ok(())
+        };
         let Run { runtime, guard, .. } = self;
-        runtime.block_on(guard.release())?;
+        let ended = shared.and(runtime.block_on(guard.release()));
+        match ended {
+            Ok(()) => {}
+            // A run that already failed for a lost connection only loses its shared copy.
+            Err(e) if report.result == RunResult::Failed => emit(DeployEvent::Notice {
+                phase: None,
+                notice: Notice::warning(
+                    format!(
+                        "the run's report is only in this checkout: {}",
+                        crate::layers::chain(&e)
+                    ),
+                    e.hint(),
+                ),
+            }),
+            Err(e) => return Err(e.into()),
+        }
         Ok(report)
     }
 }

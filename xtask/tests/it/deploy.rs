@@ -1077,3 +1077,75 @@ fn two_checkouts_share_the_lock_the_records_and_the_history_on_postgres() {
         }
     }
 }
+
+/// A deploy whose database session ends while a phase runs: that phase is not recorded as
+/// succeeded (its record cannot be written), the run fails, and the next deploy runs it again.
+#[test]
+fn a_deploy_that_loses_its_state_database_fails_and_the_phase_runs_again() {
+    let Some(pg) = strata_testkit::Postgres::start() else {
+        return;
+    };
+    let s = Setup::new();
+    let url = pg.conn_str();
+    write(
+        s.repo.path(),
+        "config/state-backend.json",
+        "{\n  \"schemaVersion\": 1,\n  \"backend\": \"postgres\"\n}\n",
+    );
+    let db = [("STRATA_STATE_DATABASE_URL", url.as_str())];
+    let to_kubespray = s.run(
+        &["deploy", "--env", "development", "--to", "kubespray"],
+        &db,
+    );
+    assert_eq!(to_kubespray.code, 0, "{}", to_kubespray.stderr);
+
+    let marks = TempDir::new("slow");
+    let slow = marks.join("helm.log");
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a deploy whose database goes away"
+    )]
+    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"));
+    let first = first
+        .args(["deploy", "--env", "development", "--root"])
+        .arg(s.repo.path())
+        .env("NO_COLOR", "1")
+        .env("SLOW", &slow)
+        .env("STRATA_STATE_DATABASE_URL", &url)
+        .envs(crate::support::PROXMOX_SSH)
+        .envs(s.env())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(&slow).is_ok_and(|t| t.contains("started")) {
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "the deploy never reached helm"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // The server ends every other session: the deploy's lock goes with it.
+    pg.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'",
+    );
+    let out = first.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("platform    failed"), "{stdout}");
+    assert!(stderr.contains("could not be recorded"), "{stderr}");
+    assert!(!stderr.contains(&url), "{stderr}");
+
+    let again = s.run(&["deploy", "--env", "development"], &db);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert_eq!(status_of(&again, "kubespray"), "up to date");
+    assert_eq!(
+        status_of(&again, "platform"),
+        "succeeded",
+        "{}",
+        again.stdout
+    );
+}

@@ -138,9 +138,15 @@ fn an_unreachable_state_database_fails_naming_its_host_and_port_only() {
     for args in [
         &["runs", "--env", "development"][..],
         &["state", "push", "--env", "development"],
+        &["deploy", "--env", "development", "--dry-run"],
+        &["status", "--env", "development"],
+        &["unlock", "--env", "development"],
     ] {
         let run = xtask_env(root, args, &[("STRATA_STATE_DATABASE_URL", &url)]);
-        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        // Before any phase ran: nothing was validated, generated or logged.
+        assert!(!run.stderr.contains("[validate]"), "{}", run.stderr);
+        assert!(!root.join("api/outputs/development").exists());
         assert!(
             run.stderr.contains(&format!(
                 "error: could not connect to the state database at `127.0.0.1:{port}`"
