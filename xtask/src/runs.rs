@@ -19,7 +19,7 @@ pub(crate) fn run_id() -> String {
         .map_or(0, |d| d.as_secs());
     format!(
         "{}-{}",
-        strata_bundle::rfc3339(secs).replace([':', '-'], ""),
+        strata_util::rfc3339(secs).replace([':', '-'], ""),
         std::process::id()
     )
 }

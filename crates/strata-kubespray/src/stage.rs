@@ -4,9 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
-use strata_bundle::{Bundle, remove_stale_siblings, sibling, swap_in};
+use strata_bundle::Bundle;
 use strata_config::Layout;
 use strata_metadata::FileKind;
+use strata_util::{remove_stale_siblings, sibling, swap_in};
 
 use crate::KubesprayError;
 
@@ -142,7 +143,7 @@ fn intact(target: &Path, bundle: &Bundle, prefix: &str, files: &[String]) -> boo
 /// folder, so a second run waits until the first is done with it.
 pub fn lock_staging(layout: &Layout) -> Result<std::fs::File, KubesprayError> {
     let path = layout.folder_lock("kubespray-inventory");
-    strata_bundle::lock_exclusive(&path).map_err(|source| io("lock", &path, source))
+    strata_util::lock_exclusive(&path).map_err(|source| io("lock", &path, source))
 }
 
 /// Checks the staged inventory as validation checks a package's: `hosts.yaml` parses, the

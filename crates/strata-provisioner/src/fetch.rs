@@ -90,7 +90,7 @@ impl Fetch<'_> {
         // Two roles (or two builds) with the same base image: one downloads, the other waits and
         // then finds the entry there.
         let lock = dir.join(".download.lock");
-        let _lock = strata_bundle::lock_exclusive(&lock).map_err(io("lock", &lock))?;
+        let _lock = strata_util::lock_exclusive(&lock).map_err(io("lock", &lock))?;
         if self.dest.is_file() {
             return Ok(());
         }

@@ -112,7 +112,7 @@ pub fn build_context(
         tools,
         cache: image_cache(layout),
         log_dir: ctx.logs.map(Path::to_owned),
-        built_at: strata_bundle::rfc3339(secs),
+        built_at: strata_util::rfc3339(secs),
     })
 }
 

@@ -597,7 +597,7 @@ fn check_saved_plan(
 /// Takes the module folder's lock under `.strata/modules/`, waiting while another run holds it.
 fn lock_module(layout: &Layout, module: &str) -> Result<std::fs::File, TerraformError> {
     let path = layout.folder_lock(module);
-    strata_bundle::lock_exclusive(&path).map_err(|source| io("lock", &path, source))
+    strata_util::lock_exclusive(&path).map_err(|source| io("lock", &path, source))
 }
 
 /// Counts what a plan does from `terraform show -json`.
