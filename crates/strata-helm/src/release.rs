@@ -268,9 +268,7 @@ pub fn write_inline_values(
         "# Inline values of release `{release}`, written by Strata from the bundle's platform.yaml.\n{}",
         serde_yaml_ng::to_string(values).expect("JSON values render as YAML")
     );
-    let temp = dir.join(format!(".{release}.yaml.{}", std::process::id()));
-    std::fs::write(&temp, text).map_err(io("write", &temp))?;
-    std::fs::rename(&temp, &path).map_err(io("write", &path))?;
+    strata_util::write_atomic(&path, text.as_bytes()).map_err(io("write", &path))?;
     Ok(path)
 }
 

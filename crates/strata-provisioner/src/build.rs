@@ -612,17 +612,9 @@ pub fn read_record(path: &Path) -> Result<Option<ArtifactRecord>, ProvisionError
 
 /// Writes a record whole (a temporary file renamed over the old one).
 pub fn write_record(path: &Path, record: &ArtifactRecord) -> Result<(), ProvisionError> {
-    let dir = path.parent().expect("a record has a folder");
-    std::fs::create_dir_all(dir).map_err(io("create", dir))?;
-    let temp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
-    ));
     let mut text = serde_json::to_string_pretty(record).expect("a record serializes");
     text.push('\n');
-    std::fs::write(&temp, text).map_err(io("write", &temp))?;
-    std::fs::rename(&temp, path).map_err(io("write", path))
+    strata_util::write_atomic(path, text.as_bytes()).map_err(io("write", path))
 }
 
 /// The last path segment of a URL, without query or fragment.
