@@ -272,7 +272,7 @@ impl<'a> Run<'a> {
             });
             let log = self.logs.join(&log_name);
             if log.is_file() {
-                rep.log = Some(shown(layout, &log));
+                rep.log = Some(strata_util::shown(layout.root(), &log));
             }
 
             // Generate's output, the bundle, is one of its inputs: record it as it is now, so
@@ -446,10 +446,6 @@ fn write_report(logs: &Path, report: &DeployReport) -> Result<(), DeployError> {
     let text = serde_json::to_string_pretty(report).expect("a report serializes") + "\n";
     strata_util::write_atomic(&path, text.as_bytes())
         .map_err(|source| DeployError::Write { path, source })
-}
-
-fn shown(layout: &Layout, path: &Path) -> String {
-    strata_util::shown(layout.root(), path)
 }
 
 impl crate::layers::PhaseFailure {

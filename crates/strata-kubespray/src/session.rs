@@ -92,7 +92,7 @@ impl PingOutcome {
 
 /// The notice that says what staging did.
 pub fn staged_notice(layout: &Layout, env: &str, staged: &StagedInventory) -> Notice {
-    let dir = shown(layout, &staged.dir);
+    let dir = strata_util::shown(layout.root(), &staged.dir);
     Notice::info(if staged.unchanged {
         format!("inventory already staged in {dir} ({})", staged.digest)
     } else {
@@ -378,14 +378,6 @@ fn drift(layout: &Layout, env: &str, staged: &Path) -> Vec<Notice> {
             )
         })
         .collect()
-}
-
-/// A path relative to the repository root when it is inside it.
-fn shown(layout: &Layout, path: &Path) -> String {
-    path.strip_prefix(layout.root())
-        .unwrap_or(path)
-        .display()
-        .to_string()
 }
 
 /// An error and each of its causes, joined with `: `.

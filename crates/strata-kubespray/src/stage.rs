@@ -53,12 +53,7 @@ pub fn stage_inventory(
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     );
-    let shown_bundle = bundle
-        .dir()
-        .strip_prefix(layout.root())
-        .unwrap_or(bundle.dir())
-        .display()
-        .to_string();
+    let shown_bundle = strata_util::shown(layout.root(), bundle.dir());
     let record = format!(
         "bundle {shown_bundle} (environment {}) inventory {digest}\n",
         bundle.metadata().environment

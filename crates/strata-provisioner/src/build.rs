@@ -223,7 +223,7 @@ impl BuildContext {
         let seed = if seed_file.is_file() {
             let (sha, _) = hash::sha256_file(&seed_file).map_err(io("read", &seed_file))?;
             Some(SeedRecord {
-                path: self.shown(&paths.seed),
+                path: strata_util::shown(self.layout.root(), &paths.seed),
                 sha256: sha,
             })
         } else {
@@ -233,7 +233,7 @@ impl BuildContext {
             schema_version: ARTIFACT_SCHEMA_VERSION,
             role: role.to_owned(),
             environment: self.env.clone(),
-            path: self.shown(&paths.image),
+            path: strata_util::shown(self.layout.root(), &paths.image),
             format: image.format,
             virtual_size,
             file_size,
@@ -258,13 +258,6 @@ impl BuildContext {
         }
         write_record(&paths.record, &record)?;
         Ok(Outcome::Built(record))
-    }
-
-    fn shown(&self, path: &Path) -> String {
-        path.strip_prefix(self.layout.root())
-            .unwrap_or(path)
-            .display()
-            .to_string()
     }
 
     /// The base image, found (a path, or the cache for a URL) and checked against its sha256.

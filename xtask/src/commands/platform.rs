@@ -76,7 +76,7 @@ fn show_event(ui: &Ui, dry_run: bool, layout: &Layout, event: HelmEvent<'_>) {
             result: Ok(dir),
         } => ui.result(&format!(
             "  {release}  rendered into {}",
-            shown(layout, dir)
+            strata_util::shown(layout.root(), dir)
         )),
         HelmEvent::Rendered { result: Err(e), .. } => {
             if let Some(source) = e.failed_command() {
@@ -143,7 +143,7 @@ fn summarize(layout: &Layout, ui: &Ui, env: &str, what: &str, outcome: &Platform
                 outcome
                     .logs
                     .get(&o.name)
-                    .map(|l| format!("log: {}", shown(layout, l)))
+                    .map(|l| format!("log: {}", strata_util::shown(layout.root(), l)))
                     .unwrap_or_default(),
             ),
             ReleaseResult::Skipped { failed } => {
@@ -210,7 +210,7 @@ fn template(layout: &Layout, env: &str, ui: &Ui) -> anyhow::Result<Exit> {
         Ok(o) => o,
         Err(e) => return Ok(fail(ui, &e)),
     };
-    let dir = shown(layout, &outcome.dir);
+    let dir = strata_util::shown(layout.root(), &outcome.dir);
     ui.json(&serde_json::json!({"ok": !outcome.failed(), "environment": env, "dir": dir}));
     if outcome.failed() {
         return Ok(Exit::Failed);
@@ -296,7 +296,7 @@ pub(crate) fn business(layout: &Layout, cmd: &BusinessCommand, ui: &Ui) -> anyho
     ui.result(&format!(
         "business deploy: cluster-apps deployed to {} from {}",
         outcome.namespace,
-        shown(layout, &outcome.values)
+        strata_util::shown(layout.root(), &outcome.values)
     ));
     ui.json(&serde_json::json!({"ok": true, "environment": env}));
     Ok(Exit::Success)
@@ -348,12 +348,4 @@ fn fail(ui: &Ui, err: &HelmError) -> Exit {
     ui.error(&message, hint.as_deref());
     ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
     err.kind().exit()
-}
-
-/// A path relative to the repository root when it is inside it.
-fn shown(layout: &Layout, path: &Path) -> String {
-    path.strip_prefix(layout.root())
-        .unwrap_or(path)
-        .display()
-        .to_string()
 }

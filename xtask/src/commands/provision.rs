@@ -115,7 +115,9 @@ fn build_roles(layout: &Layout, args: &ProvisionBuildArgs, ui: &Ui) -> anyhow::R
     }
     for r in &outcome.results {
         if let Err(e) = &r.outcome {
-            let log = outcome.log(&r.role).map(|l| shown(layout, &l));
+            let log = outcome
+                .log(&r.role)
+                .map(|l| strata_util::shown(layout.root(), &l));
             fail_quiet(ui, e, log.as_deref());
         }
     }
@@ -209,7 +211,7 @@ fn publish_role(layout: &Layout, env: &str, role: &str, ui: &Ui) -> anyhow::Resu
             Ok(Exit::Success)
         }
         Err(e) => {
-            let log = publish_log(&ctx, role).map(|l| shown(layout, &l));
+            let log = publish_log(&ctx, role).map(|l| strata_util::shown(layout.root(), &l));
             Ok(fail(ui, &e, log.as_deref()))
         }
     }
@@ -322,14 +324,6 @@ fn human(bytes: u64) -> String {
     } else {
         format!("{value:.1} {}", UNITS[unit])
     }
-}
-
-/// A path relative to the repository root when it is inside it.
-fn shown(layout: &Layout, path: &std::path::Path) -> String {
-    path.strip_prefix(layout.root())
-        .unwrap_or(path)
-        .display()
-        .to_string()
 }
 
 #[cfg(test)]
