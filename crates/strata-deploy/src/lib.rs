@@ -26,6 +26,6 @@ pub use engine::deploy;
 pub use error::DeployError;
 pub use event::{DeployEvent, Failure, SkipReason};
 pub use options::{DeployOptions, Force};
-pub use runs::{RUN_ID_VAR, new_run_id, now};
+pub use runs::{new_run_id, now};
 pub use strata_exec::Interrupt;
 pub use strata_metadata::{DeployReport, Mode, Phase, PhaseReport, ReportStatus, RunResult};

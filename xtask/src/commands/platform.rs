@@ -27,14 +27,6 @@ pub(crate) fn run(layout: &Layout, cmd: &PlatformCommand, ui: &Ui) -> anyhow::Re
     }
 }
 
-/// This run's log folder, `.strata/<env>/runs/<run-id>/`.
-fn logs_dir(layout: &Layout, env: &str) -> std::path::PathBuf {
-    layout
-        .state_dir(env)
-        .join("runs")
-        .join(crate::runs::run_id())
-}
-
 /// Shows a notice as it comes: information as a note, a warning with its hint.
 pub(crate) fn notice(ui: &Ui, n: &Notice) {
     match n.level {
@@ -92,7 +84,7 @@ fn deploy(layout: &Layout, args: &PlatformDeployArgs, ui: &Ui) -> anyhow::Result
     let Some(bundle) = report::open_bundle(layout, env, ui)? else {
         return Ok(Exit::Invalid);
     };
-    let logs = logs_dir(layout, env);
+    let logs = crate::runs::log_dir(layout, env);
     let ctx = Context {
         dry_run: args.dry_run,
         logs: Some(&logs),
@@ -193,7 +185,7 @@ fn template(layout: &Layout, env: &str, ui: &Ui) -> anyhow::Result<Exit> {
     let Some(bundle) = report::open_bundle(layout, env, ui)? else {
         return Ok(Exit::Invalid);
     };
-    let logs = logs_dir(layout, env);
+    let logs = crate::runs::log_dir(layout, env);
     let ctx = Context {
         logs: Some(&logs),
         ..Context::default()
@@ -227,7 +219,7 @@ fn diff(layout: &Layout, env: &str, explicit: Option<&Path>, ui: &Ui) -> anyhow:
     let Some(bundle) = report::open_bundle(layout, env, ui)? else {
         return Ok(Exit::Invalid);
     };
-    let logs = logs_dir(layout, env);
+    let logs = crate::runs::log_dir(layout, env);
     let ctx = Context {
         logs: Some(&logs),
         ..Context::default()
@@ -269,7 +261,7 @@ pub(crate) fn business(layout: &Layout, cmd: &BusinessCommand, ui: &Ui) -> anyho
     let Some(bundle) = report::open_bundle(layout, env, ui)? else {
         return Ok(Exit::Invalid);
     };
-    let logs = logs_dir(layout, env);
+    let logs = crate::runs::log_dir(layout, env);
     let ctx = Context {
         dry_run: *dry_run,
         logs: Some(&logs),

@@ -24,20 +24,12 @@ pub(crate) fn run(layout: &Layout, cmd: &ProvisionCommand, ui: &Ui) -> anyhow::R
     }
 }
 
-/// This run's log folder, `.strata/<env>/runs/<run-id>/`.
-fn logs_dir(layout: &Layout, env: &str) -> std::path::PathBuf {
-    layout
-        .state_dir(env)
-        .join("runs")
-        .join(crate::runs::run_id())
-}
-
 fn build_roles(layout: &Layout, args: &ProvisionBuildArgs, ui: &Ui) -> anyhow::Result<Exit> {
     let env = args.env.as_str();
     let Some(bundle) = report::open_bundle(layout, env, ui)? else {
         return Ok(Exit::Invalid);
     };
-    let logs = logs_dir(layout, env);
+    let logs = crate::runs::log_dir(layout, env);
     let ctx = Context {
         logs: Some(&logs),
         ..Context::default()
@@ -191,7 +183,7 @@ fn publish_role(layout: &Layout, env: &str, role: &str, ui: &Ui) -> anyhow::Resu
     let Some(bundle) = report::open_bundle(layout, env, ui)? else {
         return Ok(Exit::Invalid);
     };
-    let logs = logs_dir(layout, env);
+    let logs = crate::runs::log_dir(layout, env);
     let ctx = Context {
         logs: Some(&logs),
         ..Context::default()
