@@ -19,6 +19,7 @@ use crate::event::{DeployEvent, Failure, SkipReason};
 use crate::layers::{self, Done, Step};
 use crate::options::DeployOptions;
 use crate::runs::{new_run_id, now};
+use crate::tools::phase_tools;
 
 /// Deploys one environment: every selected phase, in order, each skipped when its inputs are
 /// unchanged since it last succeeded (unless forced), stopping at the first failure. Returns
@@ -173,13 +174,15 @@ impl<'a> Run<'a> {
                 skip(SkipReason::NotSelected, &mut reports);
                 continue;
             }
-            let inputs = match PhaseInputs::read(layout, bundle.as_ref(), &state, phase) {
-                Ok(i) => i,
-                Err(why) => {
-                    skip(SkipReason::NotConfigured(why), &mut reports);
-                    continue;
-                }
-            };
+            let inputs =
+                match PhaseInputs::read(layout, bundle.as_ref(), &state, phase, phase_tools(phase))
+                {
+                    Ok(i) => i,
+                    Err(why) => {
+                        skip(SkipReason::NotConfigured(why), &mut reports);
+                        continue;
+                    }
+                };
             let fresh = freshness(
                 state.phases.get(phase.name()),
                 &inputs,
@@ -280,7 +283,8 @@ impl<'a> Run<'a> {
             let inputs = match &outcome {
                 Ok(done) if phase == Phase::Generate => {
                     bundle = done.bundle.clone();
-                    PhaseInputs::read(layout, bundle.as_ref(), &state, phase).unwrap_or(inputs)
+                    PhaseInputs::read(layout, bundle.as_ref(), &state, phase, phase_tools(phase))
+                        .unwrap_or(inputs)
                 }
                 _ => inputs,
             };

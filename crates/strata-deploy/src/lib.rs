@@ -21,6 +21,7 @@ mod event;
 mod layers;
 mod options;
 mod runs;
+mod tools;
 
 pub use engine::deploy;
 pub use error::DeployError;
@@ -29,3 +30,4 @@ pub use options::{DeployOptions, Force};
 pub use runs::{new_run_id, now};
 pub use strata_exec::Interrupt;
 pub use strata_metadata::{DeployReport, Mode, Phase, PhaseReport, ReportStatus, RunResult};
+pub use tools::phase_tools;

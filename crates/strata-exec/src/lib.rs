@@ -22,5 +22,5 @@ pub use context::{Context, Interrupt};
 pub use error::ExecError;
 pub use run::{LineHook, Output, RunOptions, run};
 pub use tool::{
-    FoundTool, TOOLS, Tool, expand_home, find_tool, find_tool_with, parse_version, tool_version,
+    FoundTool, Tool, expand_home, find_tool, find_tool_with, parse_version, tool_version,
 };

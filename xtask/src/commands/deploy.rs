@@ -3,7 +3,7 @@
 
 use strata_bundle::{Bundle, source_date_epoch};
 use strata_config::Layout;
-use strata_deploy::{DeployOptions, Force};
+use strata_deploy::{DeployOptions, Force, phase_tools};
 use strata_metadata::{
     DeployReport, ImageStatus, Mode, Phase, PhaseDetail, PhaseStatus, ReleaseStatus, ReportStatus,
     RunResult, StateBackendKind,
@@ -215,7 +215,7 @@ pub(crate) fn status(layout: &Layout, args: &StatusArgs2, ui: &Ui) -> anyhow::Re
             named(h.as_ref())
         )),
     }
-    for f in forecast(layout, bundle.as_ref(), &state) {
+    for f in forecast(layout, bundle.as_ref(), &state, phase_tools) {
         let (last, when) = match &f.last {
             Some(r) if f.freshness.is_ok() => (
                 match r.status {

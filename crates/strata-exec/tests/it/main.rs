@@ -2,7 +2,7 @@
 
 use std::ffi::OsString;
 
-use strata_exec::{Command, ExecError, RunOptions, TOOLS, find_tool_with, run};
+use strata_exec::{Command, ExecError, RunOptions, Tool, find_tool_with, run};
 use strata_testkit::{TempDir, stand_in, stand_in_calls};
 
 #[test]
@@ -149,7 +149,13 @@ fn tools_are_found_by_override_then_path() {
     let bin = TempDir::new("exec-bin");
     stand_in(bin.path(), "tofu", "", "", 0);
     stand_in(bin.path(), "custom-tf", "", "", 0);
-    let terraform = &TOOLS[0];
+    // A tool as a tool crate declares one (strata-terraform's, here).
+    let terraform = &Tool {
+        name: "terraform",
+        env_var: "STRATA_TERRAFORM",
+        candidates: &["terraform", "tofu"],
+        version_args: &["version"],
+    };
     let path = OsString::from(bin.path());
     let env = |pairs: Vec<(&'static str, OsString)>| {
         move |k: &str| {
