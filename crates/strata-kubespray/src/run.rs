@@ -281,7 +281,7 @@ impl KubesprayRun {
                     .to_string(),
             )
             .arg("--private-key")
-            .arg(self.key().display().to_string())
+            .arg(self.key())
             .env("ANSIBLE_HOST_KEY_CHECKING", "False")
             .env("ANSIBLE_NOCOLOR", "1")
             .env("ANSIBLE_INVENTORY_UNPARSED_FAILED", "true")

@@ -384,14 +384,14 @@ impl BuildContext {
             "converting the base image",
             Command::new(&qemu_img.path, &temp.dir)
                 .args(["convert", "-f", format_name(base_format), "-O", fmt])
-                .arg(base.display().to_string())
-                .arg(out.display().to_string()),
+                .arg(&base)
+                .arg(&out),
         )?;
         step.run(
             &format!("growing the disk to {}", image.disk_size),
             Command::new(&qemu_img.path, &temp.dir)
                 .args(["resize", "-f", fmt])
-                .arg(out.display().to_string())
+                .arg(&out)
                 .arg(bytes.to_string()),
         )?;
         if let Some(ci) = &image.cloud_init {
@@ -412,9 +412,9 @@ impl BuildContext {
             step.run(
                 "writing the NoCloud seed (cidata)",
                 Command::new(&localds.path, &temp.dir)
-                    .arg(temp.dir.join("seed.iso").display().to_string())
-                    .arg(user_data.display().to_string())
-                    .arg(meta_data.display().to_string()),
+                    .arg(temp.dir.join("seed.iso"))
+                    .arg(&user_data)
+                    .arg(&meta_data),
             )?;
         }
         Ok(())
@@ -517,8 +517,8 @@ impl BuildContext {
             .env("STRATA_ROLE", role)
             .env("STRATA_ENVIRONMENT", &self.env)
             .env("STRATA_BASE_IMAGE", base)
-            .env("STRATA_OUTPUT", output.display().to_string())
-            .env("STRATA_OUTPUT_DIR", temp.dir.display().to_string())
+            .env("STRATA_OUTPUT", &output)
+            .env("STRATA_OUTPUT_DIR", &temp.dir)
             .env("STRATA_DISK_SIZE", &image.disk_size)
             .env("STRATA_FORMAT", format_name(image.format));
         let on_line = |line: &str| (step.progress.step)(line);

@@ -203,11 +203,11 @@ impl Fetch<'_> {
             .args(["--continue-at", "-", "--connect-timeout", "30"])
             .args(["--speed-limit", "1", "--speed-time", "60"])
             .arg("--dump-header")
-            .arg(headers.display().to_string())
+            .arg(headers)
             .arg("--output")
-            .arg(partial.display().to_string());
+            .arg(partial);
         cmd = match config {
-            Some(file) => cmd.arg("--config").arg(file.display().to_string()),
+            Some(file) => cmd.arg("--config").arg(file),
             None => cmd.arg(self.url),
         };
         let opts = RunOptions {
