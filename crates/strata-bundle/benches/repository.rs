@@ -93,13 +93,18 @@ const RUNS: usize = 9;
 /// What `cargo xtask deploy` decides before it runs a phase: opens the bundle, reads the state,
 /// and computes each phase's inputs (with the recorded digests of the phases it needs) and
 /// digest. Returns how many phases are up to date.
+///
+/// It plans without tool identities (`&[]` where the engine passes `phase_tools(phase)`):
+/// which tools a phase runs is strata-deploy's knowledge, and this crate cannot depend on it
+/// (strata-deploy builds on strata-bundle). A tool's identity is one `stat` of one file, nothing
+/// next to the folders and bundle files timed here.
 fn plan(layout: &Layout, env: &str) -> usize {
     let state = read_state(&layout.state_dir(env));
     let bundle = Bundle::open(&layout.bundle_dir(env)).ok();
     Phase::ALL
         .into_iter()
         .filter(|&phase| {
-            PhaseInputs::read(layout, bundle.as_ref(), &state, phase).is_ok_and(|now| {
+            PhaseInputs::read(layout, bundle.as_ref(), &state, phase, &[]).is_ok_and(|now| {
                 freshness(
                     state.phases.get(phase.name()),
                     &now,
@@ -120,7 +125,7 @@ fn record_every_phase(layout: &Layout, env: &str) -> usize {
     let mut state = PipelineState::default();
     // In graph order, so a phase's needs are recorded before its own digest is computed.
     for phase in Phase::ALL {
-        let Ok(inputs) = PhaseInputs::read(layout, Some(&bundle), &state, phase) else {
+        let Ok(inputs) = PhaseInputs::read(layout, Some(&bundle), &state, phase, &[]) else {
             continue;
         };
         let record = inputs.record(

@@ -19,6 +19,7 @@ use crate::event::{DeployEvent, Failure, SkipReason};
 use crate::layers::{self, Done, Step};
 use crate::options::DeployOptions;
 use crate::runs::{new_run_id, now};
+use crate::tools::phase_tools;
 
 /// Deploys one environment: every selected phase, in order, each skipped when its inputs are
 /// unchanged since it last succeeded (unless forced), stopping at the first failure. Returns
@@ -173,13 +174,15 @@ impl<'a> Run<'a> {
                 skip(SkipReason::NotSelected, &mut reports);
                 continue;
             }
-            let inputs = match PhaseInputs::read(layout, bundle.as_ref(), &state, phase) {
-                Ok(i) => i,
-                Err(why) => {
-                    skip(SkipReason::NotConfigured(why), &mut reports);
-                    continue;
-                }
-            };
+            let inputs =
+                match PhaseInputs::read(layout, bundle.as_ref(), &state, phase, phase_tools(phase))
+                {
+                    Ok(i) => i,
+                    Err(why) => {
+                        skip(SkipReason::NotConfigured(why), &mut reports);
+                        continue;
+                    }
+                };
             let fresh = freshness(
                 state.phases.get(phase.name()),
                 &inputs,
@@ -272,7 +275,7 @@ impl<'a> Run<'a> {
             });
             let log = self.logs.join(&log_name);
             if log.is_file() {
-                rep.log = Some(shown(layout, &log));
+                rep.log = Some(strata_util::shown(layout.root(), &log));
             }
 
             // Generate's output, the bundle, is one of its inputs: record it as it is now, so
@@ -280,7 +283,8 @@ impl<'a> Run<'a> {
             let inputs = match &outcome {
                 Ok(done) if phase == Phase::Generate => {
                     bundle = done.bundle.clone();
-                    PhaseInputs::read(layout, bundle.as_ref(), &state, phase).unwrap_or(inputs)
+                    PhaseInputs::read(layout, bundle.as_ref(), &state, phase, phase_tools(phase))
+                        .unwrap_or(inputs)
                 }
                 _ => inputs,
             };
@@ -463,10 +467,6 @@ fn write_report(logs: &Path, report: &DeployReport) -> Result<(), DeployError> {
     let text = serde_json::to_string_pretty(report).expect("a report serializes") + "\n";
     strata_util::write_atomic(&path, text.as_bytes())
         .map_err(|source| DeployError::Write { path, source })
-}
-
-fn shown(layout: &Layout, path: &Path) -> String {
-    strata_util::shown(layout.root(), path)
 }
 
 impl crate::layers::PhaseFailure {

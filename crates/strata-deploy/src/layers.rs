@@ -365,11 +365,8 @@ fn kubespray(step: &Step<'_>) -> Result<Done, PhaseFailure> {
 
 /// A tool found as the context says (`STRATA_*`, then `PATH`), for a layer request that takes
 /// the program's path; `None` leaves the layer to report it missing.
-fn tool(step: &Step<'_>, index: usize) -> Option<std::path::PathBuf> {
-    step.ctx
-        .find_tool(&strata_exec::TOOLS[index])
-        .ok()
-        .map(|found| found.path)
+fn tool(step: &Step<'_>, tool: &strata_exec::Tool) -> Option<std::path::PathBuf> {
+    step.ctx.find_tool(tool).ok().map(|found| found.path)
 }
 
 fn provision(step: &Step<'_>) -> Result<Done, PhaseFailure> {
@@ -380,10 +377,10 @@ fn provision(step: &Step<'_>) -> Result<Done, PhaseFailure> {
     let fail =
         |e: ProvisionError| failed(step, PhaseFailure::from_error(&e, e.kind(), e.hint(None)));
     let tools = ProvisionTools {
-        qemu_img: tool(step, 5),
-        packer: tool(step, 6),
-        cloud_localds: tool(step, 7),
-        curl: tool(step, 8),
+        qemu_img: tool(step, &strata_provisioner::QEMU_IMG),
+        packer: tool(step, &strata_provisioner::PACKER),
+        cloud_localds: tool(step, &strata_provisioner::CLOUD_LOCALDS),
+        curl: tool(step, &strata_provisioner::CURL),
     };
     if step.mode == Mode::DryRun {
         // What a deploy would build, from the records: nothing is run.
@@ -498,8 +495,8 @@ fn helm_event(step: &Step<'_>, dry_run: bool, event: strata_helm::HelmEvent<'_>)
 
 fn helm_tools(step: &Step<'_>) -> strata_helm::HelmTools {
     strata_helm::HelmTools {
-        helm: tool(step, 3),
-        kubectl: tool(step, 4),
+        helm: tool(step, &strata_helm::HELM),
+        kubectl: tool(step, &strata_helm::KUBECTL),
     }
 }
 

@@ -21,11 +21,13 @@ mod event;
 mod layers;
 mod options;
 mod runs;
+mod tools;
 
 pub use engine::deploy;
 pub use error::DeployError;
 pub use event::{DeployEvent, Failure, SkipReason};
 pub use options::{DeployOptions, Force};
-pub use runs::{RUN_ID_VAR, new_run_id, now};
+pub use runs::{new_run_id, now};
 pub use strata_exec::Interrupt;
 pub use strata_metadata::{DeployReport, Mode, Phase, PhaseReport, ReportStatus, RunResult};
+pub use tools::phase_tools;

@@ -1,9 +1,5 @@
 //! A run's id and the clock.
 
-/// The variable through which a run hands its id to the commands it starts, so their logs land
-/// in the same run folder (`.strata/<env>/runs/<run-id>/`).
-pub const RUN_ID_VAR: &str = "STRATA_RUN_ID";
-
 /// A sortable, unique id for one run: UTC time and process id (`20261125T180247Z-11950`).
 pub fn new_run_id() -> String {
     format!("{}-{}", now().replace([':', '-'], ""), std::process::id())

@@ -31,7 +31,7 @@ pub fn argocd_namespace(platform: &PlatformConfig) -> &str {
 pub fn argocd_crd_query(kubectl: &Path, kubeconfig: &Path, cwd: &Path) -> Command {
     Command::new(kubectl, cwd)
         .arg("--kubeconfig")
-        .arg(kubeconfig.display().to_string())
+        .arg(kubeconfig)
         .args([
             "--request-timeout=10s",
             "get",

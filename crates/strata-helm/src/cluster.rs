@@ -123,7 +123,7 @@ pub fn gate_commands(kubectl: &Path, kubeconfig: &Path, cwd: &Path) -> [Command;
     let base = || {
         Command::new(kubectl, cwd)
             .arg("--kubeconfig")
-            .arg(kubeconfig.display().to_string())
+            .arg(kubeconfig)
             .arg(format!("--request-timeout={GATE_REQUEST_TIMEOUT}"))
             .args(["get", "--raw"])
     };

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use strata_bundle::Bundle;
 use strata_config::Layout;
-use strata_exec::{Context, ExecError, RunOptions, TOOLS};
+use strata_exec::{Context, ExecError, RunOptions};
 use strata_metadata::{FileKind, Notice, PlatformConfig};
 
 use crate::cluster::Kubeconfig;
@@ -95,11 +95,11 @@ pub fn find_helm(
 ) -> Result<(Helm, Option<Notice>), HelmError> {
     let found = match program {
         Some(path) => Ok(strata_exec::FoundTool {
-            tool: TOOLS[3],
+            tool: crate::HELM,
             path: path.to_owned(),
             from_override: true,
         }),
-        None => strata_exec::find_tool(&TOOLS[3]),
+        None => strata_exec::find_tool(&crate::HELM),
     };
     match found {
         Ok(found) => {
@@ -130,7 +130,7 @@ pub fn find_helm(
 pub(crate) fn find_kubectl(program: Option<&Path>) -> Result<PathBuf, HelmError> {
     match program {
         Some(path) => Ok(path.to_owned()),
-        None => Ok(strata_exec::find_tool(&TOOLS[4])?.path),
+        None => Ok(strata_exec::find_tool(&crate::KUBECTL)?.path),
     }
 }
 

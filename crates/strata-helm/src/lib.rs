@@ -35,6 +35,7 @@ mod graph;
 mod layer;
 mod platform;
 mod release;
+mod tools;
 
 pub use argocd::{
     ARGOCD_CHART, DEFAULT_ARGOCD_NAMESPACE, argocd_crd_query, argocd_gate, argocd_namespace,
@@ -59,3 +60,4 @@ pub use release::{
     ChartRef, DEFAULT_TIMEOUT, DIFF_PLUGIN_URL, Helm, ReleasePlan, diff_plugin_install_args,
     helm_major, read_platform, work_dir, write_inline_values,
 };
+pub use tools::{HELM, KUBECTL, TOOLS};

@@ -27,6 +27,7 @@ mod run;
 mod session;
 mod stage;
 mod status;
+mod tools;
 
 pub use checks::{ansible_range, check_ansible_version, inventory_drift};
 pub use error::KubesprayError;
@@ -46,3 +47,4 @@ pub use status::{
     Artifacts, ClusterStatus, Kubeconfig, NodeStatus, REQUEST_TIMEOUT, artifacts_dir,
     cluster_status, find_kubeconfig, keep_artifacts, settle_artifacts, status_commands,
 };
+pub use tools::{ANSIBLE_PLAYBOOK, CONTAINER_RUNTIME, KUBECTL, TOOLS};

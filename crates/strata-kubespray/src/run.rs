@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use strata_exec::{Command, Context, ExecError, FoundTool, RunOptions, TOOLS, expand_home, run};
+use strata_exec::{Command, Context, ExecError, FoundTool, RunOptions, expand_home, run};
 use strata_metadata::{KubesprayConfig, KubesprayRuntime};
 
 use crate::KubesprayError;
@@ -281,7 +281,7 @@ impl KubesprayRun {
                     .to_string(),
             )
             .arg("--private-key")
-            .arg(self.key().display().to_string())
+            .arg(self.key())
             .env("ANSIBLE_HOST_KEY_CHECKING", "False")
             .env("ANSIBLE_NOCOLOR", "1")
             .env("ANSIBLE_INVENTORY_UNPARSED_FAILED", "true")
@@ -514,9 +514,9 @@ fn foreign(path: &Path, uid: u32) -> bool {
 /// says.
 pub fn runtime_tool(runtime: KubesprayRuntime, ctx: &Context<'_>) -> Result<FoundTool, ExecError> {
     match runtime {
-        KubesprayRuntime::Local => ctx.find_tool(&TOOLS[2]),
+        KubesprayRuntime::Local => ctx.find_tool(&crate::ANSIBLE_PLAYBOOK),
         KubesprayRuntime::Docker | KubesprayRuntime::Podman => {
-            let mut tool = TOOLS[1];
+            let mut tool = crate::CONTAINER_RUNTIME;
             tool.candidates = if runtime == KubesprayRuntime::Docker {
                 &["docker"]
             } else {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use strata_bundle::Bundle;
 use strata_config::{Layout, Severity, read_inventory};
-use strata_exec::{Command, Context, ExecError, FoundTool, TOOLS, expand_home, tool_version};
+use strata_exec::{Command, Context, ExecError, FoundTool, expand_home, tool_version};
 use strata_metadata::{
     EnvironmentId, FileKind, KUBE_VERSION_SOURCE, KubeVersionSupport, KubesprayConfig,
     KubesprayRuntime, Notice, PhaseDetail,
@@ -92,7 +92,7 @@ impl PingOutcome {
 
 /// The notice that says what staging did.
 pub fn staged_notice(layout: &Layout, env: &str, staged: &StagedInventory) -> Notice {
-    let dir = shown(layout, &staged.dir);
+    let dir = strata_util::shown(layout.root(), &staged.dir);
     Notice::info(if staged.unchanged {
         format!("inventory already staged in {dir} ({})", staged.digest)
     } else {
@@ -139,11 +139,11 @@ impl Session {
 
         let found = match &request.program {
             Some(path) => Ok(FoundTool {
-                tool: TOOLS[if runtime == KubesprayRuntime::Local {
-                    2
+                tool: if runtime == KubesprayRuntime::Local {
+                    crate::ANSIBLE_PLAYBOOK
                 } else {
-                    1
-                }],
+                    crate::CONTAINER_RUNTIME
+                },
                 path: path.clone(),
                 from_override: true,
             }),
@@ -333,7 +333,9 @@ pub fn status(
         request.kubeconfig.as_deref(),
         ctx.var("KUBECONFIG").as_deref(),
     )?;
-    let kubectl = ctx.find_tool(&TOOLS[4]).map_err(KubesprayError::Tool)?;
+    let kubectl = ctx
+        .find_tool(&crate::KUBECTL)
+        .map_err(KubesprayError::Tool)?;
     let status = cluster_status(&kubectl.path, &kubeconfig, layout.root())?;
     Ok(StatusOutcome { kubeconfig, status })
 }
@@ -378,14 +380,6 @@ fn drift(layout: &Layout, env: &str, staged: &Path) -> Vec<Notice> {
             )
         })
         .collect()
-}
-
-/// A path relative to the repository root when it is inside it.
-fn shown(layout: &Layout, path: &Path) -> String {
-    path.strip_prefix(layout.root())
-        .unwrap_or(path)
-        .display()
-        .to_string()
 }
 
 /// An error and each of its causes, joined with `: `.

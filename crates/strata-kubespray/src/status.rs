@@ -240,7 +240,7 @@ pub fn status_commands(kubectl: &Path, kubeconfig: &Path, cwd: &Path) -> [Comman
     let base = || {
         Command::new(kubectl, cwd)
             .arg("--kubeconfig")
-            .arg(kubeconfig.display().to_string())
+            .arg(kubeconfig)
             .arg(format!("--request-timeout={REQUEST_TIMEOUT}"))
             .args(["get", "--raw"])
     };

@@ -58,11 +58,7 @@ pub fn write_local_report(state_dir: &Path, report: &DeployReport) -> Result<(),
         });
     }
     let path = report_path(state_dir, id);
-    let dir = path.parent().expect("a run folder");
-    std::fs::create_dir_all(dir).map_err(io("create", dir))?;
-    let temp = dir.join(format!(".report.json.{}", std::process::id()));
     let mut text = serde_json::to_string_pretty(report).expect("a report serializes");
     text.push('\n');
-    std::fs::write(&temp, text).map_err(io("write", &temp))?;
-    std::fs::rename(&temp, &path).map_err(io("write", &path))
+    strata_util::write_atomic(&path, text.as_bytes()).map_err(io("write", &path))
 }

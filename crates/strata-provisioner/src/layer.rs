@@ -8,15 +8,15 @@ use std::sync::Mutex;
 
 use strata_bundle::Bundle;
 use strata_config::Layout;
-use strata_exec::{Context, FoundTool, TOOLS, Tool, tool_version};
+use strata_exec::{Context, FoundTool, Tool, tool_version};
 use strata_metadata::{
     ArtifactRecord, Builder, ErrorKind, FileKind, ImageOutcome, ImageStatus, Notice, PhaseDetail,
     ProvisionerConfig, RoleImage,
 };
 
 use crate::{
-    ArtifactState, BuildContext, Event, Outcome, ProvisionError, PublishAuth, RoleResult, Tools,
-    build_all,
+    ArtifactState, BuildContext, CLOUD_LOCALDS, CURL, Event, Outcome, PACKER, ProvisionError,
+    PublishAuth, QEMU_IMG, RoleResult, Tools, build_all,
 };
 
 /// The programs the provisioner runs. `None` finds each through its override variable
@@ -85,16 +85,16 @@ pub fn build_context(
         .iter()
         .any(|(_, r)| r.builder == Builder::QemuImg && r.cloud_init.is_some());
     let tools = Tools {
-        qemu_img: want(needs(Builder::QemuImg), &tools.qemu_img, &TOOLS[5])?
+        qemu_img: want(needs(Builder::QemuImg), &tools.qemu_img, &QEMU_IMG)?
             .map(versioned)
             .transpose()?,
-        packer: want(needs(Builder::Packer), &tools.packer, &TOOLS[6])?
+        packer: want(needs(Builder::Packer), &tools.packer, &PACKER)?
             .map(versioned)
             .transpose()?,
-        cloud_localds: want(seeds, &tools.cloud_localds, &TOOLS[7])?,
+        cloud_localds: want(seeds, &tools.cloud_localds, &CLOUD_LOCALDS)?,
         // Only needed for a base image given by URL that is not in the cache yet; the build
         // says so (NoCurl) when it needs curl and there is none.
-        curl: find(&tools.curl, &TOOLS[8]).ok(),
+        curl: find(&tools.curl, &CURL).ok(),
     };
     let secs = strata_bundle::source_date_epoch()
         .ok()
@@ -112,7 +112,7 @@ pub fn build_context(
         tools,
         cache: image_cache(layout),
         log_dir: ctx.logs.map(Path::to_owned),
-        built_at: strata_bundle::rfc3339(secs),
+        built_at: strata_util::rfc3339(secs),
     })
 }
 
@@ -447,11 +447,11 @@ pub fn publish(
     let curl = if target.uri.starts_with("http") {
         Some(match &request.tools.curl {
             Some(path) => FoundTool {
-                tool: TOOLS[8],
+                tool: CURL,
                 path: path.clone(),
                 from_override: true,
             },
-            None => ctx.find_tool(&TOOLS[8])?,
+            None => ctx.find_tool(&CURL)?,
         })
     } else {
         None

@@ -33,6 +33,7 @@ mod image;
 mod layer;
 mod parallel;
 mod publish;
+mod tools;
 
 pub use build::{
     ArtifactPaths, ArtifactState, BuildContext, Outcome, Progress, Tools, read_record, write_record,
@@ -48,3 +49,4 @@ pub use layer::{
 };
 pub use parallel::{Event, RoleResult, build_all};
 pub use publish::{PublishAuth, publish_image};
+pub use tools::{CLOUD_LOCALDS, CURL, PACKER, QEMU_IMG, TOOLS};

@@ -170,9 +170,9 @@ fn put(
         .arg("--header")
         .arg(format!("X-Checksum-Sha256: {sha}"))
         .arg("--upload-file")
-        .arg(from.display().to_string());
+        .arg(from);
     if let Some(path) = &config.path {
-        cmd = cmd.arg("--config").arg(path.display().to_string());
+        cmd = cmd.arg("--config").arg(path);
     }
     let cmd = cmd.arg(url);
     let opts = RunOptions {

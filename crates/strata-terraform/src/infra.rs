@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use strata_bundle::Bundle;
 use strata_config::Layout;
-use strata_exec::{Context, ExecError, FoundTool, TOOLS};
+use strata_exec::{Context, ExecError, FoundTool, Tool};
 use strata_metadata::{Notice, PhaseDetail, PlanCounts};
 use tracing::instrument;
 
@@ -200,7 +200,7 @@ fn terraform_program(
     request: &InfraRequest,
     ctx: &Context<'_>,
 ) -> Result<(PathBuf, Option<Notice>), TerraformError> {
-    match found(&request.terraform, 0, ctx) {
+    match found(&request.terraform, crate::TERRAFORM, ctx) {
         Ok(found) => {
             if ctx.dry_run {
                 return Ok((found.path, None));
@@ -224,7 +224,7 @@ fn hook_program(
     request: &InfraRequest,
     ctx: &Context<'_>,
 ) -> Result<PathBuf, TerraformError> {
-    match found(&request.ansible_playbook, 2, ctx) {
+    match found(&request.ansible_playbook, crate::ANSIBLE_PLAYBOOK, ctx) {
         Ok(found) => Ok(found.path),
         Err(ExecError::ToolNotFound { .. })
             if ctx.dry_run || !layout.abs(ANSIBLE_HOOK).is_file() =>
@@ -235,14 +235,14 @@ fn hook_program(
     }
 }
 
-/// The program the caller gave, else `TOOLS[tool]` looked up as `ctx` says.
-fn found(given: &Option<PathBuf>, tool: usize, ctx: &Context<'_>) -> Result<FoundTool, ExecError> {
+/// The program the caller gave, else `tool` looked up as `ctx` says.
+fn found(given: &Option<PathBuf>, tool: Tool, ctx: &Context<'_>) -> Result<FoundTool, ExecError> {
     match given {
         Some(path) => Ok(FoundTool {
-            tool: TOOLS[tool],
+            tool,
             path: path.clone(),
             from_override: true,
         }),
-        None => ctx.find_tool(&TOOLS[tool]),
+        None => ctx.find_tool(&tool),
     }
 }

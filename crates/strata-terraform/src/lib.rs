@@ -27,6 +27,7 @@ mod lock;
 mod phase;
 mod ssh;
 mod stage;
+mod tools;
 
 pub use cli::{TerraformCli, check_version};
 pub use error::TerraformError;
@@ -41,3 +42,4 @@ pub use phase::{
 };
 pub use ssh::{SSH_MODULES, check_ssh};
 pub use stage::{BACKEND_OVERRIDE_FILE, STAGED_FILE, StageOutcome, render, stage};
+pub use tools::{ANSIBLE_PLAYBOOK, TERRAFORM, TOOLS};

@@ -272,11 +272,7 @@ pub fn run_module(
         .path(FileKind::Terraform)
         .unwrap_or_else(|| bundle.dir().join(FileKind::Terraform.bundle_name()));
     let tfvars = read(&tfvars_path)?;
-    let source = tfvars_path
-        .strip_prefix(layout.root())
-        .unwrap_or(&tfvars_path)
-        .display()
-        .to_string();
+    let source = strata_util::shown(layout.root(), &tfvars_path);
     let body = hcl::parse(&tfvars).map_err(|e| TerraformError::Tfvars {
         path: tfvars_path.clone(),
         message: e.to_string(),
@@ -597,7 +593,7 @@ fn check_saved_plan(
 /// Takes the module folder's lock under `.strata/modules/`, waiting while another run holds it.
 fn lock_module(layout: &Layout, module: &str) -> Result<std::fs::File, TerraformError> {
     let path = layout.folder_lock(module);
-    strata_bundle::lock_exclusive(&path).map_err(|source| io("lock", &path, source))
+    strata_util::lock_exclusive(&path).map_err(|source| io("lock", &path, source))
 }
 
 /// Counts what a plan does from `terraform show -json`.

@@ -1,11 +1,9 @@
 //! `cargo xtask deploy`, `status` and `unlock`: every phase of an environment in order, each
 //! skipped when its inputs are unchanged since it last succeeded.
 
-use std::path::Path;
-
 use strata_bundle::{Bundle, source_date_epoch};
 use strata_config::Layout;
-use strata_deploy::{DeployOptions, Force};
+use strata_deploy::{DeployOptions, Force, phase_tools};
 use strata_metadata::{
     DeployReport, ImageStatus, Mode, Phase, PhaseDetail, PhaseStatus, ReleaseStatus, ReportStatus,
     RunResult, StateBackendKind,
@@ -21,13 +19,6 @@ use crate::cli::{DeployArgs, StatusArgs2};
 use crate::report;
 use crate::reporter::Reporter;
 use crate::ui::Ui;
-
-fn shown(layout: &Layout, path: &Path) -> String {
-    path.strip_prefix(layout.root())
-        .unwrap_or(path)
-        .display()
-        .to_string()
-}
 
 pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result<Exit> {
     let force = match args.force.as_deref() {
@@ -134,7 +125,10 @@ fn summary(layout: &Layout, report: &DeployReport, ui: &Ui) {
         .state_dir(&report.environment)
         .join("runs")
         .join(&report.run_id);
-    ui.note(&format!("logs and report: {}", shown(layout, &logs)));
+    ui.note(&format!(
+        "logs and report: {}",
+        strata_util::shown(layout.root(), &logs)
+    ));
     ui.json(&serde_json::to_value(report).expect("a report serializes"));
     if let Some(cmd) = &report.resume {
         ui.note(&format!("resume with: {cmd}"));
@@ -221,7 +215,7 @@ pub(crate) fn status(layout: &Layout, args: &StatusArgs2, ui: &Ui) -> anyhow::Re
             named(h.as_ref())
         )),
     }
-    for f in forecast(layout, bundle.as_ref(), &state) {
+    for f in forecast(layout, bundle.as_ref(), &state, phase_tools) {
         let (last, when) = match &f.last {
             Some(r) if f.freshness.is_ok() => (
                 match r.status {

@@ -89,11 +89,7 @@ pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<
         ansible_playbook: None,
     };
     let logs = crate::runs::log_dir(layout, env);
-    let shown_logs = logs
-        .strip_prefix(layout.root())
-        .unwrap_or(&logs)
-        .display()
-        .to_string();
+    let shown_logs = strata_util::shown(layout.root(), &logs);
     let ctx = Context {
         dry_run: args.dry_run,
         logs: Some(&logs),

@@ -81,7 +81,7 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
         skip_tags: args.skip_tags.clone(),
     };
     let logs = crate::runs::log_dir(layout, env);
-    let log = shown(layout, &logs.join("kubespray.log"));
+    let log = strata_util::shown(layout.root(), &logs.join("kubespray.log"));
     let ctx = Context {
         dry_run: target.dry_run,
         logs: Some(&logs),
@@ -119,7 +119,7 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
         "ok": true,
         "environment": env,
         "runtime": runtime_name(session.kubespray.runtime),
-        "inventory": {"dir": shown(layout, &session.staged.dir), "digest": session.staged.digest},
+        "inventory": {"dir": strata_util::shown(layout.root(), &session.staged.dir), "digest": session.staged.digest},
         "commands": outcome.commands.iter().map(ToString::to_string).collect::<Vec<_>>(),
     }));
     if logs.is_dir() {
@@ -130,7 +130,7 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
 
 /// What became of Kubespray's artifacts, as a note.
 fn artifacts_note(ui: &Ui, layout: &Layout, env: &str, artifacts: Artifacts) {
-    let kept = shown(layout, &artifacts_dir(layout, env));
+    let kept = strata_util::shown(layout.root(), &artifacts_dir(layout, env));
     match artifacts {
         Artifacts::Kept => ui.note(&format!(
             "kept Kubespray's artifacts (admin.conf) in {kept}"
@@ -211,7 +211,7 @@ fn preflight(layout: &Layout, args: &TargetArgs, ui: &Ui) -> anyhow::Result<Exit
             return Ok(Exit::Invalid);
         }
         Err(e) => {
-            let log = shown(layout, &logs.join("kubespray-validate.log"));
+            let log = strata_util::shown(layout.root(), &logs.join("kubespray-validate.log"));
             return Ok(fail(ui, &e, Some(&log)));
         }
     };
@@ -294,7 +294,7 @@ fn status(layout: &Layout, args: &StatusArgs, ui: &Ui) -> anyhow::Result<Exit> {
     let kubeconfig_note = |path: &std::path::Path, from: &str| {
         ui.note(&format!(
             "kubeconfig: {} (from {from})",
-            shown(layout, path)
+            strata_util::shown(layout.root(), path)
         ));
     };
     let StatusOutcome { kubeconfig, status } =
@@ -333,7 +333,7 @@ fn status(layout: &Layout, args: &StatusArgs, ui: &Ui) -> anyhow::Result<Exit> {
     ui.json(&serde_json::json!({
         "ok": status.healthy(),
         "environment": env,
-        "kubeconfig": shown(layout, &kubeconfig.path),
+        "kubeconfig": strata_util::shown(layout.root(), &kubeconfig.path),
         "readyz": status.readyz,
         "nodes": status.nodes,
     }));
@@ -370,14 +370,6 @@ fn status(layout: &Layout, args: &StatusArgs, ui: &Ui) -> anyhow::Result<Exit> {
         Some("`kubectl describe node NAME` with the same kubeconfig shows why"),
     );
     Ok(Exit::Failed)
-}
-
-/// A path relative to the repository root when it is inside it.
-fn shown(layout: &Layout, path: &std::path::Path) -> String {
-    path.strip_prefix(layout.root())
-        .unwrap_or(path)
-        .display()
-        .to_string()
 }
 
 /// Renders a failure: the failed command's last lines, the error with its hint (else, for a

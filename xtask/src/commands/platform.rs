@@ -27,14 +27,6 @@ pub(crate) fn run(layout: &Layout, cmd: &PlatformCommand, ui: &Ui) -> anyhow::Re
     }
 }
 
-/// This run's log folder, `.strata/<env>/runs/<run-id>/`.
-fn logs_dir(layout: &Layout, env: &str) -> std::path::PathBuf {
-    layout
-        .state_dir(env)
-        .join("runs")
-        .join(crate::runs::run_id())
-}
-
 /// Shows a notice as it comes: information as a note, a warning with its hint.
 pub(crate) fn notice(ui: &Ui, n: &Notice) {
     match n.level {
@@ -76,7 +68,7 @@ fn show_event(ui: &Ui, dry_run: bool, layout: &Layout, event: HelmEvent<'_>) {
             result: Ok(dir),
         } => ui.result(&format!(
             "  {release}  rendered into {}",
-            shown(layout, dir)
+            strata_util::shown(layout.root(), dir)
         )),
         HelmEvent::Rendered { result: Err(e), .. } => {
             if let Some(source) = e.failed_command() {
@@ -92,7 +84,7 @@ fn deploy(layout: &Layout, args: &PlatformDeployArgs, ui: &Ui) -> anyhow::Result
     let Some(bundle) = report::open_bundle(layout, env, ui)? else {
         return Ok(Exit::Invalid);
     };
-    let logs = logs_dir(layout, env);
+    let logs = crate::runs::log_dir(layout, env);
     let ctx = Context {
         dry_run: args.dry_run,
         logs: Some(&logs),
@@ -143,7 +135,7 @@ fn summarize(layout: &Layout, ui: &Ui, env: &str, what: &str, outcome: &Platform
                 outcome
                     .logs
                     .get(&o.name)
-                    .map(|l| format!("log: {}", shown(layout, l)))
+                    .map(|l| format!("log: {}", strata_util::shown(layout.root(), l)))
                     .unwrap_or_default(),
             ),
             ReleaseResult::Skipped { failed } => {
@@ -193,7 +185,7 @@ fn template(layout: &Layout, env: &str, ui: &Ui) -> anyhow::Result<Exit> {
     let Some(bundle) = report::open_bundle(layout, env, ui)? else {
         return Ok(Exit::Invalid);
     };
-    let logs = logs_dir(layout, env);
+    let logs = crate::runs::log_dir(layout, env);
     let ctx = Context {
         logs: Some(&logs),
         ..Context::default()
@@ -210,7 +202,7 @@ fn template(layout: &Layout, env: &str, ui: &Ui) -> anyhow::Result<Exit> {
         Ok(o) => o,
         Err(e) => return Ok(fail(ui, &e)),
     };
-    let dir = shown(layout, &outcome.dir);
+    let dir = strata_util::shown(layout.root(), &outcome.dir);
     ui.json(&serde_json::json!({"ok": !outcome.failed(), "environment": env, "dir": dir}));
     if outcome.failed() {
         return Ok(Exit::Failed);
@@ -227,7 +219,7 @@ fn diff(layout: &Layout, env: &str, explicit: Option<&Path>, ui: &Ui) -> anyhow:
     let Some(bundle) = report::open_bundle(layout, env, ui)? else {
         return Ok(Exit::Invalid);
     };
-    let logs = logs_dir(layout, env);
+    let logs = crate::runs::log_dir(layout, env);
     let ctx = Context {
         logs: Some(&logs),
         ..Context::default()
@@ -269,7 +261,7 @@ pub(crate) fn business(layout: &Layout, cmd: &BusinessCommand, ui: &Ui) -> anyho
     let Some(bundle) = report::open_bundle(layout, env, ui)? else {
         return Ok(Exit::Invalid);
     };
-    let logs = logs_dir(layout, env);
+    let logs = crate::runs::log_dir(layout, env);
     let ctx = Context {
         dry_run: *dry_run,
         logs: Some(&logs),
@@ -296,7 +288,7 @@ pub(crate) fn business(layout: &Layout, cmd: &BusinessCommand, ui: &Ui) -> anyho
     ui.result(&format!(
         "business deploy: cluster-apps deployed to {} from {}",
         outcome.namespace,
-        shown(layout, &outcome.values)
+        strata_util::shown(layout.root(), &outcome.values)
     ));
     ui.json(&serde_json::json!({"ok": true, "environment": env}));
     Ok(Exit::Success)
@@ -348,12 +340,4 @@ fn fail(ui: &Ui, err: &HelmError) -> Exit {
     ui.error(&message, hint.as_deref());
     ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
     err.kind().exit()
-}
-
-/// A path relative to the repository root when it is inside it.
-fn shown(layout: &Layout, path: &Path) -> String {
-    path.strip_prefix(layout.root())
-        .unwrap_or(path)
-        .display()
-        .to_string()
 }

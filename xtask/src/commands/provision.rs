@@ -24,20 +24,12 @@ pub(crate) fn run(layout: &Layout, cmd: &ProvisionCommand, ui: &Ui) -> anyhow::R
     }
 }
 
-/// This run's log folder, `.strata/<env>/runs/<run-id>/`.
-fn logs_dir(layout: &Layout, env: &str) -> std::path::PathBuf {
-    layout
-        .state_dir(env)
-        .join("runs")
-        .join(crate::runs::run_id())
-}
-
 fn build_roles(layout: &Layout, args: &ProvisionBuildArgs, ui: &Ui) -> anyhow::Result<Exit> {
     let env = args.env.as_str();
     let Some(bundle) = report::open_bundle(layout, env, ui)? else {
         return Ok(Exit::Invalid);
     };
-    let logs = logs_dir(layout, env);
+    let logs = crate::runs::log_dir(layout, env);
     let ctx = Context {
         logs: Some(&logs),
         ..Context::default()
@@ -115,7 +107,9 @@ fn build_roles(layout: &Layout, args: &ProvisionBuildArgs, ui: &Ui) -> anyhow::R
     }
     for r in &outcome.results {
         if let Err(e) = &r.outcome {
-            let log = outcome.log(&r.role).map(|l| shown(layout, &l));
+            let log = outcome
+                .log(&r.role)
+                .map(|l| strata_util::shown(layout.root(), &l));
             fail_quiet(ui, e, log.as_deref());
         }
     }
@@ -189,7 +183,7 @@ fn publish_role(layout: &Layout, env: &str, role: &str, ui: &Ui) -> anyhow::Resu
     let Some(bundle) = report::open_bundle(layout, env, ui)? else {
         return Ok(Exit::Invalid);
     };
-    let logs = logs_dir(layout, env);
+    let logs = crate::runs::log_dir(layout, env);
     let ctx = Context {
         logs: Some(&logs),
         ..Context::default()
@@ -209,7 +203,7 @@ fn publish_role(layout: &Layout, env: &str, role: &str, ui: &Ui) -> anyhow::Resu
             Ok(Exit::Success)
         }
         Err(e) => {
-            let log = publish_log(&ctx, role).map(|l| shown(layout, &l));
+            let log = publish_log(&ctx, role).map(|l| strata_util::shown(layout.root(), &l));
             Ok(fail(ui, &e, log.as_deref()))
         }
     }
@@ -322,14 +316,6 @@ fn human(bytes: u64) -> String {
     } else {
         format!("{value:.1} {}", UNITS[unit])
     }
-}
-
-/// A path relative to the repository root when it is inside it.
-fn shown(layout: &Layout, path: &std::path::Path) -> String {
-    path.strip_prefix(layout.root())
-        .unwrap_or(path)
-        .display()
-        .to_string()
 }
 
 #[cfg(test)]

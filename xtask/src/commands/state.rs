@@ -97,7 +97,7 @@ pub(crate) fn run(layout: &Layout, cmd: &StateCommand, ui: &Ui) -> anyhow::Resul
         .map(|a| strata_exec::shell_quote(&a))
         .collect::<Vec<_>>()
         .join(" ");
-    let now = strata_bundle::rfc3339(
+    let now = strata_util::rfc3339(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),

@@ -80,6 +80,32 @@ fn runs_init_plan_apply_per_module_with_per_environment_state() {
     );
 }
 
+/// A caller that runs several layer commands as one run (a CI job) hands them its id through
+/// `STRATA_RUN_ID`: their logs share that run's folder.
+#[test]
+fn layer_commands_handed_a_run_id_log_into_its_folder() {
+    let repo = repo_with_bundle();
+    let root = repo.path();
+    let bin = strata_testkit::TempDir::new("tf");
+    let tf = fake_terraform(bin.path());
+    for phase in ["images", "nodes"] {
+        let run = xtask_env(
+            root,
+            &["infra", "--env", "development", "--phase", phase],
+            &[("STRATA_TERRAFORM", &tf), ("STRATA_RUN_ID", "ci-42")],
+        );
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    }
+    let runs: Vec<_> = std::fs::read_dir(root.join(".strata/development/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(runs, ["ci-42"]);
+    let logs = root.join(".strata/development/runs/ci-42");
+    assert!(read(&logs, "images.log").contains("Plan: 2 to add"));
+    assert!(read(&logs, "nodes.log").contains("Plan: 2 to add"));
+}
+
 #[test]
 fn no_changes_means_no_apply() {
     let repo = repo_with_bundle();
