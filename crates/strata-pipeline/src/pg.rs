@@ -275,6 +275,12 @@ impl PgBackend {
                     )
                     .await
                     .map_err(self.query_error(format!("clear the holder of `{env}`")))?;
+                // Released now, not when this connection's close reaches the server: the next
+                // look at the lock must find it free.
+                client
+                    .execute("SELECT pg_advisory_unlock($1)", &[&key])
+                    .await
+                    .map_err(self.query_error(format!("release the lock of `{env}`")))?;
                 Ok(UnlockOutcome::AlreadyReleased(named))
             }
             LockState::Held(named) if !opts.force => Err(StateError::Held {
