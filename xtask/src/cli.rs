@@ -114,8 +114,9 @@ pub(crate) enum Command {
     Doctor,
     /// Run every check CI runs: formatting, clippy, all tests, the README's main command
     Ci(CiArgs),
-    /// Measure validate and generate on a synthetic repository of many packages, or (--hash)
-    /// the SHA-256 of a large image against sha256sum
+    /// Measure validate, generate and planning on a synthetic repository of many packages, in the
+    /// binary `cargo xtask` runs and an optimised build, or (--hash) SHA-256 of a large image
+    /// against openssl
     Bench(BenchArgs),
 }
 
@@ -632,8 +633,8 @@ pub(crate) struct BenchArgs {
     /// The largest repository measured, in packages (each with 3 environments)
     #[arg(long, default_value_t = 300)]
     pub(crate) packages: usize,
-    /// Measure SHA-256 of a large file (sha256_file against sha256sum) instead of the repository;
-    /// STRATA_BENCH_HASH_GIB sets the size, 2 GiB by default
+    /// Measure SHA-256 of a large file in this binary (sha256_file against openssl and
+    /// sha256sum) instead of the repository; STRATA_BENCH_HASH_GIB sets the size, 2 GiB by default
     #[arg(long, conflicts_with = "packages")]
     pub(crate) hash: bool,
 }

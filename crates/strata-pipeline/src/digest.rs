@@ -189,15 +189,42 @@ fn digest_files(dir: &Path, keep: impl Fn(&str) -> bool) -> String {
     let Ok(files) = strata_bundle::list_files(dir) else {
         return "missing".to_owned();
     };
+    let files: Vec<String> = files.into_iter().filter(|r| keep(r)).collect();
     let mut h = Sha256::new();
-    for rel in files.into_iter().filter(|r| keep(r)) {
+    for (rel, digest) in files.iter().zip(file_digests(dir, &files)) {
         h.update(rel.as_bytes());
         h.update([0]);
-        if let Ok(bytes) = std::fs::read(dir.join(&rel)) {
-            h.update(Sha256::digest(&bytes));
+        if let Some(digest) = digest {
+            h.update(digest);
         }
     }
     hex(&h.finalize())
+}
+
+/// The SHA-256 of each file (`None` when it cannot be read), in order. `config/` holds
+/// thousands of small files and reading them is most of planning a deploy, so the files are
+/// read and hashed on every CPU; the result does not depend on how they were split.
+fn file_digests(dir: &Path, files: &[String]) -> Vec<Option<[u8; 32]>> {
+    let one = |rel: &String| {
+        std::fs::read(dir.join(rel))
+            .ok()
+            .map(|b| Sha256::digest(&b).into())
+    };
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if workers == 1 || files.len() < 64 {
+        return files.iter().map(one).collect();
+    }
+    let chunk = files.len().div_ceil(workers);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().expect("hashing a file does not panic"))
+            .collect()
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -224,5 +251,24 @@ mod tests {
         let without = phase_inputs(&layout, None, Phase::Platform, &[]).unwrap();
         assert!(!without.contains_key("absent tool") && !without.contains_key("helm"));
         assert_eq!(with.len(), without.len() + 1);
+    }
+
+    #[test]
+    fn a_folder_digest_is_the_same_however_it_is_read() {
+        // Enough files to be split between workers: the digest must still be the one a single
+        // pass in path order gives (state recorded by earlier versions stays valid).
+        let dir = strata_testkit::TempDir::new("digest");
+        for i in 0..150 {
+            let sub = dir.join(format!("p{:03}", i % 7));
+            std::fs::create_dir_all(&sub).unwrap();
+            std::fs::write(sub.join(format!("f{i}.json")), format!("{{\"n\": {i}}}")).unwrap();
+        }
+        let mut h = Sha256::new();
+        for rel in strata_bundle::list_files(dir.path()).unwrap() {
+            h.update(rel.as_bytes());
+            h.update([0]);
+            h.update(Sha256::digest(std::fs::read(dir.join(&rel)).unwrap()));
+        }
+        assert_eq!(dir_digest(dir.path()), hex(&h.finalize()));
     }
 }
