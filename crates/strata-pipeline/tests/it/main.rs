@@ -1,3 +1,4 @@
 //! Integration tests of strata-pipeline: the state backends against real services.
 
 mod pg;
+mod tls;
