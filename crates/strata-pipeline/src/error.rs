@@ -48,15 +48,36 @@ pub enum StateError {
         #[source]
         source: tokio_postgres::Error,
     },
-    /// The connection string asks for TLS (`sslmode=require`), which this build does not have.
-    #[error(
-        "the database at `{endpoint}` is to be reached with `sslmode={mode}`, but this Strata is built without TLS"
-    )]
-    TlsUnsupported {
+    /// The trust anchors for the state database's certificate (`sslrootcert`, or the system's
+    /// store) could not be loaded.
+    #[error("{source_name}, to verify the state database at `{endpoint}`, {what}")]
+    RootCert {
         /// `host:port`.
         endpoint: String,
-        /// The mode asked for.
-        mode: String,
+        /// `` `sslrootcert=<file>` `` or the system's trust store.
+        source_name: String,
+        /// What is wrong with it.
+        what: String,
+    },
+    /// The server's certificate failed verification.
+    #[error("the server's certificate is not trusted at `{endpoint}`: {reason}")]
+    Untrusted {
+        /// `host:port`.
+        endpoint: String,
+        /// `sslmode`.
+        mode: &'static str,
+        /// Why, such as "it is not signed by a trusted CA".
+        reason: String,
+    },
+    /// `sslmode` requires TLS and the server does not offer it.
+    #[error(
+        "the state database at `{endpoint}` does not offer TLS, which `sslmode={mode}` requires"
+    )]
+    TlsNotOffered {
+        /// `host:port`.
+        endpoint: String,
+        /// `sslmode`.
+        mode: &'static str,
     },
     /// The database could not be reached or refused the connection.
     #[error("could not connect to the state database at `{endpoint}`")]
@@ -158,13 +179,15 @@ impl StateError {
             StateError::Config { .. }
             | StateError::NoConnectionString { .. }
             | StateError::BadConnectionString { .. }
-            | StateError::TlsUnsupported { .. }
+            | StateError::RootCert { .. }
             | StateError::SchemaTooNew { .. }
             | StateError::NotConfirmed { .. }
             | StateError::NothingToPushTo => ErrorKind::Invalid,
             StateError::Held { .. } | StateError::Lock(LockError::Held { .. }) => ErrorKind::Locked,
             StateError::ReadConfig { .. }
             | StateError::Unreachable { .. }
+            | StateError::Untrusted { .. }
+            | StateError::TlsNotOffered { .. }
             | StateError::ConnectionLost { .. }
             | StateError::Query { .. }
             | StateError::Corrupt { .. }
@@ -184,8 +207,18 @@ impl StateError {
             StateError::BadConnectionString { .. } => {
                 "use a URL (postgres://user@host:5432/db?sslmode=disable) or key=value pairs (host=… dbname=…)".to_owned()
             }
-            StateError::TlsUnsupported { .. } => {
-                "use `sslmode=disable` or `sslmode=prefer` (on a trusted network or through a tunnel), as docs/team-state.md explains".to_owned()
+            StateError::RootCert { .. } => {
+                "set `sslrootcert=<file>` to the PEM file of the CA that signed the server's certificate (docs/team-state.md#tls)".to_owned()
+            }
+            StateError::Untrusted { mode, reason, .. } => {
+                if reason.contains("host name") {
+                    format!("connect by a name the certificate lists, or use `sslmode=verify-ca` (chain only) instead of `sslmode={mode}` (docs/team-state.md#tls)")
+                } else {
+                    "set `sslrootcert=<file>` in the connection string to the PEM file of the CA that signed the server's certificate (docs/team-state.md#tls)".to_owned()
+                }
+            }
+            StateError::TlsNotOffered { .. } => {
+                "turn on TLS on the server (`ssl = on`), or use `sslmode=prefer` or `sslmode=disable` on a trusted network (docs/team-state.md#tls)".to_owned()
             }
             StateError::Unreachable { .. } => {
                 "check that the database is up and reachable from here, and the host, port and credentials in the connection string".to_owned()

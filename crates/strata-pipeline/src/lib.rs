@@ -19,6 +19,7 @@ mod pg;
 mod pg_schema;
 mod phase;
 mod state;
+mod tls;
 mod url;
 
 pub use backend::{

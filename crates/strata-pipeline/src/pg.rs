@@ -9,7 +9,9 @@
 
 use std::time::Duration;
 
+use std::sync::atomic::Ordering;
 use strata_metadata::{DeployReport, Phase, PhaseRecord, PhaseStatus, PipelineState};
+
 use tokio_postgres::{Client, NoTls, Row};
 
 use crate::backend::{Refused, RunEntry, UnlockOptions, UnlockOutcome};
@@ -29,23 +31,68 @@ pub(crate) struct PgBackend {
     client: Client,
 }
 
-/// Connects without TLS (the URL was checked to allow that) and drives the connection on the
-/// current tokio runtime.
+/// Connects, with TLS as the URL's `sslmode` says, and drives the connection on the current
+/// tokio runtime.
 async fn connect(url: &DatabaseUrl) -> Result<Client, StateError> {
-    let (client, connection) =
-        url.config()
-            .connect(NoTls)
-            .await
-            .map_err(|source| StateError::Unreachable {
-                endpoint: url.endpoint().to_owned(),
-                source,
+    let endpoint = || url.endpoint().to_owned();
+    let client = match url.tls() {
+        None => {
+            let (client, connection) =
+                url.config()
+                    .connect(NoTls)
+                    .await
+                    .map_err(|source| StateError::Unreachable {
+                        endpoint: endpoint(),
+                        source,
+                    })?;
+            drive(connection);
+            client
+        }
+        Some(tls) => {
+            let (tls, started) = crate::tls::Tracked::new(tls.clone());
+            let (client, connection) = url.config().connect(tls).await.map_err(|source| {
+                let mode = url.ssl_mode().name();
+                if let Some(reason) = crate::tls::certificate_error(&source) {
+                    StateError::Untrusted {
+                        endpoint: endpoint(),
+                        mode,
+                        reason,
+                    }
+                } else if !started.load(Ordering::SeqCst)
+                    && url.ssl_mode() != crate::tls::SslMode::Prefer
+                    && source.as_db_error().is_none()
+                    && !std::error::Error::source(&source).is_some_and(|c| c.is::<std::io::Error>())
+                {
+                    // The server answered the TLS request with "no" (tokio-postgres says so in
+                    // a message of its own; the handshake never started).
+                    StateError::TlsNotOffered {
+                        endpoint: endpoint(),
+                        mode,
+                    }
+                } else {
+                    StateError::Unreachable {
+                        endpoint: endpoint(),
+                        source,
+                    }
+                }
             })?;
+            drive(connection);
+            client
+        }
+    };
+    Ok(client)
+}
+
+fn drive<F, E>(connection: F)
+where
+    F: std::future::Future<Output = Result<(), E>> + Send + 'static,
+    E: std::fmt::Display,
+{
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::debug!("state database connection ended: {e}");
         }
     });
-    Ok(client)
 }
 
 fn status_name(status: PhaseStatus) -> &'static str {

@@ -157,21 +157,48 @@ fn an_unreachable_state_database_fails_naming_its_host_and_port_only() {
         assert!(!run.stderr.contains(PASSWORD), "{}", run.stderr);
         assert!(!run.stderr.contains("postgres://"), "{}", run.stderr);
     }
+    // TLS asked for: the connection is still tried (and fails as any other), the password
+    // still unshown.
+    let tls_url = format!("postgres://deploy:{PASSWORD}@127.0.0.1:{port}/infra?sslmode=require");
     let tls = xtask_env(
         root,
         &["runs", "--env", "development"],
-        &[(
-            "PG_CONN_STR",
-            "postgres://deploy@db.internal/infra?sslmode=require",
-        )],
+        &[("PG_CONN_STR", &tls_url)],
+    );
+    assert_eq!(tls.code, 1, "{}", tls.stderr);
+    assert!(
+        tls.stderr.contains(&format!(
+            "error: could not connect to the state database at `127.0.0.1:{port}`"
+        )),
+        "{}",
+        tls.stderr
+    );
+    assert!(!tls.stderr.contains(PASSWORD), "{}", tls.stderr);
+    // A CA file that is not there is bad input: refused before connecting, with a hint.
+    let missing = root.join("no-such-ca.pem");
+    let bad_ca = format!(
+        "postgres://deploy:{PASSWORD}@db.internal/infra?sslmode=verify-full&sslrootcert={}",
+        missing.display()
+    );
+    let tls = xtask_env(
+        root,
+        &["runs", "--env", "development"],
+        &[("PG_CONN_STR", &bad_ca)],
     );
     assert_eq!(tls.code, 2, "{}", tls.stderr);
     assert!(tls.stderr.contains("`db.internal:5432`"), "{}", tls.stderr);
     assert!(
-        tls.stderr.contains("hint: use `sslmode=disable`"),
+        tls.stderr
+            .contains(&format!("`sslrootcert={}`", missing.display())),
         "{}",
         tls.stderr
     );
+    assert!(
+        tls.stderr.contains("hint: set `sslrootcert=<file>`"),
+        "{}",
+        tls.stderr
+    );
+    assert!(!tls.stderr.contains(PASSWORD), "{}", tls.stderr);
 }
 
 #[test]

@@ -2,3 +2,4 @@
 
 mod local;
 mod pg;
+mod tls;
