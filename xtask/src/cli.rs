@@ -96,16 +96,27 @@ pub(crate) enum Command {
         /// The environment, such as `development`
         #[arg(long, value_name = "ENV")]
         env: EnvironmentId,
-        /// Remove it even though its process still runs
+        /// Remove it even though its process still runs (on PostgreSQL, with `--yes`: end
+        /// the holder's database session, which fails its deploy)
         #[arg(long)]
         force: bool,
+        /// Confirm `--force` on the PostgreSQL backend
+        #[arg(long, requires = "force")]
+        yes: bool,
     },
+    /// List an environment's runs, newest first: when, who, from where, the result and each
+    /// phase's status and duration
+    Runs(RunsArgs),
+    /// Manage Strata's run state in the configured backend (config/state-backend.json)
+    #[command(subcommand)]
+    State(StateCommand),
     /// List the external tools Strata drives, found or not, with versions
     Doctor,
     /// Run every check CI runs: formatting, clippy, all tests, the README's main command
     Ci(CiArgs),
-    /// Measure validate and generate on a synthetic repository of many packages, or (--hash)
-    /// the SHA-256 of a large image against sha256sum
+    /// Measure validate, generate and planning on a synthetic repository of many packages, in the
+    /// binary `cargo xtask` runs and an optimised build, or (--hash) SHA-256 of a large image
+    /// against openssl
     Bench(BenchArgs),
 }
 
@@ -132,6 +143,8 @@ impl Command {
             | Command::Graph(GraphArgs { env, .. })
             | Command::Deploy(DeployArgs { env, .. })
             | Command::Status(StatusArgs2 { env, .. })
+            | Command::Runs(RunsArgs { env, .. })
+            | Command::State(StateCommand::Push(EnvArgs { env }))
             | Command::Unlock { env, .. } => Some(env),
             Command::Kubespray(k) => Some(match k {
                 K::Deploy { common: c, .. }
@@ -396,6 +409,23 @@ pub(crate) struct StatusArgs2 {
     pub(crate) detailed_exitcode: bool,
 }
 
+#[derive(Debug, Args)]
+pub(crate) struct RunsArgs {
+    /// The environment, such as `development`
+    #[arg(long, value_name = "ENV")]
+    pub(crate) env: EnvironmentId,
+    /// How many runs are listed at most
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) limit: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum StateCommand {
+    /// Copy this checkout's local phase records and run reports (.strata/ENV/) to the shared
+    /// backend, keeping any shared record that finished later
+    Push(EnvArgs),
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum PlatformCommand {
     /// Gate on the cluster, then `helm upgrade --install` every release in `needs` order
@@ -406,7 +436,7 @@ pub(crate) enum PlatformCommand {
         #[arg(long, value_name = "ENV")]
         env: EnvironmentId,
     },
-    /// Show what a deploy would change (the helm-diff plugin); exit 2 when anything would
+    /// Show what a deploy would change (the helm-diff plugin); exit 4 when anything would
     Diff {
         /// The environment, such as `development`
         #[arg(long, value_name = "ENV")]
@@ -603,8 +633,8 @@ pub(crate) struct BenchArgs {
     /// The largest repository measured, in packages (each with 3 environments)
     #[arg(long, default_value_t = 300)]
     pub(crate) packages: usize,
-    /// Measure SHA-256 of a large file (sha256_file against sha256sum) instead of the repository;
-    /// STRATA_BENCH_HASH_GIB sets the size, 2 GiB by default
+    /// Measure SHA-256 of a large file in this binary (sha256_file against openssl and
+    /// sha256sum) instead of the repository; STRATA_BENCH_HASH_GIB sets the size, 2 GiB by default
     #[arg(long, conflicts_with = "packages")]
     pub(crate) hash: bool,
 }

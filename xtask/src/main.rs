@@ -7,7 +7,9 @@
 mod cli;
 mod commands;
 mod report;
+mod reporter;
 mod runs;
+mod signals;
 mod ui;
 
 use std::path::PathBuf;
@@ -55,9 +57,11 @@ fn main() -> ExitCode {
         Command::Backfill(args) => commands::backfill::run(&layout, &args, &ui),
         Command::Completions { shell } => commands::reference::completions(shell),
         Command::Status(args) => commands::deploy::status(&layout, &args, &ui),
-        Command::Unlock { env, force } => {
-            commands::deploy::unlock(&layout, env.as_str(), force, &ui)
+        Command::Unlock { env, force, yes } => {
+            commands::deploy::unlock(&layout, env.as_str(), force, yes, &ui)
         }
+        Command::Runs(args) => commands::state::runs(&layout, &args, &ui),
+        Command::State(cmd) => commands::state::run(&layout, &cmd, &ui),
         Command::Doctor => commands::doctor::run(&layout, &ui),
         Command::Ci(args) => commands::ci::run(&layout, &args, &ui),
         Command::Bench(args) => commands::bench::run(&layout, &args, &ui),
@@ -77,60 +81,29 @@ fn main() -> ExitCode {
 
 /// Sorts an unexpected error into an exit code and, where a fix is clear, a hint.
 fn classify(err: &anyhow::Error) -> (Exit, Option<String>) {
+    use strata_metadata::ErrorKind;
     for cause in err.chain() {
-        if let Some(e) = cause.downcast_ref::<BundleError>() {
-            return match e {
-                BundleError::NotFound { env, .. } => (
-                    Exit::Invalid,
-                    Some(format!(
-                        "generate it with `cargo xtask generate env --id {env} --config <package>`"
-                    )),
-                ),
-                BundleError::Io { .. } => (Exit::Failed, None),
-                BundleError::Invalid(_)
-                | BundleError::Metadata { .. }
-                | BundleError::SchemaVersion { .. }
-                | BundleError::PathEscapes { .. } => (
-                    Exit::Invalid,
-                    Some("regenerate the bundle with `cargo xtask generate env`".to_owned()),
-                ),
-                BundleError::SourceDateEpoch(_) => (
-                    Exit::Invalid,
-                    Some("unset it, or set it to seconds since 1970".to_owned()),
-                ),
+        // Each library error says what kind it is; `ErrorKind::exit` is the one mapping.
+        let found = if let Some(e) = cause.downcast_ref::<strata_pipeline::StateError>() {
+            Some((e.kind(), e.hint()))
+        } else if let Some(e) = cause.downcast_ref::<BundleError>() {
+            Some((e.kind(), e.hint()))
+        } else if let Some(e) = cause.downcast_ref::<strata_terraform::TerraformError>() {
+            Some((e.kind(), e.hint()))
+        } else if let Some(e) = cause.downcast_ref::<strata_deploy::DeployError>() {
+            Some((e.kind(), e.hint()))
+        } else if let Some(e) = cause.downcast_ref::<ExecError>() {
+            let kind = if e.is_configuration() {
+                ErrorKind::Invalid
+            } else {
+                ErrorKind::Failed
             };
-        }
-        if let Some(e) = cause.downcast_ref::<strata_terraform::TerraformError>() {
-            use strata_terraform::TerraformError as T;
-            return match e {
-                T::TooOld { .. } => (
-                    Exit::Invalid,
-                    Some(
-                        "install a newer terraform, or point STRATA_TERRAFORM at one (or at tofu)"
-                            .to_owned(),
-                    ),
-                ),
-                T::ModuleMissing { .. }
-                | T::ModuleInvalid { .. }
-                | T::Tfvars { .. }
-                | T::HandEdited { .. }
-                | T::NoSavedPlan { .. }
-                | T::PlanStale { .. }
-                | T::ImageNotPublished { .. }
-                | T::NoImageChecksum { .. }
-                | T::SshMissing { .. }
-                | T::SshKey { .. } => (Exit::Invalid, None),
-                T::Command { .. } | T::Hook { .. } | T::Io { .. } => (Exit::Failed, None),
-            };
-        }
-        if let Some(e) = cause.downcast_ref::<ExecError>() {
-            return match e {
-                ExecError::ToolNotFound { .. } | ExecError::BadOverride { .. } => (
-                    Exit::Invalid,
-                    Some("`cargo xtask doctor` lists what is found".to_owned()),
-                ),
-                _ => (Exit::Failed, None),
-            };
+            Some((kind, e.hint()))
+        } else {
+            None
+        };
+        if let Some((kind, hint)) = found {
+            return (kind.exit(), hint);
         }
     }
     (Exit::Failed, None)

@@ -4,7 +4,7 @@ use strata_bundle::{Bundle, BundleError};
 use strata_config::Layout;
 use strata_exec::ExecError;
 
-use strata_metadata::EnvironmentId;
+use strata_metadata::{EnvironmentId, Notice, NoticeLevel};
 
 use crate::ui::{Ui, diagnostic_json};
 
@@ -62,4 +62,20 @@ pub(crate) fn chain(err: &dyn std::error::Error) -> String {
         cause = c.source();
     }
     message
+}
+
+/// A layer's notices: information as notes, warnings as warnings.
+pub(crate) fn notices(ui: &Ui, notices: &[Notice]) {
+    for n in notices {
+        match n.level {
+            NoticeLevel::Info => ui.note(&n.message),
+            NoticeLevel::Warning => ui.warning(&n.message, n.hint.as_deref()),
+        }
+    }
+}
+
+/// A failure, on stderr and (with `--output json`) as the one JSON document.
+pub(crate) fn error(ui: &Ui, message: &str, hint: Option<&str>) {
+    ui.error(message, hint);
+    ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
 }

@@ -1,25 +1,22 @@
 //! Naming a run's log folder, `.strata/<env>/runs/<run-id>/`.
 
-/// The variable through which `deploy` hands its run id to the commands it starts, so their
-/// logs land in the same run folder.
-pub(crate) const RUN_ID_VAR: &str = "STRATA_RUN_ID";
+use strata_util::vars::RUN_ID;
 
-/// A sortable, unique id for one run: UTC time and process id (`20261125T180247Z-11950`), or
-/// the id of the `deploy` that started this command.
+/// This command's run id: the one in `STRATA_RUN_ID` when a caller (a CI job, a wrapper that
+/// runs several layer commands as one run) hands it over and it is a valid folder name, else a
+/// new one from the engine's [`strata_deploy::new_run_id`].
 pub(crate) fn run_id() -> String {
-    if let Ok(id) = std::env::var(RUN_ID_VAR)
+    if let Ok(id) = std::env::var(RUN_ID)
         && !id.is_empty()
         && id.len() <= 64
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     {
         return id;
     }
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    format!(
-        "{}-{}",
-        strata_bundle::rfc3339(secs).replace([':', '-'], ""),
-        std::process::id()
-    )
+    strata_deploy::new_run_id()
+}
+
+/// This run's log folder for `env`: `.strata/<env>/runs/<run-id>/` (created by the first log).
+pub(crate) fn log_dir(layout: &strata_config::Layout, env: &str) -> std::path::PathBuf {
+    layout.state_dir(env).join("runs").join(run_id())
 }

@@ -9,10 +9,20 @@
 //!   inputs and digest. The state records every phase as succeeded with today's inputs, so
 //!   every phase comes out up to date: the no-op deploy.
 //!
+//! With `--xtask PATH` (what `cargo xtask bench` passes: the binary `cargo xtask` runs, built
+//! with the dev profile) it also times that binary as a user runs it, spawned on the same
+//! repository: `validate --root REPO`, `status --env production` (planning every phase) and a
+//! no-op `deploy --env production --to generate`; and, at the largest size, the bash+jq peer
+//! `benches/peer/validate.sh`, which checks much less (its header says what), with the ratio.
+//!
 //! Run with `cargo xtask bench` (or `cargo bench -p strata-bundle --bench repository --
-//! --packages 300`). Figures are recorded in docs/performance.md.
+//! --packages 300 [--xtask target/debug/xtask]`). Figures are recorded in docs/performance.md.
+
+// A benchmark reports its figures on stdout.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use strata_bundle::{Bundle, GenerateOptions, generate};
@@ -37,6 +47,12 @@ fn main() {
         .into_iter()
         .filter(|&n| n > 0)
         .collect();
+    let xtask: Option<PathBuf> = args
+        .iter()
+        .position(|a| a == "--xtask")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from);
+    let mut users = Vec::new();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("validate, generate and plan, {cpus} CPUs, median of {RUNS} runs after one warm-up\n");
     println!(
@@ -82,7 +98,114 @@ fn main() {
             ms(g),
             ms(p)
         );
+        if let Some(xtask) = &xtask {
+            users.push(users_path(xtask, repo.path(), n, n == largest));
+        }
     }
+    if let Some(xtask) = &xtask {
+        println!(
+            "\nthe binary `cargo xtask` runs ({}), spawned; median of {RUNS} runs after one \
+             warm-up (the peer: {PEER_RUNS} runs, largest size only)\n",
+            xtask.display()
+        );
+        println!(
+            "{:>9} {:>13} {:>13} {:>13} {:>15} {:>13}",
+            "packages", "validate", "peer", "peer/strata", "status (plan)", "no-op deploy"
+        );
+        for u in users {
+            let (peer, ratio) = u.peer.map_or(("-".to_owned(), "-".to_owned()), |p| {
+                (
+                    format!("{:.0} ms", ms(p)),
+                    format!("{:.1}x", ms(p) / ms(u.validate)),
+                )
+            });
+            println!(
+                "{:>9} {:>10.1} ms {peer:>13} {ratio:>13} {:>12.1} ms {:>10.1} ms",
+                u.packages,
+                ms(u.validate),
+                ms(u.status),
+                ms(u.deploy)
+            );
+        }
+    }
+}
+
+const PEER_RUNS: usize = 3;
+
+/// Medians for the user's binary on one repository.
+struct UsersPath {
+    packages: usize,
+    validate: Duration,
+    status: Duration,
+    deploy: Duration,
+    peer: Option<Duration>,
+}
+
+/// Times `xtask` spawned on `repo` (whose state records every phase, so the deploy is a
+/// no-op), and the bash+jq peer when `with_peer`.
+fn users_path(xtask: &Path, repo: &Path, packages: usize, with_peer: bool) -> UsersPath {
+    let root = repo.to_str().expect("the temp dir is UTF-8");
+    let validate = median(|| spawn(xtask.as_os_str(), &["validate", "--root", root]));
+    let status = median(|| {
+        spawn(
+            xtask.as_os_str(),
+            &["status", "--env", "production", "--root", root],
+        )
+    });
+    let deploy = median(|| {
+        spawn(
+            xtask.as_os_str(),
+            &[
+                "deploy",
+                "--env",
+                "production",
+                "--to",
+                "generate",
+                "--root",
+                root,
+            ],
+        )
+    });
+    let peer = with_peer.then(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peer/validate.sh");
+        let mut times: Vec<Duration> = (0..PEER_RUNS)
+            .map(|_| {
+                let start = Instant::now();
+                spawn("bash".as_ref(), &[script.to_str().expect("UTF-8"), root]);
+                start.elapsed()
+            })
+            .collect();
+        times.sort();
+        times[PEER_RUNS / 2]
+    });
+    UsersPath {
+        packages,
+        validate,
+        status,
+        deploy,
+        peer,
+    }
+}
+
+/// Runs `program args` to completion, output discarded; it must succeed.
+fn spawn(program: &std::ffi::OsStr, args: &[&str]) {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "benchmark: times the user's binary and the peer script as processes"
+    )]
+    let out = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("`{}` starts: {e}", program.to_string_lossy()));
+    assert!(
+        out.status.success(),
+        "`{} {}` failed ({}): {}",
+        program.to_string_lossy(),
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 const RUNS: usize = 9;
@@ -90,13 +213,18 @@ const RUNS: usize = 9;
 /// What `cargo xtask deploy` decides before it runs a phase: opens the bundle, reads the state,
 /// and computes each phase's inputs (with the recorded digests of the phases it needs) and
 /// digest. Returns how many phases are up to date.
+///
+/// It plans without tool identities (`&[]` where the engine passes `phase_tools(phase)`):
+/// which tools a phase runs is strata-deploy's knowledge, and this crate cannot depend on it
+/// (strata-deploy builds on strata-bundle). A tool's identity is one `stat` of one file, nothing
+/// next to the folders and bundle files timed here.
 fn plan(layout: &Layout, env: &str) -> usize {
     let state = read_state(&layout.state_dir(env));
     let bundle = Bundle::open(&layout.bundle_dir(env)).ok();
     Phase::ALL
         .into_iter()
         .filter(|&phase| {
-            PhaseInputs::read(layout, bundle.as_ref(), &state, phase).is_ok_and(|now| {
+            PhaseInputs::read(layout, bundle.as_ref(), &state, phase, &[]).is_ok_and(|now| {
                 freshness(
                     state.phases.get(phase.name()),
                     &now,
@@ -117,7 +245,7 @@ fn record_every_phase(layout: &Layout, env: &str) -> usize {
     let mut state = PipelineState::default();
     // In graph order, so a phase's needs are recorded before its own digest is computed.
     for phase in Phase::ALL {
-        let Ok(inputs) = PhaseInputs::read(layout, Some(&bundle), &state, phase) else {
+        let Ok(inputs) = PhaseInputs::read(layout, Some(&bundle), &state, phase, &[]) else {
             continue;
         };
         let record = inputs.record(

@@ -14,8 +14,8 @@ use strata_metadata::{
 
 use crate::error::io;
 use crate::generate::{copy_dir, sync_dir, write_file};
-use crate::swap::{remove_stale_siblings, sibling, swap_in};
-use crate::{Bundle, BundleError, Generated, rfc3339};
+use crate::{Bundle, BundleError, Generated};
+use strata_util::{remove_stale_siblings, rfc3339, sibling, swap_in};
 
 /// Builds `api/outputs/<env>/` from existing files: `sources` maps each kind to a file (the
 /// inventory: a folder). Every source is checked with the rules of its kind first; nothing is

@@ -12,9 +12,9 @@ use strata_metadata::{
 };
 use tracing::{debug, instrument};
 
+use crate::BundleError;
 use crate::error::io;
-use crate::swap::{remove_stale_siblings, sibling, swap_in};
-use crate::{BundleError, rfc3339};
+use strata_util::{remove_stale_siblings, rfc3339, sibling, swap_in};
 
 /// How to generate.
 #[derive(Debug, Clone, Default)]

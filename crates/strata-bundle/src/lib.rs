@@ -5,9 +5,9 @@
 //! so a reader sees the old bundle or the new one, never half of either. [`Bundle::open`] reads
 //! a bundle for the later layers and [`verify`] recomputes its digests.
 //!
-//! This crate writes only under `api/outputs/`; its directory swap ([`swap_in`]) is public so
-//! that other layers that stage whole directories (the Kubespray inventory) get the same
-//! guarantee. It never runs external tools and never prints.
+//! This crate writes only under `api/outputs/` (the directory swap it uses is
+//! `strata_util::swap_in`, shared with the layers that stage whole directories). It never runs
+//! external tools and never prints.
 
 #![warn(missing_docs)]
 
@@ -16,8 +16,6 @@ mod bootstrap;
 mod error;
 mod generate;
 mod read;
-mod swap;
-mod time;
 mod verify;
 
 pub use backfill::backfill;
@@ -26,6 +24,4 @@ pub use error::BundleError;
 pub use generate::{GenerateOptions, Generated, generate, source_date_epoch};
 pub use read::Bundle;
 pub use strata_config::list_files;
-pub use swap::{lock_exclusive, remove_stale_siblings, sibling, swap_in};
-pub use time::rfc3339;
 pub use verify::{Drift, VerifyReport, verify};

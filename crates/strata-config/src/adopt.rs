@@ -167,9 +167,8 @@ pub fn add_environment(
             diagnostics,
         })?;
         let lock_path = layout.abs(Layout::lock_rel());
-        let temp = lock_path.with_extension("lock.tmp");
-        std::fs::write(&temp, render_lock(&lock)).map_err(io("write", &temp))?;
-        std::fs::rename(&temp, &lock_path).map_err(io("write", &lock_path))
+        strata_util::write_atomic(&lock_path, render_lock(&lock).as_bytes())
+            .map_err(io("write", &lock_path))
     })();
     if let Err(e) = result {
         undo(&written);

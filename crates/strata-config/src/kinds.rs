@@ -38,10 +38,15 @@ pub(crate) fn text(rel: &Path, bytes: &[u8]) -> Result<String, Diagnostic> {
     decode(rel, bytes.to_vec())
 }
 
-/// A lookup of JSON member positions by path, for semantic errors.
+/// A lookup of JSON member positions by path, for semantic errors. The file is scanned on the
+/// first lookup: a valid file, the common case, is never scanned.
 pub(crate) fn json_at(text: &str) -> impl Fn(&[&str]) -> Option<(usize, usize)> {
-    let positions = JsonPositions::scan(text);
-    move |path: &[&str]| positions.get(path)
+    let positions = std::cell::OnceCell::new();
+    move |path: &[&str]| {
+        positions
+            .get_or_init(|| JsonPositions::scan(text))
+            .get(path)
+    }
 }
 
 /// Why `name` is not a DNS label Kubernetes accepts, if it is not.

@@ -43,6 +43,12 @@ impl Layout {
         Path::new("config/packages.lock")
     }
 
+    /// `config/state-backend.json`, relative to the root: where Strata keeps its run state,
+    /// deploy lock and run history (absent: the local files under `.strata/`).
+    pub fn state_backend_rel() -> &'static Path {
+        Path::new("config/state-backend.json")
+    }
+
     /// `api/definitions`, relative to the root.
     pub fn definitions_rel() -> &'static Path {
         Path::new("api/definitions")
@@ -82,6 +88,20 @@ impl Layout {
         self.state_dir(env)
             .join("terraform")
             .join(format!("{module}.outputs.json"))
+    }
+
+    /// Where an environment's Kubespray artifacts are kept after a run:
+    /// `.strata/<env>/kubespray/artifacts/`. The Kubespray layer writes them; the Helm layer
+    /// reads the kubeconfig there ([`Layout::kubespray_kubeconfig`]), without either crate
+    /// depending on the other.
+    pub fn kubespray_artifacts(&self, env: &str) -> PathBuf {
+        self.state_dir(env).join("kubespray").join("artifacts")
+    }
+
+    /// The cluster's admin kubeconfig Kubespray wrote for `env` (`kubeconfig_localhost`), as
+    /// kept: `.strata/<env>/kubespray/artifacts/admin.conf`.
+    pub fn kubespray_kubeconfig(&self, env: &str) -> PathBuf {
+        self.kubespray_artifacts(env).join("admin.conf")
     }
 
     /// An absolute path for a root-relative one.

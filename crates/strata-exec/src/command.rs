@@ -1,5 +1,6 @@
 //! Commands as data, rendered shell-quoted with secrets masked.
 
+use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -7,20 +8,41 @@ const MASK: &str = "***";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Part {
-    value: String,
+    value: OsString,
     secret: bool,
 }
 
-/// An external command: what to run, where, and with which extra environment.
+impl Part {
+    fn new(value: impl Into<OsString>, secret: bool) -> Self {
+        Self {
+            value: value.into(),
+            secret,
+        }
+    }
+
+    /// As people see it: `***` for a secret, else the value (lossily, if it is not UTF-8).
+    fn shown(&self) -> String {
+        if self.secret {
+            MASK.to_owned()
+        } else {
+            self.value.to_string_lossy().into_owned()
+        }
+    }
+}
+
+/// An external command: what to run, where, and with which changes to the environment.
 ///
 /// The working directory is required: a command never depends on where Strata was started.
-/// Children inherit Strata's environment plus the variables set here.
+/// Children inherit Strata's environment, less the variables removed here, plus the variables
+/// set here. Arguments and values are OS strings: a path that is not UTF-8 reaches the child
+/// as it is (messages show it lossily).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {
     program: PathBuf,
     args: Vec<Part>,
     cwd: PathBuf,
-    env: Vec<(String, Part)>,
+    env: Vec<(OsString, Part)>,
+    env_removed: Vec<OsString>,
 }
 
 impl Command {
@@ -31,15 +53,13 @@ impl Command {
             args: Vec::new(),
             cwd: cwd.into(),
             env: Vec::new(),
+            env_removed: Vec::new(),
         }
     }
 
     /// Appends an argument.
-    pub fn arg(mut self, arg: impl Into<String>) -> Self {
-        self.args.push(Part {
-            value: arg.into(),
-            secret: false,
-        });
+    pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
+        self.args.push(Part::new(arg, false));
         self
     }
 
@@ -47,45 +67,46 @@ impl Command {
     pub fn args<I, S>(mut self, args: I) -> Self
     where
         I: IntoIterator<Item = S>,
-        S: Into<String>,
+        S: Into<OsString>,
     {
-        self.args.extend(args.into_iter().map(|a| Part {
-            value: a.into(),
-            secret: false,
-        }));
+        self.args
+            .extend(args.into_iter().map(|a| Part::new(a, false)));
         self
     }
 
     /// Appends an argument that is shown as `***` everywhere.
-    pub fn secret_arg(mut self, arg: impl Into<String>) -> Self {
-        self.args.push(Part {
-            value: arg.into(),
-            secret: true,
-        });
+    pub fn secret_arg(mut self, arg: impl Into<OsString>) -> Self {
+        self.args.push(Part::new(arg, true));
         self
     }
 
-    /// Sets an environment variable for the child.
-    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.env.push((
-            key.into(),
-            Part {
-                value: value.into(),
-                secret: false,
-            },
-        ));
-        self
+    /// Sets an environment variable for the child (undoing an [`env_remove`](Self::env_remove)
+    /// of it).
+    pub fn env(self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
+        self.set_env(key.into(), Part::new(value, false))
     }
 
     /// Sets an environment variable whose value is shown as `***` everywhere.
-    pub fn secret_env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.env.push((
-            key.into(),
-            Part {
-                value: value.into(),
-                secret: true,
-            },
-        ));
+    pub fn secret_env(self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
+        self.set_env(key.into(), Part::new(value, true))
+    }
+
+    fn set_env(mut self, key: OsString, value: Part) -> Self {
+        self.env_removed.retain(|k| *k != key);
+        self.env.retain(|(k, _)| *k != key);
+        self.env.push((key, value));
+        self
+    }
+
+    /// Removes a variable the child would inherit from Strata (undoing an earlier
+    /// [`env`](Self::env) of it): a tool that must not see a credential or a setting meant
+    /// for Strata.
+    pub fn env_remove(mut self, key: impl Into<OsString>) -> Self {
+        let key = key.into();
+        self.env.retain(|(k, _)| *k != key);
+        if !self.env_removed.contains(&key) {
+            self.env_removed.push(key);
+        }
         self
     }
 
@@ -100,60 +121,51 @@ impl Command {
     }
 
     /// The real arguments, secrets included: only for spawning.
-    pub(crate) fn raw_args(&self) -> impl Iterator<Item = &str> {
-        self.args.iter().map(|p| p.value.as_str())
+    pub(crate) fn raw_args(&self) -> impl Iterator<Item = &OsStr> {
+        self.args.iter().map(|p| p.value.as_os_str())
     }
 
     /// The real environment additions, secrets included: only for spawning.
-    pub(crate) fn raw_env(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.env.iter().map(|(k, p)| (k.as_str(), p.value.as_str()))
+    pub(crate) fn raw_env(&self) -> impl Iterator<Item = (&OsStr, &OsStr)> {
+        self.env
+            .iter()
+            .map(|(k, p)| (k.as_os_str(), p.value.as_os_str()))
+    }
+
+    /// The variables removed from the inherited environment.
+    pub fn removed_env(&self) -> impl Iterator<Item = &OsStr> {
+        self.env_removed.iter().map(OsString::as_os_str)
     }
 
     /// The arguments as shown to people: secrets masked.
     pub fn shown_args(&self) -> Vec<String> {
-        self.args
-            .iter()
-            .map(|p| {
-                if p.secret {
-                    MASK.to_owned()
-                } else {
-                    p.value.clone()
-                }
-            })
-            .collect()
+        self.args.iter().map(Part::shown).collect()
     }
 
     /// The environment additions as shown to people: secret values masked.
     pub fn shown_env(&self) -> Vec<(String, String)> {
         self.env
             .iter()
-            .map(|(k, p)| {
-                (
-                    k.clone(),
-                    if p.secret {
-                        MASK.to_owned()
-                    } else {
-                        p.value.clone()
-                    },
-                )
-            })
+            .map(|(k, p)| (k.to_string_lossy().into_owned(), p.shown()))
             .collect()
     }
 
     /// Every secret value this command carries, longest first, for masking output. A secret
     /// argument written `key=value` (`-var=token=…`) also masks its value alone, because tools
     /// echo the value without the flag.
-    pub(crate) fn secrets(&self) -> Vec<&str> {
-        let mut s: Vec<&str> = Vec::new();
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        let mut s: Vec<String> = Vec::new();
         for p in self.args.iter().chain(self.env.iter().map(|(_, p)| p)) {
             if !p.secret || p.value.is_empty() {
                 continue;
             }
-            s.push(&p.value);
+            // Output is masked as text; a secret that is not UTF-8 is masked as it would read.
+            let value = p.value.to_string_lossy().into_owned();
             // Short tails ("=1") would mask ordinary output; real secrets are longer.
-            if let Some((_, value)) = p.value.rsplit_once('=').filter(|(_, v)| v.len() >= 6) {
-                s.push(value);
+            if let Some((_, tail)) = value.rsplit_once('=').filter(|(_, v)| v.len() >= 6) {
+                s.push(tail.to_owned());
             }
+            s.push(value);
         }
         s.sort_by_key(|v| std::cmp::Reverse(v.len()));
         s
@@ -163,7 +175,7 @@ impl Command {
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.to_owned();
         for secret in self.secrets() {
-            out = out.replace(secret, MASK);
+            out = out.replace(&secret, MASK);
         }
         out
     }
@@ -181,9 +193,17 @@ impl Command {
 }
 
 impl fmt::Display for Command {
-    /// `cd DIR && KEY=value program args…`, the way a person would retype it; secrets masked.
+    /// `cd DIR && [env -u GONE] KEY=value program args…`, the way a person would retype it;
+    /// secrets masked.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "cd {} && ", shell_quote(&self.cwd.to_string_lossy()))?;
+        if !self.env_removed.is_empty() {
+            f.write_str("env")?;
+            for k in &self.env_removed {
+                write!(f, " -u {}", shell_quote(&k.to_string_lossy()))?;
+            }
+            f.write_str(" ")?;
+        }
         for (k, v) in self.shown_env() {
             write!(f, "{k}={} ", shell_quote(&v))?;
         }

@@ -45,9 +45,6 @@ pub struct Context<'a> {
     pub dry_run: bool,
     /// This run's log folder (`.strata/<env>/runs/<run-id>/`), when there is one.
     pub logs: Option<&'a Path>,
-    /// The one file in [`Context::logs`] every command of this call logs into, instead of
-    /// the names the layer would choose (`deploy` keeps one log per phase).
-    pub log_file: Option<&'a str>,
     /// Called with each output line of every command (redacted), as it arrives.
     pub on_line: Option<&'a LineHook<'a>>,
     /// Stops the running command when set.
@@ -59,9 +56,9 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    /// The log file `name` in this run's folder (or the caller's [`Context::log_file`]).
+    /// The log file `name` in this run's folder.
     pub fn log(&self, name: &str) -> Option<PathBuf> {
-        self.logs.map(|dir| dir.join(self.log_file.unwrap_or(name)))
+        self.logs.map(|dir| dir.join(name))
     }
 
     /// Options for one command of this run, logging into `log`.
@@ -101,7 +98,6 @@ impl std::fmt::Debug for Context<'_> {
         f.debug_struct("Context")
             .field("dry_run", &self.dry_run)
             .field("logs", &self.logs)
-            .field("log_file", &self.log_file)
             .field("on_line", &self.on_line.is_some())
             .field("interrupt", &self.interrupt)
             .field("vars", &self.vars.map(|v| v.keys().collect::<Vec<_>>()))

@@ -14,15 +14,13 @@
 mod command;
 mod context;
 mod error;
-mod interrupt;
 mod run;
 mod tool;
 
 pub use command::{Command, shell_quote};
 pub use context::{Context, Interrupt};
 pub use error::ExecError;
-pub use interrupt::{interrupt_flag, interrupted};
 pub use run::{LineHook, Output, RunOptions, run};
 pub use tool::{
-    FoundTool, TOOLS, Tool, expand_home, find_tool, find_tool_with, parse_version, tool_version,
+    FoundTool, Tool, expand_home, find_tool, find_tool_with, parse_version, tool_version,
 };

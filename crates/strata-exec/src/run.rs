@@ -166,6 +166,9 @@ pub fn run(cmd: &Command, opts: &RunOptions<'_>) -> Result<Output, ExecError> {
         reason = "strata-exec is the one place that spawns"
     )]
     let mut std_cmd = std::process::Command::new(cmd.program());
+    for key in cmd.removed_env() {
+        std_cmd.env_remove(key);
+    }
     std_cmd
         .args(cmd.raw_args())
         .envs(cmd.raw_env())

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use crate::{Command, ExecError, RunOptions, run};
 
-/// An external tool Strata drives.
+/// An external tool, as the crate that drives it declares it (`strata_terraform::TERRAFORM`):
+/// this crate keeps the mechanism that finds tools, not a list of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tool {
     /// What it is called in messages (`terraform`).
@@ -17,64 +18,6 @@ pub struct Tool {
     /// Arguments that make it print its version.
     pub version_args: &'static [&'static str],
 }
-
-/// Every tool Strata drives, in the order `doctor` lists them.
-pub const TOOLS: [Tool; 9] = [
-    Tool {
-        name: "terraform",
-        env_var: "STRATA_TERRAFORM",
-        candidates: &["terraform", "tofu"],
-        version_args: &["version"],
-    },
-    Tool {
-        name: "container runtime",
-        env_var: "STRATA_CONTAINER_RUNTIME",
-        candidates: &["docker", "podman"],
-        version_args: &["--version"],
-    },
-    Tool {
-        name: "ansible-playbook",
-        env_var: "STRATA_ANSIBLE_PLAYBOOK",
-        candidates: &["ansible-playbook"],
-        version_args: &["--version"],
-    },
-    Tool {
-        name: "helm",
-        env_var: "STRATA_HELM",
-        candidates: &["helm"],
-        version_args: &["version", "--short"],
-    },
-    Tool {
-        name: "kubectl",
-        env_var: "STRATA_KUBECTL",
-        candidates: &["kubectl"],
-        version_args: &["version", "--client"],
-    },
-    Tool {
-        name: "qemu-img",
-        env_var: "STRATA_QEMU_IMG",
-        candidates: &["qemu-img"],
-        version_args: &["--version"],
-    },
-    Tool {
-        name: "packer",
-        env_var: "STRATA_PACKER",
-        candidates: &["packer"],
-        version_args: &["version"],
-    },
-    Tool {
-        name: "cloud-localds",
-        env_var: "STRATA_CLOUD_LOCALDS",
-        candidates: &["cloud-localds"],
-        version_args: &["--help"],
-    },
-    Tool {
-        name: "curl",
-        env_var: "STRATA_CURL",
-        candidates: &["curl"],
-        version_args: &["--version"],
-    },
-];
 
 /// A tool that was found.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -31,7 +31,7 @@ pub fn argocd_namespace(platform: &PlatformConfig) -> &str {
 pub fn argocd_crd_query(kubectl: &Path, kubeconfig: &Path, cwd: &Path) -> Command {
     Command::new(kubectl, cwd)
         .arg("--kubeconfig")
-        .arg(kubeconfig.display().to_string())
+        .arg(kubeconfig)
         .args([
             "--request-timeout=10s",
             "get",
@@ -47,14 +47,21 @@ pub fn argocd_crd_query(kubectl: &Path, kubeconfig: &Path, cwd: &Path) -> Comman
 /// ([`HelmError::NoArgoCd`]), "not allowed to look" ([`HelmError::ArgoCdRefused`]: kubectl's
 /// `Error from server (Forbidden)` or `(Unauthorized)`) and "could not ask"
 /// ([`HelmError::ClusterUnreachable`]).
-pub fn argocd_gate(kubectl: &Path, kubeconfig: &Path, cwd: &Path) -> Result<(), HelmError> {
+pub fn argocd_gate(
+    env: &str,
+    kubectl: &Path,
+    kubeconfig: &Path,
+    cwd: &Path,
+) -> Result<(), HelmError> {
     let query = argocd_crd_query(kubectl, kubeconfig, cwd);
     let opts = RunOptions {
         capture_stdout: true,
         ..RunOptions::default()
     };
     match strata_exec::run(&query, &opts) {
-        Ok(out) if out.stdout.trim().is_empty() => Err(HelmError::NoArgoCd),
+        Ok(out) if out.stdout.trim().is_empty() => Err(HelmError::NoArgoCd {
+            env: env.to_owned(),
+        }),
         Ok(_) => Ok(()),
         Err(source) => {
             let refused = matches!(&source, ExecError::Failed { stderr_tail, .. }
@@ -64,7 +71,11 @@ pub fn argocd_gate(kubectl: &Path, kubeconfig: &Path, cwd: &Path) -> Result<(), 
             Err(if refused {
                 HelmError::ArgoCdRefused { kubeconfig, source }
             } else {
-                HelmError::ClusterUnreachable { kubeconfig, source }
+                HelmError::ClusterUnreachable {
+                    env: env.to_owned(),
+                    kubeconfig,
+                    source,
+                }
             })
         }
     }

@@ -91,7 +91,7 @@ pub fn dependencies(chart_dir: &Path) -> Result<Dependencies, HelmError> {
 pub fn dependency_build(helm: &Helm, cwd: &Path, chart_dir: &Path) -> Command {
     Command::new(&helm.program, cwd)
         .args(["dependency", "build"])
-        .arg(chart_dir.display().to_string())
+        .arg(chart_dir)
 }
 
 /// The `helm dependency build` each local chart of `plans` needs, once per chart folder, with

@@ -115,6 +115,8 @@ pub enum ReleaseResult {
 pub struct ReleaseOutcome {
     /// The release.
     pub name: String,
+    /// Its namespace.
+    pub namespace: String,
     /// Done, failed or skipped.
     pub result: ReleaseResult,
     /// Wall time (zero when skipped).
@@ -122,24 +124,22 @@ pub struct ReleaseOutcome {
 }
 
 /// Progress of a graph run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum GraphEvent<'a> {
     /// A release started.
     Started(&'a str),
-    /// A release finished; whether it succeeded.
-    Finished(&'a str, bool),
-    /// A release will not run; the failed release it needed.
-    Skipped(&'a str, &'a str),
+    /// A release ended: done, failed, or skipped because a release it needs failed.
+    Finished(&'a ReleaseOutcome),
 }
 
 /// Runs `step` for every release, each once all its `needs` succeeded, at most `jobs` at a
 /// time. A failure skips every release that needs it (directly or not); independent releases
-/// go on. Results come back in [`order`].
+/// go on. Results come back in [`order`]. `events` is called on the calling thread only.
 pub fn run_graph<F>(
     releases: &[Release],
     jobs: usize,
     step: F,
-    events: &(dyn Fn(GraphEvent<'_>) + Sync),
+    events: &mut dyn FnMut(GraphEvent<'_>),
 ) -> Result<Vec<ReleaseOutcome>, HelmError>
 where
     F: Fn(&Release) -> Result<(), HelmError> + Sync,
@@ -174,15 +174,14 @@ where
                         _ => None,
                     });
                     if let Some(failed) = blocked {
-                        events(GraphEvent::Skipped(&r.name, &failed));
-                        state.insert(
-                            &r.name,
-                            Some(ReleaseOutcome {
-                                name: r.name.clone(),
-                                result: ReleaseResult::Skipped { failed },
-                                took: Duration::ZERO,
-                            }),
-                        );
+                        let outcome = ReleaseOutcome {
+                            name: r.name.clone(),
+                            namespace: r.namespace.clone(),
+                            result: ReleaseResult::Skipped { failed },
+                            took: Duration::ZERO,
+                        };
+                        events(GraphEvent::Finished(&outcome));
+                        state.insert(&r.name, Some(outcome));
                         changed = true;
                     }
                 }
@@ -223,23 +222,21 @@ where
             }
             let (name, result, took) = rx.recv().expect("a running release reports back");
             running -= 1;
-            let key = ordered
+            let release = ordered
                 .iter()
-                .map(|r| r.name.as_str())
-                .find(|n| *n == name)
+                .find(|r| r.name == name)
                 .expect("a known release");
-            events(GraphEvent::Finished(key, result.is_ok()));
-            state.insert(
-                key,
-                Some(ReleaseOutcome {
-                    name,
-                    result: match result {
-                        Ok(()) => ReleaseResult::Done,
-                        Err(e) => ReleaseResult::Failed(e),
-                    },
-                    took,
-                }),
-            );
+            let outcome = ReleaseOutcome {
+                name,
+                namespace: release.namespace.clone(),
+                result: match result {
+                    Ok(()) => ReleaseResult::Done,
+                    Err(e) => ReleaseResult::Failed(e),
+                },
+                took,
+            };
+            events(GraphEvent::Finished(&outcome));
+            state.insert(release.name.as_str(), Some(outcome));
         }
     });
     Ok(ordered
@@ -313,7 +310,7 @@ mod tests {
                     Ok(())
                 }
             },
-            &|_| {},
+            &mut |_| {},
         )
         .unwrap();
         let mut ran = ran.into_inner().unwrap();
@@ -365,7 +362,7 @@ mod tests {
                     Ok(())
                 }
             },
-            &|_| {},
+            &mut |_| {},
         )
         .unwrap();
         assert!(

@@ -191,7 +191,7 @@ impl ReleasePlan {
 
     fn chart_args(&self, cmd: Command) -> Command {
         let cmd = match &self.chart {
-            ChartRef::Local(path) => cmd.arg(path.display().to_string()),
+            ChartRef::Local(path) => cmd.arg(path),
             ChartRef::Repo { url, name } => cmd.arg(name).arg("--repo").arg(url),
             ChartRef::Oci(r) => cmd.arg(r),
         };
@@ -202,7 +202,7 @@ impl ReleasePlan {
         };
         self.values
             .iter()
-            .fold(cmd, |c, f| c.arg("--values").arg(f.display().to_string()))
+            .fold(cmd, |c, f| c.arg("--values").arg(f))
     }
 
     /// `helm upgrade --install` with the namespace created when missing, `--wait`, the
@@ -223,7 +223,7 @@ impl ReleasePlan {
             )
             .arg(helm.rollback_flag())
             .arg("--kubeconfig")
-            .arg(kubeconfig.display().to_string())
+            .arg(kubeconfig)
     }
 
     /// `helm template` into `out_dir`: no cluster needed.
@@ -231,9 +231,7 @@ impl ReleasePlan {
         let cmd = Command::new(&helm.program, cwd)
             .arg("template")
             .arg(&self.release.name);
-        self.chart_args(cmd)
-            .arg("--output-dir")
-            .arg(out_dir.display().to_string())
+        self.chart_args(cmd).arg("--output-dir").arg(out_dir)
     }
 
     /// `helm diff upgrade` (the helm-diff plugin): exit 2 when the release would change.
@@ -244,7 +242,7 @@ impl ReleasePlan {
         self.chart_args(cmd)
             .args(["--allow-unreleased", "--detailed-exitcode"])
             .arg("--kubeconfig")
-            .arg(kubeconfig.display().to_string())
+            .arg(kubeconfig)
     }
 }
 
@@ -268,9 +266,7 @@ pub fn write_inline_values(
         "# Inline values of release `{release}`, written by Strata from the bundle's platform.yaml.\n{}",
         serde_yaml_ng::to_string(values).expect("JSON values render as YAML")
     );
-    let temp = dir.join(format!(".{release}.yaml.{}", std::process::id()));
-    std::fs::write(&temp, text).map_err(io("write", &temp))?;
-    std::fs::rename(&temp, &path).map_err(io("write", &path))?;
+    strata_util::write_atomic(&path, text.as_bytes()).map_err(io("write", &path))?;
     Ok(path)
 }
 

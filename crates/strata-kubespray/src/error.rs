@@ -2,6 +2,12 @@
 
 use std::path::PathBuf;
 
+use strata_config::Diagnostic;
+use strata_exec::ExecError;
+use strata_metadata::ErrorKind;
+
+use crate::{Artifacts, StagedInventory};
+
 /// Kubespray could not be staged or run.
 #[derive(Debug, thiserror::Error)]
 pub enum KubesprayError {
@@ -110,7 +116,42 @@ pub enum KubesprayError {
         /// The command's failure.
         #[source]
         source: Box<strata_exec::ExecError>,
+        /// What became of the artifacts the run wrote before it failed ([`Artifacts::None`]
+        /// until a session settles them).
+        artifacts: Artifacts,
     },
+
+    /// The staged inventory breaks a rule Kubespray relies on; the diagnostics say where.
+    #[error("the staged inventory is not one Kubespray can use")]
+    StagedInvalid {
+        /// What was staged.
+        staged: StagedInventory,
+        /// Every problem, errors and warnings, naming the staged files.
+        diagnostics: Vec<Diagnostic>,
+    },
+
+    /// The staged inventory file does not read as an inventory.
+    #[error("cannot read the staged inventory: {}", .diagnostic.message)]
+    Inventory {
+        /// Where and what.
+        diagnostic: Diagnostic,
+    },
+
+    /// The Kubernetes version a run would install is one Kubespray refuses: a wrong form, or
+    /// outside the pinned release's range.
+    #[error("{setting}: {problem}")]
+    KubeVersion {
+        /// Where the version came from: `--kube-version` or `kubeVersion`.
+        setting: &'static str,
+        /// What is wrong with it.
+        problem: String,
+        /// Whether the form is fine but the release does not install it.
+        unsupported: bool,
+    },
+
+    /// A tool the layer needs is missing, or would not say its version.
+    #[error(transparent)]
+    Tool(ExecError),
 
     /// The kubeconfig named by `--kubeconfig` or `KUBECONFIG` does not exist.
     #[error("the kubeconfig `{}` does not exist", .path.display())]
@@ -129,6 +170,8 @@ pub enum KubesprayError {
     /// Kubespray has not written a kubeconfig for this environment and none was given.
     #[error("no kubeconfig for this environment: `{}` does not exist and KUBECONFIG is not set", .looked.display())]
     NoKubeconfig {
+        /// The environment.
+        env: String,
         /// Where the environment's `admin.conf` would be.
         looked: PathBuf,
     },
@@ -138,6 +181,8 @@ pub enum KubesprayError {
     ClusterUnreachable {
         /// The kubeconfig used.
         kubeconfig: PathBuf,
+        /// Where that kubeconfig came from ([`crate::Kubeconfig::source`]).
+        from: &'static str,
         /// kubectl's failure.
         #[source]
         source: Box<strata_exec::ExecError>,
@@ -155,6 +200,8 @@ pub enum KubesprayError {
     /// A bundle file no longer matches the digest `metadata.json` records for it.
     #[error("`{}` was changed after the bundle was generated (its digest no longer matches)", .path.display())]
     BundleModified {
+        /// The environment.
+        env: String,
         /// The file.
         path: PathBuf,
     },
@@ -170,4 +217,97 @@ pub enum KubesprayError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl KubesprayError {
+    /// What kind of failure this is, which decides the exit code: the one mapping.
+    pub fn kind(&self) -> ErrorKind {
+        use KubesprayError as E;
+        match self {
+            E::KeyMissing { .. }
+            | E::NotAPrivateKey { .. }
+            | E::KeyPermissions { .. }
+            | E::Config { .. }
+            | E::AnsibleVersion { .. }
+            | E::NoCheckout
+            | E::NoInventory { .. }
+            | E::NoHosts { .. }
+            | E::EvenEtcd { .. }
+            | E::FirstNode { .. }
+            | E::StagedInvalid { .. }
+            | E::Inventory { .. }
+            | E::KubeVersion { .. }
+            | E::KubeconfigMissing { .. }
+            | E::KubeconfigAmbiguous { .. }
+            | E::NoKubeconfig { .. }
+            | E::BundleModified { .. } => ErrorKind::Invalid,
+            // A tool that is not there is a setting to fix; one that fails to answer is a failure.
+            E::Tool(ExecError::ToolNotFound { .. } | ExecError::BadOverride { .. }) => {
+                ErrorKind::Invalid
+            }
+            E::Tool(_)
+            | E::HandBack { .. }
+            | E::Run { .. }
+            | E::ClusterUnreachable { .. }
+            | E::BadAnswer { .. }
+            | E::Io { .. } => ErrorKind::Failed,
+        }
+    }
+
+    /// How to fix it, where that is clear. (Where a failed command's log is, the caller knows.)
+    pub fn hint(&self) -> Option<String> {
+        use KubesprayError as E;
+        Some(match self {
+            E::KeyPermissions { path, .. } => format!("run `chmod 600 {}`", path.display()),
+            E::NotAPrivateKey { .. } => "point `sshPrivateKeyPath` in the Kubespray config at the private key, not the `.pub` file".to_owned(),
+            E::KeyMissing { .. } => "put the key there, or fix `sshPrivateKeyPath` in the package's Kubespray config".to_owned(),
+            // ansible-core alone lacks the collections Kubespray needs (ansible.utils, …): the
+            // checkout's own requirements bring both, at the versions the release was tested with.
+            E::AnsibleVersion { checkout, .. } => format!(
+                "install the checkout's own requirements (`pip install -r {}`), or use the docker runtime, whose image brings its own",
+                checkout.join("requirements.txt").display()
+            ),
+            E::NoInventory { .. } | E::NoHosts { .. } => "Ansible would skip every play and exit 0; give the package's inventory a hosts.yaml that lists the cluster's hosts, then regenerate the bundle".to_owned(),
+            E::EvenEtcd { .. } => "use 1 member, or 3 or more; while adding or replacing a member, Kubespray's procedure runs `deploy --limit etcd,kube_control_plane -e ignore_assert_errors=yes`".to_owned(),
+            E::FirstNode { group, .. } => format!(
+                "move it down the `{group}` list in the package's inventory, regenerate the bundle and run `cargo xtask kubespray upgrade` (or `deploy`) first, as Kubespray's procedure says; or pass `--force`"
+            ),
+            E::BundleModified { env, .. } => format!(
+                "`cargo xtask bundle verify --env {env}` lists every change; regenerate the bundle from its package instead of editing it"
+            ),
+            E::KubeconfigMissing { .. } | E::KubeconfigAmbiguous { .. } => {
+                "pass the cluster's kubeconfig with `--kubeconfig FILE`".to_owned()
+            }
+            E::NoKubeconfig { env, .. } => format!(
+                "Kubespray writes it on `cargo xtask kubespray deploy --env {env}` when the inventory sets `kubeconfig_localhost: true`; or pass `--kubeconfig FILE`"
+            ),
+            E::ClusterUnreachable { .. } => "check that the control plane is up and that its address in the kubeconfig is reachable from here".to_owned(),
+            E::KubeVersion { unsupported: false, .. } => {
+                "Kubespray asserts the form at its first task; nothing was run".to_owned()
+            }
+            E::KubeVersion { unsupported: true, .. } => "Kubespray would fail on the nodes after changing them; pick a version in that range, or pin a Kubespray release that installs this one".to_owned(),
+            E::Tool(ExecError::ToolNotFound { .. } | ExecError::BadOverride { .. }) => {
+                "`cargo xtask doctor` lists what is found".to_owned()
+            }
+            E::Tool(_)
+            | E::Config { .. }
+            | E::NoCheckout
+            | E::StagedInvalid { .. }
+            | E::Inventory { .. }
+            | E::HandBack { .. }
+            | E::Run { .. }
+            | E::BadAnswer { .. }
+            | E::Io { .. } => return None,
+        })
+    }
+
+    /// The failed command underneath, when there is one: its tail is worth showing.
+    pub fn command_failure(&self) -> Option<&ExecError> {
+        match self {
+            KubesprayError::HandBack { source }
+            | KubesprayError::Run { source, .. }
+            | KubesprayError::ClusterUnreachable { source, .. } => Some(source),
+            _ => None,
+        }
+    }
 }

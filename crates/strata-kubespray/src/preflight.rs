@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use strata_exec::{Command, RunOptions, expand_home, run};
+use strata_exec::{Command, Context, RunOptions, expand_home, run};
 use strata_metadata::{Inventory, KubesprayRuntime};
 
 use crate::{KubesprayError, KubesprayRun};
@@ -91,20 +91,23 @@ impl KubesprayRun {
     pub fn ping(
         &self,
         inventory: &Inventory,
+        ctx: &Context<'_>,
         log: Option<&Path>,
     ) -> Result<(Command, Vec<HostReach>), KubesprayError> {
         let cmd = self.ping_command();
         let opts = RunOptions {
-            log,
+            // The ping is the check itself; a dry run shows its command instead of calling this.
+            dry_run: false,
             capture_stdout: true,
             tail_lines: 20,
             // 2: a host failed; 4: a host was unreachable. Both are answers to report.
             success_codes: &[0, 2, 4],
-            ..RunOptions::default()
+            ..ctx.run_options(log)
         };
         let out = run(&cmd, &opts).map_err(|source| KubesprayError::Run {
             playbook: "ansible all -m ping".to_owned(),
             source: Box::new(source),
+            artifacts: crate::Artifacts::None,
         })?;
         Ok((cmd, parse_ping(inventory, &out.stdout)))
     }

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use strata_exec::{Command, ExecError, FoundTool, RunOptions, TOOLS, expand_home, find_tool, run};
+use strata_exec::{Command, Context, ExecError, FoundTool, RunOptions, expand_home, run};
 use strata_metadata::{KubesprayConfig, KubesprayRuntime};
 
 use crate::KubesprayError;
@@ -281,7 +281,7 @@ impl KubesprayRun {
                     .to_string(),
             )
             .arg("--private-key")
-            .arg(self.key().display().to_string())
+            .arg(self.key())
             .env("ANSIBLE_HOST_KEY_CHECKING", "False")
             .env("ANSIBLE_NOCOLOR", "1")
             .env("ANSIBLE_INVENTORY_UNPARSED_FAILED", "true")
@@ -365,13 +365,16 @@ impl KubesprayRun {
     /// fresh fact cache shared by them. Afterwards, whether or not the playbooks succeeded, the
     /// files a container wrote as another user (root, under rootful docker) are handed back to
     /// the user running this, so the artifacts can be kept and the inventory staged again.
+    /// Output goes to `log`, and to the context's line hook; the context's interrupt stops the
+    /// running playbook.
     pub fn run(
         &self,
         op: &Operation,
         extras: &Extras,
-        dry_run: bool,
+        ctx: &Context<'_>,
         log: Option<&Path>,
     ) -> Result<Vec<Command>, KubesprayError> {
+        let dry_run = ctx.dry_run;
         self.check_inventory(op, extras)?;
         if !dry_run {
             self.fresh_facts()?;
@@ -382,14 +385,14 @@ impl KubesprayRun {
             let cmd = self.command(op, playbook, &args, extras)?;
             if !dry_run {
                 let opts = RunOptions {
-                    log,
                     tail_lines: 40,
-                    ..RunOptions::default()
+                    ..ctx.run_options(log)
                 };
                 if let Err(source) = run(&cmd, &opts) {
                     result = Err(KubesprayError::Run {
                         playbook: playbook.to_owned(),
                         source: Box::new(source),
+                        artifacts: crate::Artifacts::None,
                     });
                     break;
                 }
@@ -397,7 +400,7 @@ impl KubesprayRun {
             done.push(cmd);
         }
         if !dry_run && self.runtime != KubesprayRuntime::Local {
-            let handed = self.hand_back(log);
+            let handed = self.hand_back(ctx, log);
             match (&result, handed) {
                 (_, Ok(Some(cmd))) => done.push(cmd),
                 (_, Ok(None)) => {}
@@ -447,7 +450,11 @@ impl KubesprayRun {
     /// Runs [`KubesprayRun::hand_back_command`] when the staged inventory or the fact cache
     /// holds a file that is not the current user's. Under rootless docker and podman the
     /// container's root is the user already, and nothing runs.
-    fn hand_back(&self, log: Option<&Path>) -> Result<Option<Command>, KubesprayError> {
+    fn hand_back(
+        &self,
+        ctx: &Context<'_>,
+        log: Option<&Path>,
+    ) -> Result<Option<Command>, KubesprayError> {
         let Some((uid, gid)) = own_ids() else {
             return Ok(None);
         };
@@ -455,9 +462,11 @@ impl KubesprayRun {
             return Ok(None);
         }
         let cmd = self.hand_back_command(uid, gid);
+        // The hand-back runs even after an interrupt: it is quick, and without it the next
+        // staging cannot replace the files root wrote.
         let opts = RunOptions {
-            log,
-            ..RunOptions::default()
+            interrupt: None,
+            ..ctx.run_options(log)
         };
         run(&cmd, &opts).map_err(|source| KubesprayError::HandBack {
             source: Box::new(source),
@@ -501,18 +510,19 @@ fn foreign(path: &Path, uid: u32) -> bool {
 }
 
 /// The program a runtime needs: docker or podman (`STRATA_CONTAINER_RUNTIME` overrides either),
-/// or `ansible-playbook` for the local runtime (`STRATA_ANSIBLE_PLAYBOOK`).
-pub fn runtime_tool(runtime: KubesprayRuntime) -> Result<FoundTool, ExecError> {
+/// or `ansible-playbook` for the local runtime (`STRATA_ANSIBLE_PLAYBOOK`), looked up as `ctx`
+/// says.
+pub fn runtime_tool(runtime: KubesprayRuntime, ctx: &Context<'_>) -> Result<FoundTool, ExecError> {
     match runtime {
-        KubesprayRuntime::Local => find_tool(&TOOLS[2]),
+        KubesprayRuntime::Local => ctx.find_tool(&crate::ANSIBLE_PLAYBOOK),
         KubesprayRuntime::Docker | KubesprayRuntime::Podman => {
-            let mut tool = TOOLS[1];
+            let mut tool = crate::CONTAINER_RUNTIME;
             tool.candidates = if runtime == KubesprayRuntime::Docker {
                 &["docker"]
             } else {
                 &["podman"]
             };
-            find_tool(&tool)
+            ctx.find_tool(&tool)
         }
     }
 }
@@ -520,6 +530,14 @@ pub fn runtime_tool(runtime: KubesprayRuntime) -> Result<FoundTool, ExecError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const DRY_RUN: Context<'static> = Context {
+        dry_run: true,
+        logs: None,
+        on_line: None,
+        interrupt: None,
+        vars: None,
+    };
 
     fn session(inventory: &Path) -> KubesprayRun {
         KubesprayRun {
@@ -542,10 +560,10 @@ mod tests {
         let dir = strata_testkit::TempDir::new("inventory");
         let ks = session(dir.path());
         let op = Operation::Deploy { limit: None };
-        let err = ks.run(&op, &Extras::default(), true, None).unwrap_err();
+        let err = ks.run(&op, &Extras::default(), &DRY_RUN, None).unwrap_err();
         assert!(matches!(err, KubesprayError::NoInventory { .. }), "{err}");
         strata_testkit::write(dir.path(), "hosts.yml", "all:\n  children:\n    etcd: {}\n");
-        let err = ks.run(&op, &Extras::default(), true, None).unwrap_err();
+        let err = ks.run(&op, &Extras::default(), &DRY_RUN, None).unwrap_err();
         assert_eq!(
             err.to_string(),
             format!(
@@ -554,7 +572,7 @@ mod tests {
             )
         );
         strata_testkit::write(dir.path(), "hosts.yml", "all:\n  hosts:\n    cp1: {}\n");
-        let cmds = ks.run(&op, &Extras::default(), true, None).unwrap();
+        let cmds = ks.run(&op, &Extras::default(), &DRY_RUN, None).unwrap();
         assert!(
             cmds[0].to_string().contains(" -i /inventory/hosts.yml "),
             "the file that exists: {}",

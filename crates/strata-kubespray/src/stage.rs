@@ -4,9 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
-use strata_bundle::{Bundle, remove_stale_siblings, sibling, swap_in};
+use strata_bundle::Bundle;
 use strata_config::Layout;
 use strata_metadata::FileKind;
+use strata_util::{remove_stale_siblings, sibling, swap_in};
 
 use crate::KubesprayError;
 
@@ -52,12 +53,7 @@ pub fn stage_inventory(
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     );
-    let shown_bundle = bundle
-        .dir()
-        .strip_prefix(layout.root())
-        .unwrap_or(bundle.dir())
-        .display()
-        .to_string();
+    let shown_bundle = strata_util::shown(layout.root(), bundle.dir());
     let record = format!(
         "bundle {shown_bundle} (environment {}) inventory {digest}\n",
         bundle.metadata().environment
@@ -69,7 +65,10 @@ pub fn stage_inventory(
         let from = source_dir.join(rel);
         let bytes = std::fs::read(&from).map_err(|source| io("read", &from, source))?;
         if strata_config::sha256(&bytes) != bundle.metadata().digests[&format!("{prefix}{rel}")] {
-            return Err(KubesprayError::BundleModified { path: from });
+            return Err(KubesprayError::BundleModified {
+                env: bundle.metadata().environment.to_string(),
+                path: from,
+            });
         }
         contents.push(bytes);
     }
@@ -139,7 +138,7 @@ fn intact(target: &Path, bundle: &Bundle, prefix: &str, files: &[String]) -> boo
 /// folder, so a second run waits until the first is done with it.
 pub fn lock_staging(layout: &Layout) -> Result<std::fs::File, KubesprayError> {
     let path = layout.folder_lock("kubespray-inventory");
-    strata_bundle::lock_exclusive(&path).map_err(|source| io("lock", &path, source))
+    strata_util::lock_exclusive(&path).map_err(|source| io("lock", &path, source))
 }
 
 /// Checks the staged inventory as validation checks a package's: `hosts.yaml` parses, the

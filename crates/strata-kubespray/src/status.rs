@@ -17,7 +17,7 @@ pub const REQUEST_TIMEOUT: &str = "10s";
 /// Where an environment's Kubespray artifacts (`admin.conf`) are kept after a run, relative to
 /// the repository root.
 pub fn artifacts_dir(layout: &Layout, env: &str) -> PathBuf {
-    layout.state_dir(env).join("kubespray").join("artifacts")
+    layout.kubespray_artifacts(env)
 }
 
 /// Which kubeconfig a check uses, and why.
@@ -50,7 +50,7 @@ pub fn find_kubeconfig(
             })
         };
     }
-    let kept = artifacts_dir(layout, env).join("admin.conf");
+    let kept = layout.kubespray_kubeconfig(env);
     if kept.is_file() {
         return Ok(Kubeconfig {
             path: kept,
@@ -91,7 +91,10 @@ pub fn find_kubeconfig(
         Some(v) => Err(KubesprayError::KubeconfigMissing {
             path: PathBuf::from(v),
         }),
-        None => Err(KubesprayError::NoKubeconfig { looked: kept }),
+        None => Err(KubesprayError::NoKubeconfig {
+            env: env.to_owned(),
+            looked: kept,
+        }),
     }
 }
 
@@ -237,7 +240,7 @@ pub fn status_commands(kubectl: &Path, kubeconfig: &Path, cwd: &Path) -> [Comman
     let base = || {
         Command::new(kubectl, cwd)
             .arg("--kubeconfig")
-            .arg(kubeconfig.display().to_string())
+            .arg(kubeconfig)
             .arg(format!("--request-timeout={REQUEST_TIMEOUT}"))
             .args(["get", "--raw"])
     };
@@ -259,6 +262,7 @@ pub fn cluster_status(
     };
     let unreachable = |source| KubesprayError::ClusterUnreachable {
         kubeconfig: kubeconfig.path.clone(),
+        from: kubeconfig.source,
         source: Box::new(source),
     };
     let ready = run(&readyz, &opts).map_err(unreachable)?;

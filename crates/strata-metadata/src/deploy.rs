@@ -162,11 +162,24 @@ struct RecordFile {
     run_id: String,
 }
 
-impl From<RecordFile> for PhaseRecord {
-    fn from(file: RecordFile) -> Self {
+impl PhaseRecord {
+    /// Its inputs and needs in one map, each phase it builds on named `phase <name>`: what its
+    /// digest covers, and how a store with one column for both keeps them.
+    pub fn flat_inputs(&self) -> BTreeMap<String, String> {
+        let mut all = self.inputs.clone();
+        for (phase, digest) in &self.needs {
+            all.insert(format!("phase {phase}"), digest.clone());
+        }
+        all
+    }
+
+    /// The inverse of [`PhaseRecord::flat_inputs`]: own inputs, and needs.
+    pub fn split_inputs(
+        flat: BTreeMap<String, String>,
+    ) -> (BTreeMap<String, String>, BTreeMap<Phase, String>) {
         let mut inputs = BTreeMap::new();
-        let mut needs = file.needs;
-        for (name, digest) in file.inputs {
+        let mut needs = BTreeMap::new();
+        for (name, digest) in flat {
             match name.strip_prefix("phase ").and_then(Phase::from_name) {
                 Some(phase) => {
                     needs.insert(phase, digest);
@@ -176,6 +189,14 @@ impl From<RecordFile> for PhaseRecord {
                 }
             }
         }
+        (inputs, needs)
+    }
+}
+
+impl From<RecordFile> for PhaseRecord {
+    fn from(file: RecordFile) -> Self {
+        let (inputs, mut needs) = PhaseRecord::split_inputs(file.inputs);
+        needs.extend(file.needs);
         Self {
             status: file.status,
             digest: file.digest,
@@ -221,6 +242,22 @@ pub struct DeployReport {
     /// The command that resumes after a failure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume: Option<String>,
+}
+
+impl DeployReport {
+    /// Whether a plan in it found changes: a Terraform plan that adds, changes or destroys,
+    /// or a release whose diff is not empty.
+    pub fn has_changes(&self) -> bool {
+        self.phases.iter().any(|p| match &p.detail {
+            Some(crate::PhaseDetail::Terraform {
+                plan: Some(plan), ..
+            }) => plan.has_changes(),
+            Some(crate::PhaseDetail::Releases { releases }) => releases
+                .iter()
+                .any(|r| r.status == crate::ReleaseStatus::Changes),
+            _ => false,
+        })
+    }
 }
 
 /// One phase of a deploy run.

@@ -24,6 +24,7 @@ mod package;
 mod platform;
 mod provisioner;
 mod schemas;
+mod state;
 mod suggest;
 
 pub use bundle::{
@@ -63,4 +64,5 @@ pub use provisioner::{
     SeedRecord, WriteFile,
 };
 pub use schemas::{SchemaFile, schema_files};
+pub use state::{STATE_BACKEND_SCHEMA_VERSION, StateBackendConfig, StateBackendKind};
 pub use suggest::{did_you_mean, plural, unknown_field_hint};

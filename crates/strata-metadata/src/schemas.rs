@@ -5,7 +5,7 @@ use schemars::{JsonSchema, generate::SchemaSettings};
 use crate::{
     ArtifactRecord, BundleMetadata, BusinessConfig, DeployReport, EnvironmentDefinitions,
     Inventory, KubesprayConfig, ModuleSelector, PackageManifest, PackagesLock, PipelineState,
-    PlatformConfig, ProvisionerConfig, RoleDefinitions,
+    PlatformConfig, ProvisionerConfig, RoleDefinitions, StateBackendConfig,
 };
 
 /// One schema file: its name under `api/schemas/` and its pretty-printed content.
@@ -43,5 +43,6 @@ pub fn schema_files() -> Vec<SchemaFile> {
         render::<BusinessConfig>("business.schema.json"),
         render::<PipelineState>("deploy-state.schema.json"),
         render::<DeployReport>("deploy-report.schema.json"),
+        render::<StateBackendConfig>("state-backend.schema.json"),
     ]
 }

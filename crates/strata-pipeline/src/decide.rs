@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use strata_bundle::Bundle;
 use strata_config::Layout;
+use strata_exec::Tool;
 use strata_metadata::{Phase, PhaseRecord, PhaseStatus, PipelineState};
 
 use crate::digest::{changed_inputs, inputs_digest, phase_inputs};
@@ -20,15 +21,16 @@ pub struct PhaseInputs {
 }
 
 impl PhaseInputs {
-    /// The inputs of `phase` now, with the digests `state` holds for the phases it builds on;
-    /// or why the phase does not apply to this environment.
+    /// The inputs of `phase` now (`tools`: the programs it runs), with the digests `state`
+    /// holds for the phases it builds on; or why the phase does not apply to this environment.
     pub fn read(
         layout: &Layout,
         bundle: Option<&Bundle>,
         state: &PipelineState,
         phase: Phase,
+        tools: &[Tool],
     ) -> Result<Self, String> {
-        let own = phase_inputs(layout, bundle, phase)?;
+        let own = phase_inputs(layout, bundle, phase, tools)?;
         let needs = phase
             .digest_needs()
             .iter()
@@ -161,14 +163,20 @@ pub struct Forecast {
 }
 
 /// What the next full deploy would run, phase by phase, from the recorded state and the
-/// inputs now: a phase that will run makes every phase that builds on it run too.
-pub fn forecast(layout: &Layout, bundle: Option<&Bundle>, state: &PipelineState) -> Vec<Forecast> {
+/// inputs now: a phase that will run makes every phase that builds on it run too. `tools`
+/// gives the programs each phase runs (strata-deploy's `phase_tools`).
+pub fn forecast(
+    layout: &Layout,
+    bundle: Option<&Bundle>,
+    state: &PipelineState,
+    tools: impl Fn(Phase) -> &'static [Tool],
+) -> Vec<Forecast> {
     let mut reruns = BTreeSet::new();
     Phase::ALL
         .into_iter()
         .map(|phase| {
             let last = state.phases.get(phase.name()).cloned();
-            let freshness = PhaseInputs::read(layout, bundle, state, phase)
+            let freshness = PhaseInputs::read(layout, bundle, state, phase, tools(phase))
                 .map(|now| freshness(last.as_ref(), &now, phase, &reruns));
             if freshness.as_ref().is_ok_and(|f| !f.is_up_to_date()) {
                 reruns.insert(phase);

@@ -1,6 +1,9 @@
 //! What each phase reads, digested: the bundle files it uses, the module, chart or role folders
-//! it runs, the tool it calls (by path, size and modification time: no process is started), and
+//! it runs, the tools it calls (by path, size and modification time: no process is started), and
 //! the digests of the phases it needs.
+//!
+//! Which tools a phase calls is the caller's knowledge (strata-deploy knows the tool crates;
+//! this crate knows none): they come in as a slice, each recorded under its name.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -8,18 +11,20 @@ use std::path::Path;
 use sha2::{Digest as _, Sha256};
 use strata_bundle::Bundle;
 use strata_config::Layout;
-use strata_exec::{TOOLS, Tool, find_tool};
+use strata_exec::{Tool, find_tool};
 use strata_metadata::FileKind;
 
 use strata_metadata::Phase;
 
 /// The inputs of `phase` (without the phases it needs, which the caller adds), or why the
 /// phase does not apply to this environment (no team playbook for `ansible`; a backfilled
-/// bundle without the file the phase reads).
+/// bundle without the file the phase reads). `tools` are the programs the phase runs, each an
+/// input under its [`Tool::name`], identified without running it.
 pub fn phase_inputs(
     layout: &Layout,
     bundle: Option<&Bundle>,
     phase: Phase,
+    tools: &[Tool],
 ) -> Result<BTreeMap<String, String>, String> {
     let needed = match phase {
         Phase::Provision => Some(FileKind::Provisioner),
@@ -46,9 +51,6 @@ pub fn phase_inputs(
     };
     let folder = |inputs: &mut BTreeMap<String, String>, rel: &str| {
         inputs.insert(rel.to_owned(), dir_digest(&layout.abs(rel)));
-    };
-    let tool = |inputs: &mut BTreeMap<String, String>, t: &Tool| {
-        inputs.insert(t.name.to_owned(), tool_identity(t));
     };
     match phase {
         Phase::Validate => {
@@ -79,8 +81,6 @@ pub fn phase_inputs(
         Phase::Provision => {
             bundle_file(&mut inputs, "provisioner.json");
             folder(&mut inputs, "provisioner/roles");
-            tool(&mut inputs, &TOOLS[5]);
-            tool(&mut inputs, &TOOLS[6]);
         }
         Phase::Images | Phase::Templates | Phase::Nodes => {
             bundle_file(&mut inputs, "terraform.tfvars");
@@ -91,7 +91,6 @@ pub fn phase_inputs(
                 phase.name()
             );
             inputs.insert(module.clone(), module_digest(&layout.abs(&module)));
-            tool(&mut inputs, &TOOLS[0]);
             if phase != Phase::Nodes {
                 // The published template image, when the provisioner config names one.
                 bundle_file(&mut inputs, "provisioner.json");
@@ -103,24 +102,22 @@ pub fn phase_inputs(
             }
             folder(&mut inputs, "infrastructure/ansible");
             bundle_file(&mut inputs, "kubespray");
-            tool(&mut inputs, &TOOLS[2]);
         }
         Phase::Kubespray => {
             bundle_file(&mut inputs, "kubespray");
             bundle_file(&mut inputs, "kubesprayConfig.json");
-            tool(&mut inputs, &TOOLS[1]);
-            tool(&mut inputs, &TOOLS[2]);
         }
         Phase::Platform => {
             bundle_file(&mut inputs, "platform.yaml");
             folder(&mut inputs, "platform/charts");
-            tool(&mut inputs, &TOOLS[3]);
         }
         Phase::Business => {
             bundle_file(&mut inputs, "business.yaml");
             folder(&mut inputs, "business/charts/cluster-apps");
-            tool(&mut inputs, &TOOLS[3]);
         }
+    }
+    for t in tools {
+        inputs.insert(t.name.to_owned(), tool_identity(t));
     }
     Ok(inputs)
 }
@@ -192,17 +189,86 @@ fn digest_files(dir: &Path, keep: impl Fn(&str) -> bool) -> String {
     let Ok(files) = strata_bundle::list_files(dir) else {
         return "missing".to_owned();
     };
+    let files: Vec<String> = files.into_iter().filter(|r| keep(r)).collect();
     let mut h = Sha256::new();
-    for rel in files.into_iter().filter(|r| keep(r)) {
+    for (rel, digest) in files.iter().zip(file_digests(dir, &files)) {
         h.update(rel.as_bytes());
         h.update([0]);
-        if let Ok(bytes) = std::fs::read(dir.join(&rel)) {
-            h.update(Sha256::digest(&bytes));
+        if let Some(digest) = digest {
+            h.update(digest);
         }
     }
     hex(&h.finalize())
 }
 
+/// The SHA-256 of each file (`None` when it cannot be read), in order. `config/` holds
+/// thousands of small files and reading them is most of planning a deploy, so the files are
+/// read and hashed on every CPU; the result does not depend on how they were split.
+fn file_digests(dir: &Path, files: &[String]) -> Vec<Option<[u8; 32]>> {
+    let one = |rel: &String| {
+        std::fs::read(dir.join(rel))
+            .ok()
+            .map(|b| Sha256::digest(&b).into())
+    };
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if workers == 1 || files.len() < 64 {
+        return files.iter().map(one).collect();
+    }
+    let chunk = files.len().div_ceil(workers);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().expect("hashing a file does not panic"))
+            .collect()
+    })
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tool no machine has: its identity is `missing`, found without running anything.
+    const ABSENT: Tool = Tool {
+        name: "absent tool",
+        env_var: "STRATA_TEST_ABSENT_TOOL_UNSET",
+        candidates: &["strata-test-no-such-program"],
+        version_args: &["--version"],
+    };
+
+    #[test]
+    fn a_phase_records_the_tools_its_caller_names_and_no_others() {
+        let layout = Layout::new(Path::new("/nonexistent/strata-repo"));
+        let with = phase_inputs(&layout, None, Phase::Platform, &[ABSENT]).unwrap();
+        assert_eq!(with["absent tool"], "missing");
+        let without = phase_inputs(&layout, None, Phase::Platform, &[]).unwrap();
+        assert!(!without.contains_key("absent tool") && !without.contains_key("helm"));
+        assert_eq!(with.len(), without.len() + 1);
+    }
+
+    #[test]
+    fn a_folder_digest_is_the_same_however_it_is_read() {
+        // Enough files to be split between workers: the digest must still be the one a single
+        // pass in path order gives (state recorded by earlier versions stays valid).
+        let dir = strata_testkit::TempDir::new("digest");
+        for i in 0..150 {
+            let sub = dir.join(format!("p{:03}", i % 7));
+            std::fs::create_dir_all(&sub).unwrap();
+            std::fs::write(sub.join(format!("f{i}.json")), format!("{{\"n\": {i}}}")).unwrap();
+        }
+        let mut h = Sha256::new();
+        for rel in strata_bundle::list_files(dir.path()).unwrap() {
+            h.update(rel.as_bytes());
+            h.update([0]);
+            h.update(Sha256::digest(std::fs::read(dir.join(&rel)).unwrap()));
+        }
+        assert_eq!(dir_digest(dir.path()), hex(&h.finalize()));
+    }
 }

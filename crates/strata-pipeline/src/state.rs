@@ -14,10 +14,7 @@ pub fn read_state(state_dir: &Path) -> PipelineState {
 
 /// Writes the state through a temporary file, so a reader never sees half of it.
 pub fn write_state(state_dir: &Path, state: &PipelineState) -> std::io::Result<()> {
-    std::fs::create_dir_all(state_dir)?;
-    let temp = state_dir.join(format!(".state.json.{}", std::process::id()));
     let mut text = serde_json::to_string_pretty(state).expect("state serializes");
     text.push('\n');
-    std::fs::write(&temp, text)?;
-    std::fs::rename(&temp, state_dir.join("state.json"))
+    strata_util::write_atomic(&state_dir.join("state.json"), text.as_bytes())
 }

@@ -11,6 +11,9 @@
 //! Run with `cargo xtask bench --hash` (or `cargo bench -p strata-provisioner --bench hash --
 //! --gib 2`). Figures are recorded in docs/performance.md.
 
+// A benchmark reports its figures on stdout.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::fs::File;
 use std::io::Write as _;
 use std::path::Path;

@@ -223,7 +223,7 @@ impl BuildContext {
         let seed = if seed_file.is_file() {
             let (sha, _) = hash::sha256_file(&seed_file).map_err(io("read", &seed_file))?;
             Some(SeedRecord {
-                path: self.shown(&paths.seed),
+                path: strata_util::shown(self.layout.root(), &paths.seed),
                 sha256: sha,
             })
         } else {
@@ -233,7 +233,7 @@ impl BuildContext {
             schema_version: ARTIFACT_SCHEMA_VERSION,
             role: role.to_owned(),
             environment: self.env.clone(),
-            path: self.shown(&paths.image),
+            path: strata_util::shown(self.layout.root(), &paths.image),
             format: image.format,
             virtual_size,
             file_size,
@@ -258,13 +258,6 @@ impl BuildContext {
         }
         write_record(&paths.record, &record)?;
         Ok(Outcome::Built(record))
-    }
-
-    fn shown(&self, path: &Path) -> String {
-        path.strip_prefix(self.layout.root())
-            .unwrap_or(path)
-            .display()
-            .to_string()
     }
 
     /// The base image, found (a path, or the cache for a URL) and checked against its sha256.
@@ -391,14 +384,14 @@ impl BuildContext {
             "converting the base image",
             Command::new(&qemu_img.path, &temp.dir)
                 .args(["convert", "-f", format_name(base_format), "-O", fmt])
-                .arg(base.display().to_string())
-                .arg(out.display().to_string()),
+                .arg(&base)
+                .arg(&out),
         )?;
         step.run(
             &format!("growing the disk to {}", image.disk_size),
             Command::new(&qemu_img.path, &temp.dir)
                 .args(["resize", "-f", fmt])
-                .arg(out.display().to_string())
+                .arg(&out)
                 .arg(bytes.to_string()),
         )?;
         if let Some(ci) = &image.cloud_init {
@@ -419,9 +412,9 @@ impl BuildContext {
             step.run(
                 "writing the NoCloud seed (cidata)",
                 Command::new(&localds.path, &temp.dir)
-                    .arg(temp.dir.join("seed.iso").display().to_string())
-                    .arg(user_data.display().to_string())
-                    .arg(meta_data.display().to_string()),
+                    .arg(temp.dir.join("seed.iso"))
+                    .arg(&user_data)
+                    .arg(&meta_data),
             )?;
         }
         Ok(())
@@ -524,8 +517,8 @@ impl BuildContext {
             .env("STRATA_ROLE", role)
             .env("STRATA_ENVIRONMENT", &self.env)
             .env("STRATA_BASE_IMAGE", base)
-            .env("STRATA_OUTPUT", output.display().to_string())
-            .env("STRATA_OUTPUT_DIR", temp.dir.display().to_string())
+            .env("STRATA_OUTPUT", &output)
+            .env("STRATA_OUTPUT_DIR", &temp.dir)
             .env("STRATA_DISK_SIZE", &image.disk_size)
             .env("STRATA_FORMAT", format_name(image.format));
         let on_line = |line: &str| (step.progress.step)(line);
@@ -612,17 +605,9 @@ pub fn read_record(path: &Path) -> Result<Option<ArtifactRecord>, ProvisionError
 
 /// Writes a record whole (a temporary file renamed over the old one).
 pub fn write_record(path: &Path, record: &ArtifactRecord) -> Result<(), ProvisionError> {
-    let dir = path.parent().expect("a record has a folder");
-    std::fs::create_dir_all(dir).map_err(io("create", dir))?;
-    let temp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
-    ));
     let mut text = serde_json::to_string_pretty(record).expect("a record serializes");
     text.push('\n');
-    std::fs::write(&temp, text).map_err(io("write", &temp))?;
-    std::fs::rename(&temp, path).map_err(io("write", path))
+    strata_util::write_atomic(path, text.as_bytes()).map_err(io("write", path))
 }
 
 /// The last path segment of a URL, without query or fragment.

@@ -2,6 +2,9 @@
 
 use std::path::PathBuf;
 
+use strata_exec::ExecError;
+use strata_metadata::ErrorKind;
+
 /// An image could not be built, recorded or published.
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisionError {
@@ -213,6 +216,8 @@ pub enum ProvisionError {
     /// The image no longer matches its record.
     #[error("`{}` no longer matches its record (sha256 {actual}, recorded {recorded})", .path.display())]
     ArtifactModified {
+        /// The environment.
+        env: String,
         /// The image.
         path: PathBuf,
         /// What it hashes to.
@@ -248,6 +253,10 @@ pub enum ProvisionError {
         actual: String,
     },
 
+    /// A program a role needs is not installed, or could not tell its version.
+    #[error(transparent)]
+    Program(#[from] strata_exec::ExecError),
+
     /// Reading or writing a file failed.
     #[error("could not {action} `{}`", .path.display())]
     Io {
@@ -262,17 +271,93 @@ pub enum ProvisionError {
 }
 
 impl ProvisionError {
+    /// What kind of failure this is, which decides the exit code: the input is at fault
+    /// (`Invalid`: a file, an argument or a missing program must change), or a tool, the
+    /// network or the machine failed (`Failed`).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Tool { .. }
+            | Self::DownloadUnreachable { .. }
+            | Self::DownloadFailed { .. }
+            | Self::Io { .. }
+            | Self::NoArtifact { .. }
+            | Self::CopyCorrupted { .. } => ErrorKind::Failed,
+            Self::Program(e) => match e {
+                ExecError::ToolNotFound { .. } | ExecError::BadOverride { .. } => {
+                    ErrorKind::Invalid
+                }
+                _ => ErrorKind::Failed,
+            },
+            Self::UnknownRole { .. }
+            | Self::Config { .. }
+            | Self::NoBaseImage { .. }
+            | Self::BaseImageMissing { .. }
+            | Self::NoCurl { .. }
+            | Self::DownloadChecksum { .. }
+            | Self::BaseImageChecksum { .. }
+            | Self::BadDiskSize { .. }
+            | Self::DiskTooSmall { .. }
+            | Self::NotAnImage { .. }
+            | Self::PackerTemplate { .. }
+            | Self::BuilderSettings { .. }
+            | Self::NotAPublicKey { .. }
+            | Self::NotBuilt { .. }
+            | Self::ArtifactModified { .. }
+            | Self::NoPublishTarget { .. }
+            | Self::PublishUri { .. } => ErrorKind::Invalid,
+        }
+    }
+
     /// Whether the input is at fault (exit 2) rather than a tool or the machine (exit 1).
     pub fn is_invalid_input(&self) -> bool {
-        !matches!(
-            self,
-            Self::Tool { .. }
-                | Self::DownloadUnreachable { .. }
-                | Self::DownloadFailed { .. }
-                | Self::Io { .. }
-                | Self::NoArtifact { .. }
-                | Self::CopyCorrupted { .. }
-        )
+        self.kind() == ErrorKind::Invalid
+    }
+
+    /// What to do about it, where that is clear; `log` is the role's log of this run, when one
+    /// was written ([`crate::ProvisionOutcome::log`]).
+    pub fn hint(&self, log: Option<&std::path::Path>) -> Option<String> {
+        let log = log.map(|l| l.display().to_string());
+        Some(match self {
+            Self::UnknownRole { env, known, .. } => {
+                format!("the roles of `{env}` are: {}", known.join(", "))
+            }
+            Self::BaseImageMissing { url: Some(_), .. } => "it was downloaded but is gone again: run the build again (STRATA_IMAGE_CACHE moves the cache)".to_owned(),
+            Self::NoCurl { .. } => "install curl (Debian: `apt-get install curl`), or point STRATA_CURL at it; `cargo xtask doctor` lists what is found".to_owned(),
+            Self::DownloadUnreachable { .. } => "check the network; behind a proxy, set https_proxy (or http_proxy) and no_proxy, which curl reads".to_owned(),
+            Self::DownloadFailed { .. } => match log {
+                Some(l) => format!("run the build again to continue the download; curl's output is in {l}"),
+                None => "run the build again to continue the download".to_owned(),
+            },
+            Self::DownloadChecksum { .. } => "the server sent another file than the one the config pins: check `baseImage.url` and `baseImage.sha256` in the package's provisioner config (an image that changes under one URL needs a dated release URL)".to_owned(),
+            Self::BaseImageMissing { url: None, .. } => "put the image there, or fix `baseImage.path` in the package's provisioner config".to_owned(),
+            Self::BaseImageChecksum { .. } => "this is not the image the config pins: fetch it again, or set `baseImage.sha256` to the new image's checksum if it is the one you want".to_owned(),
+            Self::DiskTooSmall { .. } => "raise `diskSize` in the package's provisioner config to at least the base image's size".to_owned(),
+            Self::BadDiskSize { .. } => "write a whole number with a unit, such as `40G` or `40960M`".to_owned(),
+            Self::NotAPublicKey { private: true, .. } => "put the public key (the line of the `.pub` file) in `sshAuthorizedKeys`, and treat the private key as leaked if it was committed".to_owned(),
+            Self::NotAPublicKey { .. } => "`sshAuthorizedKeys` takes OpenSSH public key lines, such as `ssh-ed25519 AAAA… user@host`".to_owned(),
+            Self::NotBuilt { role, env, .. } => format!(
+                "build it first: `cargo xtask provision build --env {env} --role {role}`"
+            ),
+            Self::ArtifactModified { env, .. } => format!(
+                "the image changed after it was built; rebuild it with `cargo xtask provision build --env {env} --force`"
+            ),
+            Self::NoPublishTarget { .. } => "add `\"publish\": {\"uri\": \"file:///srv/images\"}` (or an http(s) URL that accepts PUT) to the environment's provisioner config".to_owned(),
+            Self::Tool { .. } => return log.map(|l| format!("the full output is in {l}")),
+            Self::Program(ExecError::ToolNotFound { tool, .. }) if tool.contains("cloud-localds") => "install it with `apt-get install cloud-image-utils`; it writes the NoCloud seed of roles with `cloudInit`".to_owned(),
+            Self::Program(ExecError::ToolNotFound { .. } | ExecError::BadOverride { .. }) => "`cargo xtask doctor` lists what is found".to_owned(),
+            _ => return None,
+        })
+    }
+
+    /// The failed command's error, whose last output lines are worth showing before the
+    /// message.
+    pub fn failed_command(&self) -> Option<&ExecError> {
+        match self {
+            Self::Tool { source, .. }
+            | Self::DownloadUnreachable { source, .. }
+            | Self::DownloadFailed { source, .. } => Some(source),
+            _ => None,
+        }
     }
 }
 

@@ -90,7 +90,7 @@ impl Fetch<'_> {
         // Two roles (or two builds) with the same base image: one downloads, the other waits and
         // then finds the entry there.
         let lock = dir.join(".download.lock");
-        let _lock = strata_bundle::lock_exclusive(&lock).map_err(io("lock", &lock))?;
+        let _lock = strata_util::lock_exclusive(&lock).map_err(io("lock", &lock))?;
         if self.dest.is_file() {
             return Ok(());
         }
@@ -203,11 +203,11 @@ impl Fetch<'_> {
             .args(["--continue-at", "-", "--connect-timeout", "30"])
             .args(["--speed-limit", "1", "--speed-time", "60"])
             .arg("--dump-header")
-            .arg(headers.display().to_string())
+            .arg(headers)
             .arg("--output")
-            .arg(partial.display().to_string());
+            .arg(partial);
         cmd = match config {
-            Some(file) => cmd.arg("--config").arg(file.display().to_string()),
+            Some(file) => cmd.arg("--config").arg(file),
             None => cmd.arg(self.url),
         };
         let opts = RunOptions {

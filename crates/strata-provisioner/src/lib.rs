@@ -13,6 +13,12 @@
 //! happens in a temporary folder beside the outputs and is renamed into place only when it
 //! succeeded; a build whose inputs digest matches an intact recorded image is skipped.
 //!
+//! One entry point per command, each reading the bundle and discovering its own build context
+//! (the programs the roles need, the image cache, the log folder, the build time): [`build`]
+//! (events per role, download progress included, and a [`ProvisionOutcome`] whose `detail()`
+//! is the report's `PhaseDetail::Images`), [`list`] (what a dry run of the layer shows) and
+//! [`publish`]. Errors have a [`ProvisionError::kind`] that decides the exit code.
+//!
 //! This crate never spawns a process itself (it runs `strata_exec::Command`s), never prints
 //! (progress goes to a callback), and knows nothing of the phase graph.
 
@@ -24,8 +30,10 @@ mod error;
 mod fetch;
 mod hash;
 mod image;
+mod layer;
 mod parallel;
 mod publish;
+mod tools;
 
 pub use build::{
     ArtifactPaths, ArtifactState, BuildContext, Outcome, Progress, Tools, read_record, write_record,
@@ -34,5 +42,11 @@ pub use cloud_init::{check_public_keys, hostname, meta_data, user_data};
 pub use error::ProvisionError;
 pub use hash::{copy_hashing, sha256_file};
 pub use image::{format_name, probe, virtual_size};
+pub use layer::{
+    BuildRequest, ListOutcome, ListRequest, ListState, ProvisionOutcome, ProvisionTools,
+    PublishOutcome, PublishRequest, RoleListing, build, build_context, image_cache, list, publish,
+    publish_log, read_config,
+};
 pub use parallel::{Event, RoleResult, build_all};
-pub use publish::{PublishAuth, publish};
+pub use publish::{PublishAuth, publish_image};
+pub use tools::{CLOUD_LOCALDS, CURL, PACKER, QEMU_IMG, TOOLS};

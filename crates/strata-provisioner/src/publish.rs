@@ -32,9 +32,22 @@ impl std::fmt::Debug for PublishAuth {
     }
 }
 
+impl PublishAuth {
+    /// The credentials in the environment, the one place they are read:
+    /// `STRATA_PUBLISH_TOKEN`, else `STRATA_PUBLISH_USER` and `STRATA_PUBLISH_PASSWORD`.
+    pub fn from_env() -> Self {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Self {
+            token: var("STRATA_PUBLISH_TOKEN"),
+            basic: var("STRATA_PUBLISH_USER")
+                .map(|u| (u, var("STRATA_PUBLISH_PASSWORD").unwrap_or_default())),
+        }
+    }
+}
+
 /// Copies the role's image (and seed) to `target`, checks what arrived where it can (a
 /// directory), and records the image's URI in the role's record.
-pub fn publish(
+pub fn publish_image(
     ctx: &BuildContext,
     role: &str,
     target: &PublishTarget,
@@ -58,6 +71,7 @@ pub fn publish(
     let (actual, _) = hash::sha256_file(&paths.image).map_err(io("read", &paths.image))?;
     if actual != record.sha256 {
         return Err(ProvisionError::ArtifactModified {
+            env: ctx.env.clone(),
             path: paths.image.clone(),
             actual,
             recorded: record.sha256.clone(),
@@ -156,9 +170,9 @@ fn put(
         .arg("--header")
         .arg(format!("X-Checksum-Sha256: {sha}"))
         .arg("--upload-file")
-        .arg(from.display().to_string());
+        .arg(from);
     if let Some(path) = &config.path {
-        cmd = cmd.arg("--config").arg(path.display().to_string());
+        cmd = cmd.arg("--config").arg(path);
     }
     let cmd = cmd.arg(url);
     let opts = RunOptions {

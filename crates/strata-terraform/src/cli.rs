@@ -29,7 +29,7 @@ impl TerraformCli {
             .env("TF_IN_AUTOMATION", "1")
             .env("TF_INPUT", "0")
             .env("CHECKPOINT_DISABLE", "1")
-            .env("TF_DATA_DIR", self.data_dir.display().to_string())
+            .env("TF_DATA_DIR", &self.data_dir)
     }
 
     /// `init`, pointing the backend at this environment's state with `-backend-config`.
@@ -56,14 +56,14 @@ impl TerraformCli {
         self.base("apply")
             .args(["-input=false", "-no-color"])
             .arg(format!("-lock-timeout={lock_timeout}"))
-            .arg(plan_file.display().to_string())
+            .arg(plan_file)
     }
 
     /// `show -json PLAN`: the saved plan as JSON, for its summary.
     pub fn show_json(&self, plan_file: &Path) -> Command {
         self.base("show")
             .args(["-json", "-no-color"])
-            .arg(plan_file.display().to_string())
+            .arg(plan_file)
     }
 
     /// `destroy -auto-approve`: only ever run after the user confirmed with `--yes`.

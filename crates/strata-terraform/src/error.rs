@@ -2,6 +2,11 @@
 
 use std::path::PathBuf;
 
+use strata_exec::ExecError;
+use strata_metadata::ErrorKind;
+
+use crate::LockInfo;
+
 /// A Terraform phase could not be staged or run.
 #[derive(Debug, thiserror::Error)]
 pub enum TerraformError {
@@ -106,6 +111,31 @@ pub enum TerraformError {
         source: Box<strata_exec::ExecError>,
     },
 
+    /// Another run holds the module's Terraform state lock, and `-lock-timeout` ran out.
+    #[error("the Terraform state of module `{module}` is locked by {}", .lock.holder().unwrap_or("another run"))]
+    StateLocked {
+        /// The module.
+        module: String,
+        /// What terraform said about the lock.
+        lock: Box<LockInfo>,
+        /// The command's failure.
+        #[source]
+        source: Box<ExecError>,
+    },
+
+    /// The `ansible` phase was asked for an action other than a plain apply.
+    #[error(
+        "the ansible phase only runs its playbook; --plan, --apply-plan, --destroy and --outputs are for the Terraform phases"
+    )]
+    HookAction {
+        /// The environment.
+        env: String,
+    },
+
+    /// terraform, tofu or ansible-playbook is missing, or would not say its version.
+    #[error(transparent)]
+    Tool(ExecError),
+
     /// Running terraform failed.
     #[error("terraform {step} failed for module `{module}`")]
     Command {
@@ -129,4 +159,78 @@ pub enum TerraformError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl TerraformError {
+    /// What kind of failure this is, which decides the exit code: the one mapping.
+    pub fn kind(&self) -> ErrorKind {
+        use TerraformError as E;
+        match self {
+            E::ModuleMissing { .. }
+            | E::ModuleInvalid { .. }
+            | E::Tfvars { .. }
+            | E::HandEdited { .. }
+            | E::NoSavedPlan { .. }
+            | E::PlanStale { .. }
+            | E::ImageNotPublished { .. }
+            | E::NoImageChecksum { .. }
+            | E::SshMissing { .. }
+            | E::SshKey { .. }
+            | E::TooOld { .. }
+            | E::HookAction { .. }
+            | E::Tool(ExecError::ToolNotFound { .. } | ExecError::BadOverride { .. }) => {
+                ErrorKind::Invalid
+            }
+            // Someone else's run holds the state: the same situation as another deploy holding
+            // the environment's lock.
+            E::StateLocked { .. } => ErrorKind::Locked,
+            E::Tool(_) | E::Hook { .. } | E::Command { .. } | E::Io { .. } => ErrorKind::Failed,
+        }
+    }
+
+    /// How to fix it, where that is clear. (Where a failed command's log is, the caller knows.)
+    pub fn hint(&self) -> Option<String> {
+        use TerraformError as E;
+        Some(match self {
+            E::HandEdited { .. } => "rerun with `--force` to replace it with the bundle's; to keep the edit, first put it in the package's tfvars (bump, lock, regenerate), then rerun with `--force`".to_owned(),
+            E::SshKey { .. } => "put the key there, or fix `sshPrivateKeyPath` in the package's Kubespray config".to_owned(),
+            E::NoSavedPlan { .. } => "make one first with `--plan`".to_owned(),
+            E::NoImageChecksum { .. } => "add `cloud_image_sha256 = \"<64 hex digits>\"` to the package's tfvars, or give a provisioner role a `baseImage` with the same `url` and its `sha256`".to_owned(),
+            E::SshMissing { .. } => "nothing was applied; export PROXMOX_VE_SSH_USERNAME (root, or a user with passwordless sudo for pvesm and qm) and PROXMOX_VE_SSH_AGENT=true with a loaded ssh-agent, or PROXMOX_VE_SSH_PRIVATE_KEY with an unencrypted key, then rerun".to_owned(),
+            E::ImageNotPublished { env, role, .. } => format!(
+                "run `cargo xtask provision build --env {env} --role {role}` and `cargo xtask provision publish --env {env} --role {role}`, or remove `publish.templateRole` to use the tfvars' cloud image"
+            ),
+            E::PlanStale { .. } => "nothing was applied; review a fresh plan with `--plan`, then `--apply-plan` it".to_owned(),
+            E::TooOld { .. } => "install a newer terraform, or point STRATA_TERRAFORM at one (or at tofu)".to_owned(),
+            E::HookAction { env } => {
+                format!("run `cargo xtask infra --env {env} --phase ansible` on its own")
+            }
+            E::Tool(ExecError::ToolNotFound { .. } | ExecError::BadOverride { .. }) => {
+                "`cargo xtask doctor` lists what is found".to_owned()
+            }
+            E::StateLocked { lock, .. } => match lock.holder() {
+                Some(who) => format!(
+                    "{who} holds this state's lock; wait for them, or retry with a longer `--lock-timeout` (such as 10m)"
+                ),
+                None => "another run holds this state's lock (this backend does not record whose); wait for it, or retry with a longer `--lock-timeout` (such as 10m)".to_owned(),
+            },
+            E::ModuleMissing { .. }
+            | E::ModuleInvalid { .. }
+            | E::Tfvars { .. }
+            | E::Tool(_)
+            | E::Hook { .. }
+            | E::Command { .. }
+            | E::Io { .. } => return None,
+        })
+    }
+
+    /// The failed command underneath, when there is one: its tail is worth showing.
+    pub fn command_failure(&self) -> Option<&ExecError> {
+        match self {
+            TerraformError::Hook { source }
+            | TerraformError::Command { source, .. }
+            | TerraformError::StateLocked { source, .. } => Some(source),
+            _ => None,
+        }
+    }
 }

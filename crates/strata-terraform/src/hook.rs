@@ -4,7 +4,7 @@ use std::path::Path;
 
 use strata_bundle::Bundle;
 use strata_config::Layout;
-use strata_exec::{Command, RunOptions, expand_home, run};
+use strata_exec::{Command, Context, RunOptions, expand_home, run};
 use strata_metadata::{FileKind, KubesprayConfig};
 
 use crate::TerraformError;
@@ -30,7 +30,7 @@ pub fn ansible_hook(
     bundle: &Bundle,
     env: &str,
     program: &Path,
-    dry_run: bool,
+    ctx: &Context<'_>,
     log: Option<&Path>,
 ) -> Result<HookOutcome, TerraformError> {
     let playbook = layout.abs(ANSIBLE_HOOK);
@@ -75,16 +75,15 @@ pub fn ansible_hook(
         .env("ANSIBLE_NOCOLOR", "1")
         .env("ANSIBLE_RETRY_FILES_ENABLED", "False")
         .env("ANSIBLE_INVENTORY_UNPARSED_FAILED", "true");
-    if dry_run {
+    if ctx.dry_run {
         return Ok(HookOutcome::DryRun(cmd));
     }
     if !key.is_file() {
         return Err(TerraformError::SshKey { path: key });
     }
     let opts = RunOptions {
-        log,
         tail_lines: 40,
-        ..RunOptions::default()
+        ..ctx.run_options(log)
     };
     run(&cmd, &opts).map_err(|source| TerraformError::Hook {
         source: Box::new(source),

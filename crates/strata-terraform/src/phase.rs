@@ -5,15 +5,16 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest as _, Sha256};
 use strata_bundle::Bundle;
 use strata_config::{DEFAULT_PLATFORM, Layout, module_rel, module_variables};
-use strata_exec::{Command, Output, RunOptions, run};
+use strata_exec::{Command, Context, Output, RunOptions, run};
 use strata_metadata::{
-    ArtifactRecord, BackendSettings, FileKind, ProvisionerConfig, TERRAFORM_BACKEND_FILE,
+    ArtifactRecord, BackendSettings, FileKind, PlanCounts, ProvisionerConfig,
+    TERRAFORM_BACKEND_FILE,
 };
 use tracing::instrument;
 
 use crate::ssh::{SSH_MODULES, check_ssh};
 use crate::stage::{StageOutcome, render, stage};
-use crate::{BACKEND_OVERRIDE_FILE, STAGED_FILE, TerraformCli, TerraformError};
+use crate::{BACKEND_OVERRIDE_FILE, LockInfo, STAGED_FILE, TerraformCli, TerraformError};
 
 /// What to do with a module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,25 +36,15 @@ pub enum Action {
 pub struct PhaseOptions<'a> {
     /// What to do.
     pub action: Action,
-    /// Stage the tfvars, but only report the terraform commands.
-    pub dry_run: bool,
     /// Overwrite a hand-edited staged tfvars.
     pub force: bool,
     /// terraform's `-lock-timeout`.
     pub lock_timeout: &'a str,
+    /// The run: a dry run stages the tfvars but only reports the terraform commands; output
+    /// lines go to its hook, its interrupt stops terraform.
+    pub ctx: Context<'a>,
     /// Where terraform's output is streamed.
     pub log: Option<&'a Path>,
-}
-
-/// What a plan would do, from `terraform show -json`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PlanSummary {
-    /// Resources to create (a replacement counts here and in `destroy`).
-    pub add: usize,
-    /// Resources to update in place.
-    pub change: usize,
-    /// Resources to delete.
-    pub destroy: usize,
 }
 
 /// How a module's run ended.
@@ -65,8 +56,8 @@ pub enum PhaseResult {
     NoChanges,
     /// Changes were applied.
     Applied,
-    /// A plan was saved for `--apply-plan`.
-    Planned(PlanSummary),
+    /// A plan was saved for `--apply-plan`; what it would do, from `terraform show -json`.
+    Planned(PlanCounts),
     /// Everything the module managed was destroyed.
     Destroyed,
     /// The module's outputs (`output -json`), also recorded under `.strata/<env>/terraform/`.
@@ -84,6 +75,8 @@ pub struct PhaseReport {
     pub commands: Vec<Command>,
     /// The outcome.
     pub result: PhaseResult,
+    /// The outputs recorded after an apply (or read by `Outputs`), sensitive values dropped.
+    pub outputs: Option<serde_json::Value>,
 }
 
 /// Where an environment keeps a module's Terraform files, under `.strata/<env>/`.
@@ -279,11 +272,7 @@ pub fn run_module(
         .path(FileKind::Terraform)
         .unwrap_or_else(|| bundle.dir().join(FileKind::Terraform.bundle_name()));
     let tfvars = read(&tfvars_path)?;
-    let source = tfvars_path
-        .strip_prefix(layout.root())
-        .unwrap_or(&tfvars_path)
-        .display()
-        .to_string();
+    let source = strata_util::shown(layout.root(), &tfvars_path);
     let body = hcl::parse(&tfvars).map_err(|e| TerraformError::Tfvars {
         path: tfvars_path.clone(),
         message: e.to_string(),
@@ -313,13 +302,13 @@ pub fn run_module(
         None => vec![format!("path={}", paths.state.display())],
     };
     let inputs = inputs_digest(&dir, &rendered, &backend_config)?;
-    let saved = if opts.action == Action::ApplyPlan && !opts.dry_run {
+    let saved = if opts.action == Action::ApplyPlan && !opts.ctx.dry_run {
         Some(check_saved_plan(&paths, &inputs, module)?)
     } else {
         None
     };
     stage_backend(&dir, backend.as_ref())?;
-    let staged = stage(&dir, &rendered, opts.force, opts.dry_run).map_err(|e| match e {
+    let staged = stage(&dir, &rendered, opts.force, opts.ctx.dry_run).map_err(|e| match e {
         TerraformError::HandEdited { .. } => TerraformError::HandEdited {
             path: rel.join(STAGED_FILE),
         },
@@ -347,8 +336,9 @@ pub fn run_module(
         staged,
         commands,
         result,
+        outputs: None,
     };
-    if opts.dry_run {
+    if opts.ctx.dry_run {
         return Ok(report(planned, PhaseResult::DryRun));
     }
 
@@ -360,11 +350,13 @@ pub fn run_module(
     }
     let runner = Runner {
         module,
+        ctx: &opts.ctx,
         log: opts.log,
     };
     let step =
         |name, cmd: &Command, success: &[i32], capture| runner.step(name, cmd, success, capture);
     step("init", &init, &[0], false)?;
+    let mut recorded = None;
     let result = match opts.action {
         Action::Apply => {
             let has_changes = step("plan", &plan, &[0, 2], false)?.code == 2;
@@ -381,7 +373,7 @@ pub fn run_module(
             // A plan holds secrets in clear text; once applied it has no use. A failed apply
             // keeps it (mode 0600) for inspection.
             remove_plan(&paths);
-            record_outputs(&cli, &paths, &runner)?;
+            recorded = Some(record_outputs(&cli, &paths, &runner)?);
             PhaseResult::Applied
         }
         Action::Plan => {
@@ -407,7 +399,7 @@ pub fn run_module(
             ssh_ready(module)?;
             step("apply", &apply, &[0], false)?;
             remove_plan(&paths);
-            record_outputs(&cli, &paths, &runner)?;
+            recorded = Some(record_outputs(&cli, &paths, &runner)?);
             PhaseResult::Applied
         }
         Action::Destroy => {
@@ -416,9 +408,16 @@ pub fn run_module(
             let _ = std::fs::remove_file(&paths.outputs);
             PhaseResult::Destroyed
         }
-        Action::Outputs => PhaseResult::Outputs(record_outputs(&cli, &paths, &runner)?),
+        Action::Outputs => {
+            let outputs = record_outputs(&cli, &paths, &runner)?;
+            recorded = Some(outputs.clone());
+            PhaseResult::Outputs(outputs)
+        }
     };
-    Ok(report(planned, result))
+    Ok(PhaseReport {
+        outputs: recorded,
+        ..report(planned, result)
+    })
 }
 
 /// Refuses to apply changes to a module that needs SSH on the Proxmox node when the provider
@@ -437,6 +436,7 @@ fn ssh_ready(module: &str) -> Result<(), TerraformError> {
 /// Runs one module's terraform commands, logging to one file.
 struct Runner<'a> {
     module: &'a str,
+    ctx: &'a Context<'a>,
     log: Option<&'a Path>,
 }
 
@@ -449,17 +449,23 @@ impl Runner<'_> {
         capture: bool,
     ) -> Result<Output, TerraformError> {
         let opts = RunOptions {
-            log: self.log,
             success_codes: success,
             capture_stdout: capture,
             // Terraform explains a failure at length, and several failures at once run longer.
             tail_lines: 40,
-            ..RunOptions::default()
+            ..self.ctx.run_options(self.log)
         };
-        run(cmd, &opts).map_err(|source| TerraformError::Command {
-            step,
-            module: self.module.to_owned(),
-            source: Box::new(source),
+        run(cmd, &opts).map_err(|source| match LockInfo::from_failure(&source) {
+            Some(lock) => TerraformError::StateLocked {
+                module: self.module.to_owned(),
+                lock: Box::new(lock),
+                source: Box::new(source),
+            },
+            None => TerraformError::Command {
+                step,
+                module: self.module.to_owned(),
+                source: Box::new(source),
+            },
         })
     }
 }
@@ -587,12 +593,12 @@ fn check_saved_plan(
 /// Takes the module folder's lock under `.strata/modules/`, waiting while another run holds it.
 fn lock_module(layout: &Layout, module: &str) -> Result<std::fs::File, TerraformError> {
     let path = layout.folder_lock(module);
-    strata_bundle::lock_exclusive(&path).map_err(|source| io("lock", &path, source))
+    strata_util::lock_exclusive(&path).map_err(|source| io("lock", &path, source))
 }
 
 /// Counts what a plan does from `terraform show -json`.
-fn summarize(show_json: &str) -> PlanSummary {
-    let mut s = PlanSummary::default();
+fn summarize(show_json: &str) -> PlanCounts {
+    let mut s = PlanCounts::default();
     let plan: serde_json::Value = serde_json::from_str(show_json).unwrap_or_default();
     for change in plan["resource_changes"].as_array().into_iter().flatten() {
         let actions: Vec<&str> = change["change"]["actions"]
@@ -646,7 +652,7 @@ mod tests {
             {"change":{"actions":["no-op"]}}]}"#;
         assert_eq!(
             summarize(json),
-            PlanSummary {
+            PlanCounts {
                 add: 3,
                 change: 1,
                 destroy: 1

@@ -99,13 +99,7 @@ pub fn stage(
         Ok(_) if force => StageOutcome::Overwrote,
         Ok(_) => return Err(TerraformError::HandEdited { path }),
     };
-    let tmp = dir.join(format!(".{STAGED_FILE}.strata-{}", std::process::id()));
-    std::fs::write(&tmp, staged).map_err(|source| TerraformError::Io {
-        action: "write",
-        path: tmp.clone(),
-        source,
-    })?;
-    std::fs::rename(&tmp, &path).map_err(|source| TerraformError::Io {
+    strata_util::write_atomic(&path, staged.as_bytes()).map_err(|source| TerraformError::Io {
         action: "write",
         path: path.clone(),
         source,

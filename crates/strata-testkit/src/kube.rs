@@ -112,10 +112,9 @@ keyUsage = critical,digitalSignature,keyEncipherment
 extendedKeyUsage = clientAuth
 ";
 
-/// A CA, the server's and the admin's certificates, and the service-account key pair.
-fn make_certificates(openssl: &Path, dir: &Path) {
+/// `ca.key` and `ca.crt` in `dir`, a test CA (with the openssl config the others use).
+pub(crate) fn make_ca(openssl: &Path, dir: &Path) {
     std::fs::write(dir.join("openssl.cnf"), OPENSSL_CONFIG).expect("the temp dir is writable");
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
     let mut ca = vec![
         "req",
         "-config",
@@ -125,7 +124,7 @@ fn make_certificates(openssl: &Path, dir: &Path) {
         "-days",
         "2",
     ];
-    ca.extend(ec);
+    ca.extend(EC_KEY);
     ca.extend([
         "-keyout",
         "ca.key",
@@ -137,42 +136,61 @@ fn make_certificates(openssl: &Path, dir: &Path) {
         "ca",
     ]);
     run_ok(openssl, &ca, dir);
+}
+
+const EC_KEY: [&str; 4] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
+
+/// `<name>.key` and `<name>.crt` in `dir`, signed by [`make_ca`]'s CA, with the `extensions`
+/// section of the config (`server`: for 127.0.0.1 and localhost; `client`).
+pub(crate) fn sign_certificate(
+    openssl: &Path,
+    dir: &Path,
+    name: &str,
+    subject: &str,
+    extensions: &str,
+) {
+    let (key, csr, crt) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.crt"),
+    );
+    let mut req = vec!["req", "-config", "openssl.cnf", "-new", "-nodes"];
+    req.extend(EC_KEY);
+    req.extend(["-keyout", &key, "-out", &csr, "-subj", subject]);
+    run_ok(openssl, &req, dir);
+    run_ok(
+        openssl,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "openssl.cnf",
+            "-extensions",
+            extensions,
+            "-out",
+            &crt,
+        ],
+        dir,
+    );
+}
+
+/// A CA, the server's and the admin's certificates, and the service-account key pair.
+fn make_certificates(openssl: &Path, dir: &Path) {
+    make_ca(openssl, dir);
     for (name, subject, extensions) in [
         ("server", "/CN=kube-apiserver", "server"),
         ("admin", "/O=system:masters/CN=strata-admin", "client"),
     ] {
-        let (key, csr, crt) = (
-            format!("{name}.key"),
-            format!("{name}.csr"),
-            format!("{name}.crt"),
-        );
-        let mut req = vec!["req", "-config", "openssl.cnf", "-new", "-nodes"];
-        req.extend(ec);
-        req.extend(["-keyout", &key, "-out", &csr, "-subj", subject]);
-        run_ok(openssl, &req, dir);
-        run_ok(
-            openssl,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &csr,
-                "-CA",
-                "ca.crt",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-days",
-                "2",
-                "-extfile",
-                "openssl.cnf",
-                "-extensions",
-                extensions,
-                "-out",
-                &crt,
-            ],
-            dir,
-        );
+        sign_certificate(openssl, dir, name, subject, extensions);
     }
     run_ok(
         openssl,

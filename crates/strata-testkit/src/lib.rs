@@ -5,6 +5,8 @@
 //! Only tests depend on this crate; it is never part of a shipped binary.
 
 #![warn(missing_docs)]
+// A test helper tells the person running the tests why a test skipped: on stderr, like cargo test.
+#![allow(clippy::print_stderr)]
 
 mod kube;
 mod kube_user;
@@ -254,6 +256,8 @@ pub struct Postgres {
     data: PathBuf,
     /// The TCP port on 127.0.0.1.
     pub port: u16,
+    /// With [`Postgres::start_tls`]: the PEM file of the CA that signed the server's certificate.
+    pub ca: Option<PathBuf>,
     dir: TempDir,
 }
 
@@ -261,6 +265,17 @@ impl Postgres {
     /// Starts a server, or returns `None` (printing why) when PostgreSQL is not installed and
     /// `STRATA_REAL_TOOLS` is not set. As root, the server runs as the `postgres` user.
     pub fn start() -> Option<Self> {
+        Self::start_with(false)
+    }
+
+    /// Starts a server that offers TLS (`ssl=on`), its certificate (for 127.0.0.1 and localhost)
+    /// signed by a CA of its own, [`Postgres::ca`]. It listens on 127.0.0.2 too, a name the
+    /// certificate does not list. `None` as [`Postgres::start`], or without openssl.
+    pub fn start_tls() -> Option<Self> {
+        Self::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Option<Self> {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
             .ok()
             .and_then(|versions| {
@@ -308,11 +323,32 @@ impl Postgres {
                 "--no-sync",
             ],
         );
+        let mut ca = None;
+        let mut opts = format!("-p {port} -k {}", dir.path().display());
+        if tls {
+            let openssl = real_tool("openssl")?;
+            let certs = dir.join("tls");
+            std::fs::create_dir(&certs).expect("the temp dir is writable");
+            kube::make_ca(&openssl, &certs);
+            kube::sign_certificate(&openssl, &certs, "server", "/CN=postgres", "server");
+            // PostgreSQL refuses a key that others may read.
+            use std::os::unix::fs::PermissionsExt;
+            let key = certs.join("server.key");
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+                .expect("chmod works");
+            if root {
+                chown_postgres(&key);
+            }
+            opts.push_str(&format!(
+                " -c listen_addresses=127.0.0.1,127.0.0.2 -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                certs.join("server.crt").display(),
+                key.display()
+            ));
+            ca = Some(certs.join("ca.crt"));
+        } else {
+            opts.push_str(" -c listen_addresses=127.0.0.1");
+        }
         let pg_ctl = bin.join("pg_ctl").display().to_string();
-        let opts = format!(
-            "-c listen_addresses=127.0.0.1 -p {port} -k {}",
-            dir.path().display()
-        );
         let log = dir.join("server.log").display().to_string();
         pg_command(
             root,
@@ -324,6 +360,7 @@ impl Postgres {
             bin,
             data,
             port,
+            ca,
             dir,
         })
     }

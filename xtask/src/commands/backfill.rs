@@ -64,12 +64,7 @@ pub(crate) fn run(layout: &Layout, args: &BackfillArgs, ui: &Ui) -> anyhow::Resu
     for w in &done.warnings {
         ui.diagnostic(w);
     }
-    let shown = done
-        .dir
-        .strip_prefix(layout.root())
-        .unwrap_or(&done.dir)
-        .display()
-        .to_string();
+    let shown = strata_util::shown(layout.root(), &done.dir);
     ui.result(&format!(
         "backfilled {shown} from {} sources (package `backfill`)",
         sources.len()

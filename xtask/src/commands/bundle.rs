@@ -10,11 +10,7 @@ use crate::ui::Ui;
 pub(crate) fn run(layout: &Layout, cmd: &BundleCommand, ui: &Ui) -> anyhow::Result<Exit> {
     let BundleCommand::Verify(args) = cmd;
     let dir = layout.bundle_dir(args.env.as_str());
-    let shown = dir
-        .strip_prefix(layout.root())
-        .unwrap_or(&dir)
-        .display()
-        .to_string();
+    let shown = strata_util::shown(layout.root(), &dir);
     let bundle = match Bundle::open(&dir) {
         Ok(b) => b,
         Err(BundleError::NotFound { .. }) => {

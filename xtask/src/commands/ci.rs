@@ -36,7 +36,7 @@ pub(crate) fn run(layout: &Layout, args: &CiArgs, ui: &Ui) -> anyhow::Result<Exi
     .context("a tools folder has a `:` in its path")?;
     let tests = Command::new(&cargo, root)
         .args(["test", "--workspace", "--locked"])
-        .env("PATH", path.to_string_lossy());
+        .env("PATH", &path);
     let tests = if args.allow_missing_tools {
         tests
     } else {

@@ -243,7 +243,7 @@ fn python_tools(root: &Path, ui: &Ui) -> anyhow::Result<PathBuf> {
     if !bin.join("pip").is_file() {
         let make = Command::new("python3", root)
             .args(["-m", "venv"])
-            .arg(venv.display().to_string());
+            .arg(&venv);
         exec(&make, &quiet())
             .context("failed to create the tools venv (is python3 with venv installed?)")?;
     }
@@ -339,7 +339,7 @@ fn go_build(
             .arg("install")
             .arg(&ldflags)
             .arg(format!("{}@{}", tool.package, tool.version))
-            .env("GOBIN", dir.display().to_string());
+            .env("GOBIN", dir);
         exec(&install, &quiet())?;
         // It is named after the package's last path element that is not a major version.
         let built = tool
@@ -361,7 +361,7 @@ fn go_build(
         .arg("build")
         .arg(&ldflags)
         .arg("-o")
-        .arg(binary.display().to_string())
+        .arg(binary)
         .arg(tool.package);
     exec(&build, &quiet())?;
     Ok(())

@@ -46,11 +46,8 @@ pub(crate) fn run(layout: &Layout, cmd: &ConfigCommand, ui: &Ui) -> anyhow::Resu
         return Ok(Exit::Failed);
     }
     let path = layout.abs(Layout::lock_rel());
-    let tmp = path.with_extension("lock.tmp");
-    std::fs::write(&tmp, render_lock(&lock))
-        .with_context(|| format!("failed to write `{}`", tmp.display()))?;
-    std::fs::rename(&tmp, &path)
-        .with_context(|| format!("failed to replace `{}`", path.display()))?;
+    strata_util::write_atomic(&path, render_lock(&lock).as_bytes())
+        .with_context(|| format!("failed to write `{}`", path.display()))?;
     ui.result(&format!("{} config/packages.lock", ui.ok("updated")));
     Ok(Exit::Success)
 }

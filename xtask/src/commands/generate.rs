@@ -21,11 +21,7 @@ fn env(layout: &Layout, args: &GenerateEnvArgs, ui: &Ui) -> anyhow::Result<Exit>
         generated_at: source_date_epoch()?,
     };
     let target = layout.bundle_dir(args.id.as_str());
-    let shown = target
-        .strip_prefix(layout.root())
-        .unwrap_or(&target)
-        .display()
-        .to_string();
+    let shown = strata_util::shown(layout.root(), &target);
     let generated = match generate(layout, &args.id, &args.config, &opts) {
         Ok(g) => g,
         Err(BundleError::Invalid(report)) => {

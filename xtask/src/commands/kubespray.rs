@@ -1,18 +1,13 @@
 //! `cargo xtask kubespray`: Kubespray's lifecycle playbooks for one environment.
 
-use std::path::PathBuf;
-
-use strata_config::{Layout, Severity, read_inventory};
-use strata_exec::{ExecError, TOOLS, expand_home, find_tool, tool_version};
+use strata_config::Layout;
+use strata_exec::Context;
 use strata_kubespray::{
-    Artifacts, CONNECT_TIMEOUT_SECS, Extras, KubesprayError, KubesprayRun, Operation, Reach,
-    StagedInventory, artifacts_dir, check_ansible_version, check_private_key, check_staged,
-    cluster_status, facts_dir, find_kubeconfig, inventory_drift, inventory_file, lock_staging,
-    runtime_tool, settle_artifacts, stage_inventory,
+    Artifacts, CONNECT_TIMEOUT_SECS, Extras, KubesprayError, Operation, Reach, Session,
+    SessionRequest, StatusOutcome, StatusRequest, artifacts_dir, runtime_name, staged_notice,
+    status as kubespray_status,
 };
-use strata_metadata::{
-    FileKind, KUBE_VERSION_SOURCE, KubeVersionSupport, KubesprayConfig, KubesprayRuntime,
-};
+use strata_metadata::KubesprayRuntime;
 
 use crate::Exit;
 use crate::cli::{KubesprayCommand, RuntimeArg, StatusArgs, TargetArgs};
@@ -69,92 +64,41 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
     };
     let target = &args.target;
     let env = target.env.as_str();
-    let prepared = match prepare(layout, target, ui)? {
-        Ok(p) => p,
+    let session = match prepare(layout, target, ui)? {
+        Ok(s) => s,
         Err(exit) => return Ok(exit),
     };
-    let Prepared {
-        ks,
-        staged,
-        shown_inventory,
-        ..
-    } = &prepared;
-    let runtime = ks.runtime;
-    // The version this run installs: the upgrade's own, else the config's (checked at
-    // validation too, but a bundle can be generated past it).
-    let kube_version = match &op {
-        Operation::Upgrade { kube_version, .. } => Some((kube_version.as_str(), "--kube-version")),
-        _ => ks
-            .config
-            .kube_version
-            .as_deref()
-            .map(|v| (v, "kubeVersion")),
+    // Shown before the long run, not after it: `run` repeats the same check and returns these
+    // notices first.
+    let checked = match session.check(&op) {
+        Ok(notices) => notices,
+        Err(e) => return Ok(fail(ui, &e, None)),
     };
-    if let Some((version, source)) = kube_version {
-        let release = ks.config.version.as_str();
-        let problem = strata_metadata::kube_version_problem(release, version).map(|p| {
-            (
-                p,
-                "Kubespray asserts the form at its first task; nothing was run",
-            )
-        });
-        let problem = problem.or_else(|| {
-            match strata_metadata::kube_version_support(release, version) {
-                KubeVersionSupport::Supported => None,
-                KubeVersionSupport::Unsupported(p) => Some((
-                    p,
-                    "Kubespray would fail on the nodes after changing them; pick a version in that range, or pin a Kubespray release that installs this one",
-                )),
-                KubeVersionSupport::Unknown(p) => {
-                    ui.warning(
-                        &format!("{source}: {p}"),
-                        Some(&format!(
-                            "check that the release lists it in `{KUBE_VERSION_SOURCE}` (`kubelet_checksums`)"
-                        )),
-                    );
-                    None
-                }
-            }
-        });
-        if let Some((problem, hint)) = problem {
-            ui.error(&format!("{source}: {problem}"), Some(hint));
-            ui.json(&serde_json::json!({"ok": false, "error": problem, "hint": hint}));
-            return Ok(Exit::Invalid);
-        }
-    }
+    report::notices(ui, &checked);
     let extras = Extras {
         extra_vars: args.extra_vars.clone(),
         tags: args.tags.clone(),
         skip_tags: args.skip_tags.clone(),
     };
-    let logs = layout
-        .state_dir(env)
-        .join("runs")
-        .join(crate::runs::run_id());
-    let log = logs.join("kubespray.log");
-    let result = ks.run(&op, &extras, target.dry_run, Some(&log));
-    // Kubespray writes admin.conf into the staged inventory, which the next staging replaces:
-    // keep it with the environment, whether or not the run got to the end (a reset drops it).
-    if !target.dry_run {
-        let kept = shown(layout, &artifacts_dir(layout, env));
-        match settle_artifacts(layout, env, &staged.dir, &op, result.is_ok()) {
-            Ok(Artifacts::Kept) => ui.note(&format!(
-                "kept Kubespray's artifacts (admin.conf) in {kept}"
-            )),
-            Ok(Artifacts::Dropped) => ui.note(&format!(
-                "removed the kept artifacts of the reset cluster (admin.conf) from {kept}"
-            )),
-            Ok(Artifacts::None) => {}
-            Err(e) => ui.warning(&report::chain(&e), None),
-        }
-    }
-    let commands = match result {
-        Ok(c) => c,
+    let logs = crate::runs::log_dir(layout, env);
+    let log = strata_util::shown(layout.root(), &logs.join("kubespray.log"));
+    let ctx = Context {
+        dry_run: target.dry_run,
+        logs: Some(&logs),
+        ..Context::default()
+    };
+    let outcome = match session.run(&op, &extras, &ctx) {
+        Ok(o) => o,
         Err(e) => {
-            return Ok(fail(ui, env, &e, Some(&shown(layout, &log))));
+            if let KubesprayError::Run { artifacts, .. } = &e {
+                artifacts_note(ui, layout, env, *artifacts);
+            }
+            return Ok(fail(ui, &e, Some(&log)));
         }
     };
-    for cmd in &commands {
+    report::notices(ui, &outcome.notices[checked.len()..]);
+    artifacts_note(ui, layout, env, outcome.artifacts);
+    for cmd in &outcome.commands {
         if target.dry_run {
             ui.result(&format!("  {cmd}"));
         } else {
@@ -174,191 +118,117 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
     ui.json(&serde_json::json!({
         "ok": true,
         "environment": env,
-        "runtime": runtime_name(runtime),
-        "inventory": {"dir": shown_inventory, "digest": staged.digest},
-        "commands": commands.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "runtime": runtime_name(session.kubespray.runtime),
+        "inventory": {"dir": strata_util::shown(layout.root(), &session.staged.dir), "digest": session.staged.digest},
+        "commands": outcome.commands.iter().map(ToString::to_string).collect::<Vec<_>>(),
     }));
     if logs.is_dir() {
-        ui.note(&format!("log: {}", shown(layout, &log)));
+        ui.note(&format!("log: {log}"));
     }
     Ok(Exit::Success)
 }
 
-/// Everything a run needs, checked: the bundle's Kubespray config, the inventory staged and
-/// well-formed, the program, the key. Holds the staging lock until dropped.
-struct Prepared {
-    ks: KubesprayRun,
-    staged: StagedInventory,
-    shown_inventory: String,
-    _staging: std::fs::File,
+/// What became of Kubespray's artifacts, as a note.
+fn artifacts_note(ui: &Ui, layout: &Layout, env: &str, artifacts: Artifacts) {
+    let kept = strata_util::shown(layout.root(), &artifacts_dir(layout, env));
+    match artifacts {
+        Artifacts::Kept => ui.note(&format!(
+            "kept Kubespray's artifacts (admin.conf) in {kept}"
+        )),
+        Artifacts::Dropped => ui.note(&format!(
+            "removed the kept artifacts of the reset cluster (admin.conf) from {kept}"
+        )),
+        Artifacts::None => {}
+    }
 }
 
-fn prepare(
-    layout: &Layout,
-    target: &TargetArgs,
-    ui: &Ui,
-) -> anyhow::Result<Result<Prepared, Exit>> {
-    let (env, dry_run) = (target.env.as_str(), target.dry_run);
+/// Opens the bundle and prepares the session, rendering what preparing found; the exit code
+/// when that failed (the reason printed).
+fn prepare(layout: &Layout, target: &TargetArgs, ui: &Ui) -> anyhow::Result<Result<Session, Exit>> {
+    let env = target.env.as_str();
     let Some(bundle) = report::open_bundle(layout, env, ui)? else {
         return Ok(Err(Exit::Invalid));
     };
-    let config_path = bundle
-        .path(FileKind::KubesprayConfig)
-        .unwrap_or_else(|| bundle.dir().join("kubesprayConfig.json"));
-    let config: KubesprayConfig = match std::fs::read_to_string(&config_path)
-        .map_err(|e| e.to_string())
-        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
-    {
-        Ok(c) => c,
-        Err(message) => {
-            let e = KubesprayError::Config {
-                path: config_path,
-                message,
-            };
-            return Ok(Err(fail(ui, env, &e, None)));
+    let request = SessionRequest {
+        runtime: target.runtime.map(|r| match r {
+            RuntimeArg::Docker => KubesprayRuntime::Docker,
+            RuntimeArg::Podman => KubesprayRuntime::Podman,
+            RuntimeArg::Local => KubesprayRuntime::Local,
+        }),
+        program: None,
+    };
+    let ctx = Context {
+        dry_run: target.dry_run,
+        ..Context::default()
+    };
+    match Session::prepare(layout, &bundle, &request, &ctx) {
+        Ok(session) => {
+            report::notices(ui, &session.notices);
+            Ok(Ok(session))
         }
-    };
-    let runtime = match target.runtime {
-        Some(RuntimeArg::Docker) => KubesprayRuntime::Docker,
-        Some(RuntimeArg::Podman) => KubesprayRuntime::Podman,
-        Some(RuntimeArg::Local) => KubesprayRuntime::Local,
-        None => config.runtime,
-    };
-
-    // Every environment stages into the same folder: one run uses it at a time.
-    let staging = match lock_staging(layout) {
-        Ok(lock) => lock,
-        Err(e) => return Ok(Err(fail(ui, env, &e, None))),
-    };
-    let staged = match stage_inventory(layout, &bundle) {
-        Ok(s) => s,
-        Err(e) => return Ok(Err(fail(ui, env, &e, None))),
-    };
-    let shown_inventory = shown(layout, &staged.dir);
-    ui.note(&if staged.unchanged {
-        format!(
-            "inventory already staged in {shown_inventory} ({})",
-            staged.digest
-        )
-    } else {
-        format!(
-            "staged the inventory of api/outputs/{env} into {shown_inventory} ({})",
-            staged.digest
-        )
-    });
-    // The same checks validation makes, on what Kubespray will actually read.
-    let diagnostics = check_staged(layout, &staged.dir);
-    for d in &diagnostics {
-        ui.diagnostic(d);
-    }
-    if diagnostics.iter().any(|d| d.severity == Severity::Error) {
-        ui.json(&serde_json::json!({
-            "ok": false,
-            "error": "the staged inventory is not one Kubespray can use",
-            "diagnostics": diagnostics.iter().map(crate::ui::diagnostic_json).collect::<Vec<_>>(),
-        }));
-        return Ok(Err(Exit::Invalid));
-    }
-
-    // The nodes Terraform recorded, when the infrastructure phases ran here: a host whose
-    // address moved is the classic cause of a run that hangs on SSH for an hour.
-    let outputs_path = layout.terraform_outputs(env, "nodes");
-    if let Ok(text) = std::fs::read_to_string(&outputs_path) {
-        let outputs: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-        if let Some(file) = inventory_file(&staged.dir)
-            && let Ok(inventory) = read_inventory(&file)
-        {
-            for drift in inventory_drift(&inventory, &outputs) {
-                ui.warning(
-                    &format!("inventory drift: {drift}"),
-                    Some("make the package's inventory and tfvars describe the same machines, then regenerate the bundle"),
-                );
+        Err(KubesprayError::StagedInvalid {
+            staged,
+            diagnostics,
+        }) => {
+            report::notices(ui, &[staged_notice(layout, env, &staged)]);
+            for d in &diagnostics {
+                ui.diagnostic(d);
             }
+            ui.json(&serde_json::json!({
+                "ok": false,
+                "error": "the staged inventory is not one Kubespray can use",
+                "diagnostics": diagnostics.iter().map(crate::ui::diagnostic_json).collect::<Vec<_>>(),
+            }));
+            Ok(Err(Exit::Invalid))
         }
+        Err(e) => Ok(Err(fail(ui, &e, None))),
     }
-
-    let program = match runtime_tool(runtime) {
-        Ok(found) => {
-            if runtime == KubesprayRuntime::Local && !dry_run {
-                let (_, version) = tool_version(&found, layout.root())?;
-                let checkout = expand_home(config.kubespray_path.as_deref().unwrap_or_default());
-                if let Err(e) =
-                    check_ansible_version(&checkout, version.as_deref().unwrap_or_default())
-                {
-                    return Ok(Err(fail(ui, env, &e, None)));
-                }
-            }
-            found.path
-        }
-        Err(ExecError::ToolNotFound { .. }) if dry_run => PathBuf::from(runtime_name(runtime)),
-        Err(e) => return Err(e.into()),
-    };
-    let ks = KubesprayRun {
-        runtime,
-        program,
-        root: layout.root().to_owned(),
-        config,
-        inventory: staged.dir.clone(),
-        facts: facts_dir(layout, env),
-    };
-    if !dry_run && let Err(e) = check_private_key(&ks.key()) {
-        return Ok(Err(fail(ui, env, &e, None)));
-    }
-    Ok(Ok(Prepared {
-        ks,
-        staged,
-        shown_inventory,
-        _staging: staging,
-    }))
 }
 
 /// `kubespray validate`: the checks every run makes, then an Ansible ping of every host.
 fn preflight(layout: &Layout, args: &TargetArgs, ui: &Ui) -> anyhow::Result<Exit> {
     let env = args.env.as_str();
-    let prepared = match prepare(layout, args, ui)? {
-        Ok(p) => p,
+    let session = match prepare(layout, args, ui)? {
+        Ok(s) => s,
         Err(exit) => return Ok(exit),
     };
-    let Prepared { ks, staged, .. } = &prepared;
-    let Some(file) = inventory_file(&staged.dir) else {
-        let e = KubesprayError::NoInventory {
-            dir: staged.dir.clone(),
-        };
-        return Ok(fail(ui, env, &e, None));
+    let logs = crate::runs::log_dir(layout, env);
+    let ctx = Context {
+        dry_run: args.dry_run,
+        logs: Some(&logs),
+        ..Context::default()
     };
-    let inventory = match read_inventory(&file) {
-        Ok(i) => i,
-        Err(d) => {
-            ui.diagnostic(&d);
+    let user = session.kubespray.config.ssh_user.clone();
+    if !args.dry_run {
+        ui.note(&format!(
+            "asking every host over SSH as `{user}` (Ansible ping, {CONNECT_TIMEOUT_SECS} s timeout)"
+        ));
+    }
+    let outcome = match session.validate(&ctx) {
+        Ok(o) => o,
+        Err(KubesprayError::Inventory { diagnostic }) => {
+            ui.diagnostic(&diagnostic);
             return Ok(Exit::Invalid);
+        }
+        Err(e) => {
+            let log = strata_util::shown(layout.root(), &logs.join("kubespray-validate.log"));
+            return Ok(fail(ui, &e, Some(&log)));
         }
     };
     if args.dry_run {
-        ui.result(&format!("  {}", ks.ping_command()));
+        ui.result(&format!("  {}", outcome.command));
         ui.result("kubespray validate: dry run");
         ui.json(&serde_json::json!({
             "ok": true,
             "environment": env,
-            "commands": [ks.ping_command().to_string()],
+            "commands": [outcome.command.to_string()],
         }));
         return Ok(Exit::Success);
     }
-    let log = layout
-        .state_dir(env)
-        .join("runs")
-        .join(crate::runs::run_id())
-        .join("kubespray-validate.log");
-    let user = ks.config.ssh_user.clone();
-    ui.note(&format!(
-        "asking every host over SSH as `{user}` (Ansible ping, {CONNECT_TIMEOUT_SECS} s timeout)"
-    ));
-    let (_, answers) = match ks.ping(&inventory, Some(&log)) {
-        Ok(a) => a,
-        Err(e) => return Ok(fail(ui, env, &e, Some(&shown(layout, &log)))),
-    };
+    let answers = &outcome.hosts;
     let width = answers.iter().map(|a| a.host.len()).max().unwrap_or(0);
     let addr_width = answers.iter().map(|a| a.address.len()).max().unwrap_or(0);
-    for a in &answers {
+    for a in answers {
         let result = match &a.reach {
             Reach::Answered => ui.ok("ok"),
             Reach::Unreachable(m) => format!("{}: {m}", ui.bad("unreachable")),
@@ -370,7 +240,7 @@ fn preflight(layout: &Layout, args: &TargetArgs, ui: &Ui) -> anyhow::Result<Exit
             a.host, a.address
         ));
     }
-    let bad: Vec<_> = answers.iter().filter(|a| !a.ok()).collect();
+    let bad = outcome.unreachable();
     ui.json(&serde_json::json!({
         "ok": bad.is_empty(),
         "environment": env,
@@ -409,7 +279,7 @@ fn preflight(layout: &Layout, args: &TargetArgs, ui: &Ui) -> anyhow::Result<Exit
         ),
         Some(&format!(
             "check that the machines are up, that `{user}` can log in with `{}`, and that the addresses are current (`cargo xtask infra --env {env} --outputs`)",
-            ks.config.ssh_private_key_path
+            session.kubespray.config.ssh_private_key_path
         )),
     );
     Ok(Exit::Failed)
@@ -418,25 +288,29 @@ fn preflight(layout: &Layout, args: &TargetArgs, ui: &Ui) -> anyhow::Result<Exit
 /// `kubespray status`: the API server's readiness and the nodes, through an explicit kubeconfig.
 fn status(layout: &Layout, args: &StatusArgs, ui: &Ui) -> anyhow::Result<Exit> {
     let env = args.env.as_str();
-    let kubeconfig = match find_kubeconfig(
-        layout,
-        env,
-        args.kubeconfig.as_deref(),
-        std::env::var_os("KUBECONFIG").as_deref(),
-    ) {
-        Ok(k) => k,
-        Err(e) => return Ok(fail(ui, env, &e, None)),
+    let request = StatusRequest {
+        kubeconfig: args.kubeconfig.clone(),
     };
-    let kubectl = find_tool(&TOOLS[4])?;
-    ui.note(&format!(
-        "kubeconfig: {} (from {})",
-        shown(layout, &kubeconfig.path),
-        kubeconfig.source
-    ));
-    let status = match cluster_status(&kubectl.path, &kubeconfig, layout.root()) {
-        Ok(s) => s,
-        Err(e) => return Ok(fail(ui, env, &e, None)),
+    let kubeconfig_note = |path: &std::path::Path, from: &str| {
+        ui.note(&format!(
+            "kubeconfig: {} (from {from})",
+            strata_util::shown(layout.root(), path)
+        ));
     };
+    let StatusOutcome { kubeconfig, status } =
+        match kubespray_status(layout, &args.env, &request, &Context::default()) {
+            Ok(o) => o,
+            Err(e) => {
+                if let KubesprayError::ClusterUnreachable {
+                    kubeconfig, from, ..
+                } = &e
+                {
+                    kubeconfig_note(kubeconfig, from);
+                }
+                return Ok(fail(ui, &e, None));
+            }
+        };
+    kubeconfig_note(&kubeconfig.path, kubeconfig.source);
     ui.result(&format!("API server: {}", status.readyz));
     let width = status.nodes.iter().map(|n| n.name.len()).max().unwrap_or(0);
     for n in &status.nodes {
@@ -459,7 +333,7 @@ fn status(layout: &Layout, args: &StatusArgs, ui: &Ui) -> anyhow::Result<Exit> {
     ui.json(&serde_json::json!({
         "ok": status.healthy(),
         "environment": env,
-        "kubeconfig": shown(layout, &kubeconfig.path),
+        "kubeconfig": strata_util::shown(layout.root(), &kubeconfig.path),
         "readyz": status.readyz,
         "nodes": status.nodes,
     }));
@@ -498,77 +372,16 @@ fn status(layout: &Layout, args: &StatusArgs, ui: &Ui) -> anyhow::Result<Exit> {
     Ok(Exit::Failed)
 }
 
-/// A path relative to the repository root when it is inside it.
-fn shown(layout: &Layout, path: &std::path::Path) -> String {
-    path.strip_prefix(layout.root())
-        .unwrap_or(path)
-        .display()
-        .to_string()
-}
-
-fn runtime_name(runtime: KubesprayRuntime) -> &'static str {
-    match runtime {
-        KubesprayRuntime::Docker => "docker",
-        KubesprayRuntime::Podman => "podman",
-        KubesprayRuntime::Local => "ansible-playbook",
+/// Renders a failure: the failed command's last lines, the error with its hint (else, for a
+/// failed command, where its whole output is), and its JSON. Returns the error's exit code.
+fn fail(ui: &Ui, err: &KubesprayError, log: Option<&str>) -> Exit {
+    let tail = err.command_failure();
+    if let Some(source) = tail {
+        report::show_tail(ui, source);
     }
-}
-
-fn fail(ui: &Ui, env: &str, err: &KubesprayError, log: Option<&str>) -> Exit {
-    let (exit, hint) = match err {
-        KubesprayError::KeyPermissions { path, .. } => (Exit::Invalid, Some(format!("run `chmod 600 {}`", path.display()))),
-        KubesprayError::NotAPrivateKey { .. } => {
-            (Exit::Invalid, Some("point `sshPrivateKeyPath` in the Kubespray config at the private key, not the `.pub` file".to_owned()))
-        }
-        KubesprayError::KeyMissing { .. } => (Exit::Invalid, Some("put the key there, or fix `sshPrivateKeyPath` in the package's Kubespray config".to_owned())),
-        // ansible-core alone lacks the collections Kubespray needs (ansible.utils, …): the
-        // checkout's own requirements bring both, at the versions the release was tested with.
-        KubesprayError::AnsibleVersion { checkout, .. } => (
-            Exit::Invalid,
-            Some(format!("install the checkout's own requirements (`pip install -r {}`), or use the docker runtime, whose image brings its own", checkout.join("requirements.txt").display())),
-        ),
-        KubesprayError::NoInventory { .. } | KubesprayError::NoHosts { .. } => (
-            Exit::Invalid,
-            Some("Ansible would skip every play and exit 0; give the package's inventory a hosts.yaml that lists the cluster's hosts, then regenerate the bundle".to_owned()),
-        ),
-        KubesprayError::EvenEtcd { .. } => (
-            Exit::Invalid,
-            Some("use 1 member, or 3 or more; while adding or replacing a member, Kubespray's procedure runs `deploy --limit etcd,kube_control_plane -e ignore_assert_errors=yes`".to_owned()),
-        ),
-        KubesprayError::FirstNode { group, .. } => (
-            Exit::Invalid,
-            Some(format!("move it down the `{group}` list in the package's inventory, regenerate the bundle and run `cargo xtask kubespray upgrade` (or `deploy`) first, as Kubespray's procedure says; or pass `--force`")),
-        ),
-        KubesprayError::HandBack { source } => {
-            report::show_tail(ui, source);
-            (Exit::Failed, log.map(|l| format!("the full output is in {l}")))
-        }
-        KubesprayError::NoCheckout | KubesprayError::Config { .. } => (Exit::Invalid, None),
-        KubesprayError::BundleModified { .. } => (
-            Exit::Invalid,
-            Some(format!("`cargo xtask bundle verify --env {env}` lists every change; regenerate the bundle from its package instead of editing it")),
-        ),
-        KubesprayError::KubeconfigMissing { .. } | KubesprayError::KubeconfigAmbiguous { .. } => (
-            Exit::Invalid,
-            Some("pass the cluster's kubeconfig with `--kubeconfig FILE`".to_owned()),
-        ),
-        KubesprayError::NoKubeconfig { .. } => (
-            Exit::Invalid,
-            Some(format!("Kubespray writes it on `cargo xtask kubespray deploy --env {env}` when the inventory sets `kubeconfig_localhost: true`; or pass `--kubeconfig FILE`")),
-        ),
-        KubesprayError::ClusterUnreachable { source, .. } => {
-            report::show_tail(ui, source);
-            (Exit::Failed, Some("check that the control plane is up and that its address in the kubeconfig is reachable from here".to_owned()))
-        }
-        KubesprayError::BadAnswer { .. } => (Exit::Failed, None),
-        KubesprayError::Run { source, .. } => {
-            report::show_tail(ui, source);
-            (Exit::Failed, log.map(|l| format!("the full output is in {l}")))
-        }
-        KubesprayError::Io { .. } => (Exit::Failed, None),
-    };
-    let message = report::chain(err);
-    ui.error(&message, hint.as_deref());
-    ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
-    exit
+    let hint = err
+        .hint()
+        .or_else(|| tail.and(log).map(|l| format!("the full output is in {l}")));
+    report::error(ui, &report::chain(err), hint.as_deref());
+    err.kind().exit()
 }

@@ -16,4 +16,5 @@ pub(crate) mod kubespray;
 pub(crate) mod platform;
 pub(crate) mod provision;
 pub(crate) mod reference;
+pub(crate) mod state;
 pub(crate) mod validate;

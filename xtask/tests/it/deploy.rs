@@ -215,8 +215,9 @@ fn a_plan_that_cannot_be_made_fails_and_changes_are_planned() {
     assert!(!missing.stdout.contains("planned"), "{}", missing.stdout);
 
     // With the plugin, a release that would change is a plan, not a failure.
+    // Exit 4, as `platform diff` and `status --detailed-exitcode` say "changes pending".
     let changed = s.run(&plan, &[("DIFF_PLUGIN", "1"), ("CHANGED", "argo-cd")]);
-    assert_eq!(changed.code, 0, "{}\n{}", changed.stdout, changed.stderr);
+    assert_eq!(changed.code, 4, "{}\n{}", changed.stdout, changed.stderr);
     assert_eq!(
         status_of(&changed, "platform"),
         "planned",
@@ -267,7 +268,7 @@ fn a_dry_run_works_on_a_fresh_checkout_and_records_nothing_external() {
     }
     assert_eq!(status_of(&run, "ansible"), "not configured");
     assert!(
-        run.stdout.contains("[business]   cd "),
+        run.stdout.contains("[business] cd "),
         "every command is printed: {}",
         run.stdout
     );
@@ -330,7 +331,9 @@ fn a_full_deploy_runs_every_phase_and_a_second_one_runs_nothing() {
         nodes.command.as_deref(),
         Some("cargo xtask infra --env development --phase nodes")
     );
-    assert_eq!(nodes.exit_code, Some(0));
+    // The phase ran in process: the command is the one that does the same alone, and no
+    // process exit code is recorded for it.
+    assert_eq!(nodes.exit_code, None);
     assert_eq!(
         nodes
             .log
@@ -936,4 +939,213 @@ fn an_unknown_environment_is_refused_before_anything_is_written() {
         );
     }
     assert!(!repo.join(".strata").exists());
+}
+
+/// Two checkouts (two roots, standing for two machines) deploying one environment against one
+/// PostgreSQL state backend: the lock, the records and the history are shared.
+#[test]
+fn two_checkouts_share_the_lock_the_records_and_the_history_on_postgres() {
+    let Some(pg) = strata_testkit::Postgres::start() else {
+        return;
+    };
+    let a = Setup::new();
+    let b = Setup::new();
+    let url = pg.conn_str();
+    let backend = "{\n  \"schemaVersion\": 1,\n  \"backend\": \"postgres\"\n}\n";
+    for s in [&a, &b] {
+        write(s.repo.path(), "config/state-backend.json", backend);
+    }
+    // The same tools at the same paths, as on two runners built from one image: B runs A's.
+    let on = |root: &std::path::Path, args: &[&str], extra: &[(&str, &str)]| {
+        let env = a.env();
+        let mut all: Vec<(&str, &str)> =
+            env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        all.push(("STRATA_STATE_DATABASE_URL", &url));
+        all.extend(extra);
+        xtask_env(root, args, &all)
+    };
+    let deploy = ["deploy", "--env", "development"];
+
+    // A deploys and is stuck in `platform`; B is refused at once, told who holds the lock.
+    let marks = TempDir::new("slow");
+    let slow = marks.join("helm.log");
+    #[expect(clippy::disallowed_methods, reason = "a deploy to kill mid-phase")]
+    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"));
+    let mut first = first
+        .args(["deploy", "--env", "development", "--root"])
+        .arg(a.repo.path())
+        .env("NO_COLOR", "1")
+        .env("SLOW", &slow)
+        .env("STRATA_STATE_DATABASE_URL", &url)
+        .envs(crate::support::PROXMOX_SSH)
+        .envs(a.env())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(marks.join("a.err")).unwrap())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(&slow).is_ok_and(|t| t.contains("started")) {
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "A never reached helm: {}",
+            read(marks.path(), "a.err")
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let refused_at = std::time::Instant::now();
+    let refused = on(b.repo.path(), &deploy, &[]);
+    assert_eq!(refused.code, 3, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(
+        refused_at.elapsed().as_secs() < 10,
+        "refused at once, not after waiting"
+    );
+    assert!(
+        refused
+            .stderr
+            .contains(&format!("is locked by pid {} on ", first.id())),
+        "{}",
+        refused.stderr
+    );
+    let status = on(b.repo.path(), &["status", "--env", "development"], &[]);
+    assert!(
+        status.stderr.contains("locked by pid "),
+        "{}",
+        status.stderr
+    );
+    assert!(
+        status.stdout.contains("kubespray   succeeded"),
+        "B sees what A recorded: {}",
+        status.stdout
+    );
+
+    // A dies without a word; its session, and with it the lock, goes with the process.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let run = on(b.repo.path(), &deploy, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("ended without releasing the lock"),
+        "{}",
+        run.stderr
+    );
+    for phase in [
+        "validate",
+        "provision",
+        "images",
+        "templates",
+        "nodes",
+        "kubespray",
+    ] {
+        assert_eq!(
+            status_of(&run, phase),
+            "up to date",
+            "{phase}: {}",
+            run.stdout
+        );
+    }
+    // B has no bundle of its own yet; A's killed phase and the one after run here.
+    assert_eq!(status_of(&run, "generate"), "succeeded");
+    assert_eq!(status_of(&run, "platform"), "succeeded");
+    assert_eq!(status_of(&run, "business"), "succeeded");
+
+    // Back on A, everything is up to date, and either checkout lists both runs.
+    let again = on(a.repo.path(), &deploy, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(status_of(&again, "platform"), "up to date");
+    let runs = on(
+        a.repo.path(),
+        &["runs", "--env", "development", "--output", "json"],
+        &[],
+    );
+    assert_eq!(runs.code, 0, "{}", runs.stderr);
+    let listed: serde_json::Value = serde_json::from_str(&runs.stdout).unwrap();
+    let roots: Vec<String> = listed["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["result"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(roots, ["succeeded", "succeeded"], "{}", runs.stdout);
+
+    // The connection string is in no file Strata wrote.
+    for s in [&a, &b] {
+        for (path, bytes) in strata_testkit::read_tree(s.repo.path()) {
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(&url),
+                "{path} holds the connection string"
+            );
+        }
+    }
+}
+
+/// A deploy whose database session ends while a phase runs: that phase is not recorded as
+/// succeeded (its record cannot be written), the run fails, and the next deploy runs it again.
+#[test]
+fn a_deploy_that_loses_its_state_database_fails_and_the_phase_runs_again() {
+    let Some(pg) = strata_testkit::Postgres::start() else {
+        return;
+    };
+    let s = Setup::new();
+    let url = pg.conn_str();
+    write(
+        s.repo.path(),
+        "config/state-backend.json",
+        "{\n  \"schemaVersion\": 1,\n  \"backend\": \"postgres\"\n}\n",
+    );
+    let db = [("STRATA_STATE_DATABASE_URL", url.as_str())];
+    let to_kubespray = s.run(
+        &["deploy", "--env", "development", "--to", "kubespray"],
+        &db,
+    );
+    assert_eq!(to_kubespray.code, 0, "{}", to_kubespray.stderr);
+
+    let marks = TempDir::new("slow");
+    let slow = marks.join("helm.log");
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a deploy whose database goes away"
+    )]
+    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"));
+    let first = first
+        .args(["deploy", "--env", "development", "--root"])
+        .arg(s.repo.path())
+        .env("NO_COLOR", "1")
+        .env("SLOW", &slow)
+        .env("STRATA_STATE_DATABASE_URL", &url)
+        .envs(crate::support::PROXMOX_SSH)
+        .envs(s.env())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(&slow).is_ok_and(|t| t.contains("started")) {
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "the deploy never reached helm"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // The server ends every other session: the deploy's lock goes with it.
+    pg.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'",
+    );
+    let out = first.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("platform    failed"), "{stdout}");
+    assert!(stderr.contains("could not be recorded"), "{stderr}");
+    assert!(!stderr.contains(&url), "{stderr}");
+
+    let again = s.run(&["deploy", "--env", "development"], &db);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert_eq!(status_of(&again, "kubespray"), "up to date");
+    assert_eq!(
+        status_of(&again, "platform"),
+        "succeeded",
+        "{}",
+        again.stdout
+    );
 }

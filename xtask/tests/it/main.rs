@@ -18,4 +18,6 @@ mod platform_real;
 mod provision;
 mod provision_fetch;
 mod provision_real;
+mod state;
 mod support;
+mod tidy;

@@ -79,6 +79,9 @@ pub(crate) fn xtask_env(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Run
         .env_remove("RUST_LOG")
         .env_remove("STRATA_ROOT")
         .env_remove("KUBECONFIG")
+        // A developer's shell may point at a real state database.
+        .env_remove("STRATA_STATE_DATABASE_URL")
+        .env_remove("PG_CONN_STR")
         .envs(PROXMOX_SSH)
         .envs(env.iter().copied());
     let out = cmd.output().expect("the xtask binary runs");

@@ -48,11 +48,12 @@ pub(crate) fn check_business(rel: &Path, text: &str) -> Vec<Diagnostic> {
     }
     let mut projects = BTreeSet::from(["default", config.config.project.as_str()]);
     for p in &config.projects {
-        let pos = yaml_entry(text, "name", &p.name);
+        // Positions are searched for only when there is a problem to place.
+        let pos = || yaml_entry(text, "name", &p.name);
         if p.name == "default" {
             out.push(
                 Diagnostic::error(rel, "project-default", "project `default` is ArgoCD's own")
-                    .at_opt(pos)
+                    .at_opt(pos())
                     .hint("ArgoCD creates `default` by itself; remove it from `projects`"),
             );
         } else if !projects.insert(p.name.as_str()) {
@@ -62,7 +63,7 @@ pub(crate) fn check_business(rel: &Path, text: &str) -> Vec<Diagnostic> {
                     "duplicate-project",
                     format!("project `{}` is defined twice", p.name),
                 )
-                .at_opt(yaml_entries(text, "name", &p.name).nth(1).or(pos))
+                .at_opt(yaml_entries(text, "name", &p.name).nth(1).or_else(pos))
                 .hint("`config.project` is created already; list each other project once"),
             );
         }
@@ -73,20 +74,20 @@ pub(crate) fn check_business(rel: &Path, text: &str) -> Vec<Diagnostic> {
                     "project-name",
                     format!("project name `{}` {msg}", p.name),
                 )
-                .at_opt(pos),
+                .at_opt(pos()),
             );
         }
     }
     for app in &config.applications {
-        let pos = yaml_entry(text, "name", &app.name);
+        let pos = || yaml_entry(text, "name", &app.name);
         if let Some(project) = &app.project
             && !projects.contains(project.as_str())
         {
             // The line of this application's `project:`, else the application.
-            let line = pos.map_or(0, |(l, _)| l);
+            let line = pos().map_or(0, |(l, _)| l);
             let at = yaml_entries(text, "project", project)
                 .find(|(l, _)| *l > line)
-                .or(pos);
+                .or_else(pos);
             out.push(
                 Diagnostic::error(
                     rel,
@@ -121,21 +122,21 @@ pub(crate) fn check_business(rel: &Path, text: &str) -> Vec<Diagnostic> {
                     "app-name",
                     format!("application name `{}` {msg}", app.name),
                 )
-                .at_opt(pos),
+                .at_opt(pos()),
             );
         }
         match (&app.path, &app.chart) {
             (None, None) => out.push(Diagnostic::error(rel, "app-source", format!("application `{}` has no source", app.name))
-                .at_opt(pos)
+                .at_opt(pos())
                 .hint("set `path` (a folder in the git repository) or `chart` with `repoURL` (a Helm repository)")),
             (Some(_), Some(_)) => out.push(Diagnostic::error(rel, "app-source", format!("application `{}` sets both `path` and `chart`", app.name))
-                .at_opt(pos)
+                .at_opt(pos())
                 .hint("keep `path` for a git source or `chart` for a Helm repository")),
             (None, Some(_)) if app.repo_url.is_none() => out.push(Diagnostic::error(rel, "app-source", format!("application `{}` names a chart but no `repoURL` for its Helm repository", app.name))
-                .at_opt(pos)),
+                .at_opt(pos())),
             // A chart's revision is its version: the git branch in `config` means nothing there.
             (None, Some(_)) if app.target_revision.is_none() => out.push(Diagnostic::error(rel, "app-source", format!("application `{}` names a chart but no `targetRevision` (the chart version)", app.name))
-                .at_opt(pos)
+                .at_opt(pos())
                 .hint("pin the chart's version, such as `targetRevision: 20.3.0`")),
             _ => {}
         }

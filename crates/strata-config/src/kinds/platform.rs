@@ -51,8 +51,9 @@ pub(crate) fn check_platform(rel: &Path, text: &str, cx: &KindContext<'_>) -> Ve
                 .at_opt(pos(&r.name)),
             );
         }
-        // Positions of a release's own keys: the first match after its `name:` line.
-        let line = pos(&r.name).map_or(0, |(l, _)| l);
+        // Positions of a release's own keys: the first match after its `name:` line. Only a
+        // problem needs one, so the search waits for it.
+        let line = || pos(&r.name).map_or(0, |(l, _)| l);
         if let Some(timeout) = &r.timeout
             && let Some(problem) = go_duration_problem(timeout)
         {
@@ -62,7 +63,7 @@ pub(crate) fn check_platform(rel: &Path, text: &str, cx: &KindContext<'_>) -> Ve
                     "release-timeout",
                     format!("release `{}`: timeout `{timeout}` {problem}", r.name),
                 )
-                .at_opt(yaml_entries(text, "timeout", timeout).find(|(l, _)| *l > line).or(pos(&r.name)))
+                .at_opt(yaml_entries(text, "timeout", timeout).find(|(l, _)| *l > line()).or(pos(&r.name)))
                 .hint("helm's --timeout takes Go's duration form: a number and a unit, such as `900s`, `15m` or `1h30m` (units: ns, us, ms, s, m, h)"),
             );
         }
@@ -74,7 +75,7 @@ pub(crate) fn check_platform(rel: &Path, text: &str, cx: &KindContext<'_>) -> Ve
                     "values-file-comma",
                     format!("release `{}`: values file `{file}` has a comma in its path", r.name),
                 )
-                .at_opt(text_after(text, line, file).or(pos(&r.name)))
+                .at_opt(text_after(text, line(), file).or(pos(&r.name)))
                 .hint("helm splits each --values argument at commas and cannot read this path; rename the file or its folder"),
             );
         }

@@ -173,16 +173,16 @@ pub(crate) fn check_provisioner(rel: &Path, text: &str, cx: &KindContext<'_>) ->
         if let Some(ci) = &role.cloud_init {
             for (u, user) in ci.users.iter().enumerate() {
                 for (k, key) in user.ssh_authorized_keys.iter().enumerate() {
-                    let pos = at(&[
-                        "roles",
-                        name,
-                        "cloudInit",
-                        "users",
-                        &u.to_string(),
-                        "sshAuthorizedKeys",
-                        &k.to_string(),
-                    ]);
                     if let Some(d) = check_public_key(rel, key) {
+                        let pos = at(&[
+                            "roles",
+                            name,
+                            "cloudInit",
+                            "users",
+                            &u.to_string(),
+                            "sshAuthorizedKeys",
+                            &k.to_string(),
+                        ]);
                         out.push(d.at_opt(pos));
                     }
                 }

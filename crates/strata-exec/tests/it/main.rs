@@ -2,7 +2,7 @@
 
 use std::ffi::OsString;
 
-use strata_exec::{Command, ExecError, RunOptions, TOOLS, find_tool_with, run};
+use strata_exec::{Command, ExecError, RunOptions, Tool, find_tool_with, run, shell_quote};
 use strata_testkit::{TempDir, stand_in, stand_in_calls};
 
 #[test]
@@ -149,7 +149,13 @@ fn tools_are_found_by_override_then_path() {
     let bin = TempDir::new("exec-bin");
     stand_in(bin.path(), "tofu", "", "", 0);
     stand_in(bin.path(), "custom-tf", "", "", 0);
-    let terraform = &TOOLS[0];
+    // A tool as a tool crate declares one (strata-terraform's, here).
+    let terraform = &Tool {
+        name: "terraform",
+        env_var: "STRATA_TERRAFORM",
+        candidates: &["terraform", "tofu"],
+        version_args: &["version"],
+    };
     let path = OsString::from(bin.path());
     let env = |pairs: Vec<(&'static str, OsString)>| {
         move |k: &str| {
@@ -196,4 +202,72 @@ fn tools_are_found_by_override_then_path() {
         err.to_string(),
         "STRATA_TERRAFORM is set to `/nowhere/tf`, which is not an executable file or a program on PATH"
     );
+}
+
+/// A variable removed from a command is not inherited by the child, whether Strata has it
+/// (cargo gives every test `CARGO_PKG_NAME`) or the command set it earlier, and the command
+/// line shows the removal. (Not PATH: a POSIX shell puts a default PATH back.)
+#[test]
+fn a_removed_variable_does_not_reach_the_child_and_the_command_line_says_so() {
+    assert_eq!(
+        std::env::var("CARGO_PKG_NAME").as_deref(),
+        Ok("strata-exec"),
+        "cargo runs the test with CARGO_PKG_NAME set"
+    );
+    let bin = TempDir::new("exec-bin");
+    let tool = strata_testkit::script(
+        bin.path(),
+        "show-env",
+        "printf 'PKG=%s TOKEN=%s\\n' \"${CARGO_PKG_NAME-unset}\" \"${TOKEN-unset}\"\n",
+    );
+    let capture = RunOptions {
+        capture_stdout: true,
+        ..RunOptions::default()
+    };
+    let inherits = Command::new(&tool, bin.path()).env("TOKEN", "t0ken");
+    assert_eq!(
+        run(&inherits, &capture).unwrap().stdout,
+        "PKG=strata-exec TOKEN=t0ken\n"
+    );
+    let removed = inherits.env_remove("CARGO_PKG_NAME").env_remove("TOKEN");
+    assert_eq!(
+        run(&removed, &capture).unwrap().stdout,
+        "PKG=unset TOKEN=unset\n"
+    );
+    assert_eq!(
+        removed.to_string(),
+        format!(
+            "cd {} && env -u CARGO_PKG_NAME -u TOKEN {}",
+            shell_quote(&bin.path().to_string_lossy()),
+            shell_quote(&tool.to_string_lossy())
+        )
+    );
+    // Setting it again undoes the removal.
+    let again = removed.env("TOKEN", "back");
+    assert_eq!(
+        run(&again, &capture).unwrap().stdout,
+        "PKG=unset TOKEN=back\n"
+    );
+}
+
+/// A path that is not UTF-8 (a file name from another system's encoding) reaches the child
+/// byte for byte, as an argument and as a value; messages show it lossily.
+#[test]
+fn arguments_and_values_that_are_not_utf8_reach_the_child_unchanged() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let bin = TempDir::new("exec-bin");
+    let got = bin.join("got");
+    let tool = strata_testkit::script(
+        bin.path(),
+        "record",
+        &format!(
+            "printf '%s|%s' \"$1\" \"$IMAGE\" > {}\n",
+            shell_quote(&got.to_string_lossy())
+        ),
+    );
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.img");
+    let cmd = Command::new(&tool, bin.path()).arg(name).env("IMAGE", name);
+    run(&cmd, &RunOptions::default()).unwrap();
+    assert_eq!(std::fs::read(&got).unwrap(), b"caf\xe9.img|caf\xe9.img");
+    assert!(cmd.to_string().ends_with(" 'caf\u{fffd}.img'"), "{cmd}");
 }

@@ -1,5 +1,6 @@
 //! Repository checks for the Terraform modules.
 
+mod infra;
 mod modules;
 
 use std::path::Path;

@@ -1,13 +1,41 @@
-//! Putting a finished bundle in place so that no reader ever sees half of one.
+//! Putting files and folders in place so that no reader ever sees half of one, and locks.
 
-use std::io;
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
-/// Makes `staged` (a complete bundle) appear at `target`, replacing any bundle there.
+/// Writes `bytes` to `path` through a hidden sibling that is synced and renamed over it, then
+/// syncs the folder: a reader sees the old file or the new one, never part of either, and a
+/// crash leaves no half-written file under the real name. The folder is created when missing.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let temp = sibling(path, "tmp");
+    let written = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written?;
+    // The rename is durable once the folder is: best effort where folders cannot be opened.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Makes `staged` (a complete folder, such as a bundle) appear at `target`, replacing any
+/// folder there.
 ///
 /// On Linux both directories are exchanged with one `renameat2(RENAME_EXCHANGE)`, so `target`
-/// always names a whole bundle; the old one then sits at `staged` and is removed. Elsewhere (or
-/// on a file system without exchange) the old bundle is renamed aside first, leaving a moment
+/// always names a whole folder; the old one then sits at `staged` and is removed. Elsewhere (or
+/// on a file system without exchange) the old folder is renamed aside first, leaving a moment
 /// in which `target` is absent but never partial.
 pub fn swap_in(staged: &Path, target: &Path) -> io::Result<()> {
     if !target.exists() {
@@ -114,4 +142,28 @@ pub fn lock_exclusive(path: &Path) -> io::Result<std::fs::File> {
         file.lock()?;
     }
     Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_atomic_write_replaces_the_file_and_leaves_no_temporary() {
+        let dir = std::env::temp_dir().join(format!("strata-util-{}", std::process::id()));
+        let path = dir.join("sub/state.json");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        let left: Vec<_> = std::fs::read_dir(dir.join("sub"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["state.json"]);
+        // A folder where the file should be: the error is returned, nothing is left behind.
+        std::fs::create_dir_all(dir.join("sub/dir")).unwrap();
+        assert!(write_atomic(&dir.join("sub/dir"), b"x").is_err());
+        assert_eq!(std::fs::read_dir(dir.join("sub")).unwrap().count(), 2);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

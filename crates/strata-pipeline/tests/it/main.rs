@@ -1,0 +1,5 @@
+//! Integration tests of strata-pipeline: the state backends against real services.
+
+mod local;
+mod pg;
+mod tls;
