@@ -55,13 +55,7 @@ pub(crate) fn show_tail(ui: &Ui, err: &ExecError) {
 
 /// An error and each of its causes, joined with `: `.
 pub(crate) fn chain(err: &dyn std::error::Error) -> String {
-    let mut message = err.to_string();
-    let mut cause = err.source();
-    while let Some(c) = cause {
-        message.push_str(&format!(": {c}"));
-        cause = c.source();
-    }
-    message
+    strata_util::error_chain(err)
 }
 
 /// A layer's notices: information as notes, warnings as warnings.

@@ -122,13 +122,7 @@ impl PhaseFailure {
 
 /// An error and each of its causes, joined with `: `.
 pub(crate) fn chain(err: &dyn std::error::Error) -> String {
-    let mut message = err.to_string();
-    let mut cause = err.source();
-    while let Some(c) = cause {
-        message.push_str(&format!(": {c}"));
-        cause = c.source();
-    }
-    message
+    strata_util::error_chain(err)
 }
 
 /// Whether `--plan` has something to show for `phase`.

@@ -51,13 +51,7 @@ pub enum HelmEvent<'a> {
 
 /// An error and each of its causes, joined with `: `.
 pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut message = err.to_string();
-    let mut cause = err.source();
-    while let Some(c) = cause {
-        message.push_str(&format!(": {c}"));
-        cause = c.source();
-    }
-    message
+    strata_util::error_chain(err)
 }
 
 /// A path relative to the repository root when it is inside it.

@@ -384,11 +384,5 @@ fn drift(layout: &Layout, env: &str, staged: &Path) -> Vec<Notice> {
 
 /// An error and each of its causes, joined with `: `.
 fn chain(err: &dyn std::error::Error) -> String {
-    let mut message = err.to_string();
-    let mut cause = err.source();
-    while let Some(c) = cause {
-        message.push_str(&format!(": {c}"));
-        cause = c.source();
-    }
-    message
+    strata_util::error_chain(err)
 }

@@ -239,13 +239,7 @@ fn image_outcome(
 
 /// An error and each of its causes, joined with `: `.
 fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut message = err.to_string();
-    let mut cause = err.source();
-    while let Some(c) = cause {
-        message.push_str(&format!(": {c}"));
-        cause = c.source();
-    }
-    message
+    strata_util::error_chain(err)
 }
 
 /// `provision build`: builds every role the request names (all of them by default) that is
