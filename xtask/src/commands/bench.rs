@@ -21,7 +21,7 @@ pub(crate) fn run(layout: &Layout, args: &BenchArgs, ui: &Ui) -> anyhow::Result<
         return hash(layout, ui);
     }
     let cargo = std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from);
-    let me = std::env::current_exe().context("locating the running xtask binary")?;
+    let users = users_binary(layout)?;
     let cmd = Command::new(cargo, layout.root())
         .args([
             "bench",
@@ -34,7 +34,7 @@ pub(crate) fn run(layout: &Layout, args: &BenchArgs, ui: &Ui) -> anyhow::Result<
         ])
         .arg(args.packages.to_string())
         .arg("--xtask")
-        .arg(me.display().to_string());
+        .arg(users.display().to_string());
     ui.note(&format!("==> {}", cmd.display()));
     exec(
         &cmd,
@@ -48,6 +48,22 @@ pub(crate) fn run(layout: &Layout, args: &BenchArgs, ui: &Ui) -> anyhow::Result<
 
 const GIB: f64 = (1u64 << 30) as f64;
 const RUNS: usize = 3;
+
+/// The binary `cargo xtask` builds and runs: the dev profile's `xtask` in cargo's target folder
+/// (`CARGO_TARGET_DIR`, else `target/` of the repository). The repository benchmark spawns it
+/// on the synthetic repository, as a user's shell would.
+fn users_binary(layout: &Layout) -> anyhow::Result<PathBuf> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| layout.abs("target"), PathBuf::from);
+    let binary = target.join("debug").join("xtask");
+    anyhow::ensure!(
+        binary.is_file(),
+        "`{}` is not built; run `cargo build -p xtask` first",
+        binary.display()
+    );
+    Ok(binary)
+}
 
 /// SHA-256 of a large file: `strata_provisioner::sha256_file` (what image builds, base-image
 /// downloads and publishing hash with) in this process, against `openssl dgst -sha256` and
@@ -73,9 +89,8 @@ fn hash(layout: &Layout, ui: &Ui) -> anyhow::Result<Exit> {
 fn hash_file(layout: &Layout, ui: &Ui, file: &Path, gib: f64, size: u64) -> anyhow::Result<Exit> {
     write_pseudo_random(file, size).with_context(|| format!("writing `{}`", file.display()))?;
     ui.note(&format!(
-        "sha256 of a {gib} GiB file in the binary `cargo xtask` runs ({}), median of {RUNS} runs \
-         after one warm-up",
-        std::env::current_exe()?.display()
+        "sha256 of a {gib} GiB file in this process, the dev-profile binary `cargo xtask` runs, \
+         median of {RUNS} runs after one warm-up"
     ));
     let ours = median(|| {
         strata_provisioner::sha256_file(file)
