@@ -245,6 +245,29 @@ pub struct DeployReport {
 }
 
 impl DeployReport {
+    /// The exit code of the command that made this run: 130 interrupted; 2 when `validate`
+    /// failed (the repository itself is wrong), 1 for any other failed phase; with `--plan`, 4
+    /// when a plan or diff found changes; else 0.
+    pub fn exit(&self) -> crate::Exit {
+        use crate::Exit;
+        match self.result {
+            RunResult::Interrupted => Exit::Interrupted,
+            RunResult::Failed => {
+                let failed = self
+                    .phases
+                    .iter()
+                    .find(|p| p.status == ReportStatus::Failed);
+                if failed.is_some_and(|p| p.phase == Phase::Validate) {
+                    Exit::Invalid
+                } else {
+                    Exit::Failed
+                }
+            }
+            RunResult::Plan if self.has_changes() => Exit::Changes,
+            _ => Exit::Success,
+        }
+    }
+
     /// Whether a plan in it found changes: a Terraform plan that adds, changes or destroys,
     /// or a release whose diff is not empty.
     pub fn has_changes(&self) -> bool {

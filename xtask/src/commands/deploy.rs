@@ -68,28 +68,7 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
     };
     drop(reporter);
     summary(layout, &report, ui);
-    Ok(report_exit(&report))
-}
-
-/// The exit code of a finished run: a failed phase's kind decides (bad input in `validate`
-/// or a layer's checks is 2); `--plan` that found changes is 4.
-fn report_exit(report: &DeployReport) -> Exit {
-    match report.result {
-        RunResult::Interrupted => Exit::Interrupted,
-        RunResult::Failed => {
-            let failed = report
-                .phases
-                .iter()
-                .find(|p| p.status == ReportStatus::Failed);
-            if failed.is_some_and(|p| p.phase == Phase::Validate) {
-                Exit::Invalid
-            } else {
-                Exit::Failed
-            }
-        }
-        RunResult::Plan if report.has_changes() => Exit::Changes,
-        _ => Exit::Success,
-    }
+    Ok(report.exit())
 }
 
 /// The table after a run, the report's place and how to resume.
