@@ -1,15 +1,16 @@
 //! Generating, reading back and verifying bundles through the CLI.
 
-use crate::support::{EPOCH, edit, read, repo_with_bundle, write, xtask, xtask_env};
+use crate::support::{
+    EPOCH, command, edit, read, repo_with_bundle, snapshot_filters, write, xtask, xtask_env,
+};
 
 const GENERATE: [&str; 6] = ["generate", "env", "--id", "development", "--config", "core"];
 
 #[test]
 fn generated_bundle_matches_snapshot() {
     let repo = strata_testkit::sample_repo();
-    let run = xtask(repo.path(), &GENERATE);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    insta::assert_snapshot!("generate_summary", run.render(&GENERATE, repo.path()));
+    let _filters = snapshot_filters(repo.path());
+    insta_cmd::assert_cmd_snapshot!("generate_summary", command(repo.path(), &GENERATE));
     let metadata = read(repo.path(), "api/outputs/development/metadata.json");
     insta::assert_snapshot!("bundle_metadata", metadata);
     let files: Vec<String> = strata_testkit::read_tree(&repo.join("api/outputs/development"))
@@ -66,12 +67,9 @@ fn every_environment_generates_and_verifies() {
 fn verify_reports_tampering_and_drift() {
     let repo = repo_with_bundle();
     let root = repo.path();
-    let clean = xtask(root, &["bundle", "verify", "--env", "development"]);
-    assert_eq!(clean.code, 0);
-    insta::assert_snapshot!(
-        "verify_clean",
-        clean.render(&["bundle", "verify", "--env", "development"], root)
-    );
+    let _filters = snapshot_filters(root);
+    let args = ["bundle", "verify", "--env", "development"];
+    insta_cmd::assert_cmd_snapshot!("verify_clean", command(root, &args));
 
     let bundle = "api/outputs/development";
     edit(
@@ -93,10 +91,8 @@ fn verify_reports_tampering_and_drift() {
         "Proxmox + Kubespray baseline",
         "Proxmox + Kubespray baseline, tuned",
     );
-    let args = ["bundle", "verify", "--env", "development"];
-    let run = xtask(root, &args);
-    assert_eq!(run.code, 1, "drift is a failed check: {}", run.stderr);
-    insta::assert_snapshot!("verify_drift", run.render(&args, root));
+    // Drift is a failed check: exit 1.
+    insta_cmd::assert_cmd_snapshot!("verify_drift", command(root, &args));
 
     let json = xtask(
         root,
@@ -127,9 +123,8 @@ fn verify_reports_tampering_and_drift() {
 fn verify_without_a_bundle_says_how_to_make_one() {
     let repo = strata_testkit::sample_repo();
     let args = ["bundle", "verify", "--env", "staging"];
-    let run = xtask(repo.path(), &args);
-    assert_eq!(run.code, 2);
-    insta::assert_snapshot!("verify_missing", run.render(&args, repo.path()));
+    let _filters = snapshot_filters(repo.path());
+    insta_cmd::assert_cmd_snapshot!("verify_missing", command(repo.path(), &args));
 }
 
 #[test]
@@ -365,9 +360,8 @@ fn skip_validate_shows_what_it_did_not_enforce() {
     );
     let mut args = GENERATE.to_vec();
     args.push("--skip-validate");
-    let run = xtask(repo.path(), &args);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    insta::assert_snapshot!("skip_validate_warnings", run.render(&args, repo.path()));
+    let _filters = snapshot_filters(repo.path());
+    insta_cmd::assert_cmd_snapshot!("skip_validate_warnings", command(repo.path(), &args));
 }
 
 #[test]

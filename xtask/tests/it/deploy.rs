@@ -3,7 +3,7 @@
 
 use strata_testkit::TempDir;
 
-use crate::support::{Run, bump_package, read, write, xtask, xtask_env};
+use crate::support::{Run, bump_package, command, read, snapshot_filters, write, xtask, xtask_env};
 
 const PROVISIONER: &str = "config/packages/core/environments/development.provisioner.json";
 const TFVARS: &str = "config/packages/core/environments/development.terraform.tfvars";
@@ -895,9 +895,8 @@ fn the_generate_phase_honours_source_date_epoch() {
 fn an_unknown_environment_is_refused_before_anything_is_written() {
     let repo = strata_testkit::sample_repo();
     let args = ["deploy", "--env", "developmnet"];
-    let run = xtask(repo.path(), &args);
-    insta::assert_snapshot!("deploy_unknown_environment", run.render(&args, repo.path()));
-    assert_eq!(run.code, 2);
+    let _filters = snapshot_filters(repo.path());
+    insta_cmd::assert_cmd_snapshot!("deploy_unknown_environment", command(repo.path(), &args));
     assert!(
         !repo.join(".strata").exists(),
         "no state, lock or run folder"

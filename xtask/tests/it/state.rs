@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::{json, write, xtask, xtask_env};
+use crate::support::{command, json, snapshot_filters, write, xtask, xtask_env};
 
 const PASSWORD: &str = "s3cret-pw-0815";
 
@@ -59,8 +59,8 @@ fn runs_lists_the_local_history_newest_first() {
         "succeeded",
     );
     let args = ["runs", "--env", "development"];
-    let run = xtask(root, &args);
-    insta::assert_snapshot!("runs_local", run.render(&args, root));
+    let _filters = snapshot_filters(root);
+    insta_cmd::assert_cmd_snapshot!("runs_local", command(root, &args));
 
     let one = xtask(
         root,
