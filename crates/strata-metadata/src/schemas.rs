@@ -68,6 +68,7 @@ pub fn schema_files() -> Vec<SchemaFile> {
         render::<output::BusinessOutput>("output/business-deploy.schema.json"),
         render::<output::GraphOutput>("output/graph.schema.json"),
         render::<output::StatusOutput>("output/status.schema.json"),
+        render::<output::UnlockOutput>("output/unlock.schema.json"),
         render::<output::RunsOutput>("output/runs.schema.json"),
         render::<output::PushOutput>("output/state-push.schema.json"),
     ]

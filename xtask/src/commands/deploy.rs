@@ -4,7 +4,7 @@
 use strata_bundle::{Bundle, source_date_epoch};
 use strata_config::Layout;
 use strata_deploy::{DeployOptions, Force, phase_tools};
-use strata_metadata::output::{Failure, PhaseForecast, StatusOutput};
+use strata_metadata::output::{Failure, PhaseForecast, StatusOutput, UnlockOutput, UnlockResult};
 use strata_metadata::{
     DeployReport, ImageStatus, Mode, Phase, PhaseDetail, PhaseStatus, ReleaseStatus, ReportStatus,
     RunResult, StateBackendKind,
@@ -258,40 +258,56 @@ pub(crate) fn unlock(
         let backend = open(layout).await?;
         Ok(backend.unlock(env, UnlockOptions { force, yes }).await)
     })?;
-    match outcome {
-        Ok(UnlockOutcome::NotLocked) => ui.result(&format!("`{env}` is not locked")),
+    let (result, holder) = match outcome {
+        Ok(UnlockOutcome::NotLocked) => {
+            ui.result(&format!("`{env}` is not locked"));
+            (UnlockResult::NotLocked, None)
+        }
         Ok(UnlockOutcome::Removed(None)) => {
             ui.result(&format!("removed an unreadable lock of `{env}`"));
+            (UnlockResult::Removed, None)
         }
         Ok(UnlockOutcome::Removed(Some(h))) => {
             ui.result(&format!("removed the lock of `{env}` ({h})"));
+            (UnlockResult::Removed, Some(h))
         }
-        Ok(UnlockOutcome::AlreadyReleased(h)) => ui.result(&format!(
-            "`{env}` is not locked: the lock of {} went with its database session; its name is cleared",
-            named(h.as_ref())
-        )),
-        Ok(UnlockOutcome::Ended(h)) => ui.result(&format!(
-            "ended the database session of {}, and with it its lock of `{env}`; that deploy fails",
-            named(h.as_ref())
-        )),
-        Err(
-            StateError::Lock(LockError::Held { holder, .. })
-            | StateError::Held { holder, .. },
-        ) => {
-            ui.error(
+        Ok(UnlockOutcome::AlreadyReleased(h)) => {
+            ui.result(&format!(
+                "`{env}` is not locked: the lock of {} went with its database session; its name is cleared",
+                named(h.as_ref())
+            ));
+            (UnlockResult::AlreadyReleased, h)
+        }
+        Ok(UnlockOutcome::Ended(h)) => {
+            ui.result(&format!(
+                "ended the database session of {}, and with it its lock of `{env}`; that deploy fails",
+                named(h.as_ref())
+            ));
+            (UnlockResult::Ended, h)
+        }
+        Err(StateError::Lock(LockError::Held { holder, .. }) | StateError::Held { holder, .. }) => {
+            report::error(
+                ui,
                 &format!(
                     "the lock of `{env}` is held by a running process: {}",
                     named(holder.as_deref())
                 ),
-                Some("stop that deploy (Ctrl-C releases the lock), or pass `--force` if you are sure"),
+                Some(
+                    "stop that deploy (Ctrl-C releases the lock), or pass `--force` if you are sure",
+                ),
             );
             return Ok(Exit::Locked);
         }
         Err(e) => {
-            let message = report::chain(&e);
-            ui.error(&message, e.hint().as_deref());
+            report::error(ui, &report::chain(&e), e.hint().as_deref());
             return Ok(e.kind().exit());
         }
-    }
+    };
+    ui.json(&UnlockOutput {
+        ok: true,
+        environment: env.to_owned(),
+        result,
+        holder: holder.as_ref().map(ToString::to_string),
+    });
     Ok(Exit::Success)
 }

@@ -3,7 +3,9 @@
 
 use strata_testkit::TempDir;
 
-use strata_metadata::output::{GraphOutput, Refusal, RunsOutput, StatusOutput};
+use strata_metadata::output::{
+    Failure, GraphOutput, Refusal, RunsOutput, StatusOutput, UnlockOutput, UnlockResult,
+};
 use strata_metadata::{DeployReport, Phase, ReportStatus, RunResult};
 
 use crate::support::{Run, bump_package, document, read, write, xtask, xtask_env};
@@ -581,6 +583,13 @@ fn one_deploy_per_environment_and_unlock() {
     );
     let refused = s.run(&["unlock", "--env", "development"], &[]);
     assert_eq!(refused.code, 3, "{}", refused.stderr);
+    let json = s.run(&["unlock", "--env", "development", "--output", "json"], &[]);
+    assert_eq!(json.code, 3);
+    let failure: Failure = document(&json);
+    assert!(
+        failure.error.contains("is held by a running process: pid "),
+        "{failure:#?}"
+    );
     let status = s.run(&["status", "--env", "development"], &[]);
     assert!(
         status.stderr.contains("locked by pid "),
@@ -614,7 +623,28 @@ fn one_deploy_per_environment_and_unlock() {
     assert!(!state.join("lock").exists());
     drop(lock);
 
+    let free = s.run(&["unlock", "--env", "development", "--output", "json"], &[]);
+    assert_eq!(
+        document::<UnlockOutput>(&free),
+        UnlockOutput {
+            ok: true,
+            environment: "development".to_owned(),
+            result: UnlockResult::NotLocked,
+            holder: None,
+        }
+    );
+
     // A stale lock is removed without --force.
+    std::fs::write(state.join("lock"), holder(std::process::id())).unwrap();
+    let json = s.run(&["unlock", "--env", "development", "--output", "json"], &[]);
+    let removed: UnlockOutput = document(&json);
+    assert_eq!(removed.result, UnlockResult::Removed);
+    assert!(
+        removed
+            .holder
+            .unwrap()
+            .ends_with("by ops since 2026-11-25T09:00:00Z: cargo xtask deploy --env development")
+    );
     std::fs::write(state.join("lock"), holder(std::process::id())).unwrap();
     let stale = s.run(&["unlock", "--env", "development"], &[]);
     assert_eq!(stale.code, 0, "{}", stale.stderr);

@@ -1,4 +1,5 @@
-//! The documents of the run history and state commands: `status`, `runs` and `state push`.
+//! The documents of the run history and state commands: `status`, `unlock`, `runs` and
+//! `state push`.
 //! `deploy` prints its [`crate::DeployReport`], the same document as `report.json`.
 
 use schemars::JsonSchema;
@@ -121,4 +122,34 @@ pub struct PushRefused {
     pub local_finished_at: String,
     /// When the shared one did.
     pub remote_finished_at: String,
+}
+
+/// `unlock --output json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UnlockOutput {
+    /// Always `true` (a lock held by a running process is a [`super::Failure`], exit 3).
+    pub ok: bool,
+    /// The environment.
+    pub environment: String,
+    /// What became of the lock.
+    pub result: UnlockResult,
+    /// Whom the lock named (`pid N on HOST by USER since TIME: COMMAND`), when it named anyone
+    /// readable.
+    pub holder: Option<String>,
+}
+
+/// What `unlock` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnlockResult {
+    /// Nothing held or named the lock.
+    NotLocked,
+    /// The local lock file was removed.
+    Removed,
+    /// PostgreSQL: the holder's session had already ended, and its lock with it; its name was
+    /// cleared.
+    AlreadyReleased,
+    /// PostgreSQL: the live holder's session was ended (`--force --yes`); its deploy fails.
+    Ended,
 }

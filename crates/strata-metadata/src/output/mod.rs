@@ -21,7 +21,7 @@ pub use config::{
 };
 pub use deploy::{
     PhaseForecast, PushOutput, PushRefused, PushReport, RunPhase, RunSummary, RunsOutput,
-    StatusOutput,
+    StatusOutput, UnlockOutput, UnlockResult,
 };
 pub use doctor::{DoctorOutput, ToolRow, ToolStatus};
 pub use envelope::{Diagnostic, Failure, Refusal, Severity};
