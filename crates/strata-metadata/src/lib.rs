@@ -20,6 +20,7 @@ mod ids;
 mod kube_versions;
 mod kubespray;
 mod outcome;
+pub mod output;
 mod package;
 mod platform;
 mod provisioner;

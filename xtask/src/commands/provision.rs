@@ -6,6 +6,9 @@ use std::sync::Mutex;
 
 use strata_config::Layout;
 use strata_exec::Context;
+use strata_metadata::output::{
+    BuildOutput, BuildResult, BuiltRole, Failure, ImageState, ListOutput, ListedRole, PublishOutput,
+};
 use strata_provisioner::{
     BuildRequest, Event, ListRequest, ListState, Outcome, ProvisionError, PublishAuth,
     PublishRequest, build, list, publish, publish_log,
@@ -85,11 +88,16 @@ fn build_roles(layout: &Layout, args: &ProvisionBuildArgs, ui: &Ui) -> anyhow::R
                     &rec.sha256[..12],
                     rec.path,
                 ));
-                json_roles.push(serde_json::json!({
-                    "role": r.role,
-                    "result": if built { "built" } else { "up to date" },
-                    "record": rec,
-                }));
+                json_roles.push(BuiltRole {
+                    role: r.role.clone(),
+                    result: if built {
+                        BuildResult::Built
+                    } else {
+                        BuildResult::UpToDate
+                    },
+                    record: Some(rec.clone()),
+                    error: None,
+                });
             }
             Err(e) => {
                 ui.result(&format!(
@@ -97,11 +105,12 @@ fn build_roles(layout: &Layout, args: &ProvisionBuildArgs, ui: &Ui) -> anyhow::R
                     r.role,
                     ui.bad("FAILED    ")
                 ));
-                json_roles.push(serde_json::json!({
-                    "role": r.role,
-                    "result": "failed",
-                    "error": report::chain(e),
-                }));
+                json_roles.push(BuiltRole {
+                    role: r.role.clone(),
+                    result: BuildResult::Failed,
+                    record: None,
+                    error: Some(report::chain(e)),
+                });
             }
         }
     }
@@ -113,11 +122,11 @@ fn build_roles(layout: &Layout, args: &ProvisionBuildArgs, ui: &Ui) -> anyhow::R
             fail_quiet(ui, e, log.as_deref());
         }
     }
-    ui.json(&serde_json::json!({
-        "ok": !outcome.failed(),
-        "environment": env,
-        "roles": json_roles,
-    }));
+    ui.json(&BuildOutput {
+        ok: !outcome.failed(),
+        environment: env.to_owned(),
+        roles: json_roles,
+    });
     match outcome.error_kind() {
         None => {
             let n = outcome.results.len();
@@ -173,9 +182,22 @@ fn list_roles(layout: &Layout, env: &str, ui: &Ui) -> anyhow::Result<Exit> {
             rec.map_or("-", |r| &r.sha256[..12]),
             rec.and_then(|r| r.remote.as_deref()).unwrap_or("-"),
         ));
-        json_roles.push(serde_json::json!({"role": r.role, "state": name, "record": rec}));
+        json_roles.push(ListedRole {
+            role: r.role.clone(),
+            state: match r.state {
+                ListState::Missing => ImageState::Missing,
+                ListState::Modified => ImageState::Modified,
+                ListState::Stale => ImageState::Stale,
+                ListState::Present => ImageState::Present,
+            },
+            record: rec.cloned(),
+        });
     }
-    ui.json(&serde_json::json!({"ok": true, "environment": env, "roles": json_roles}));
+    ui.json(&ListOutput {
+        ok: true,
+        environment: env.to_owned(),
+        roles: json_roles,
+    });
     Ok(Exit::Success)
 }
 
@@ -199,7 +221,11 @@ fn publish_role(layout: &Layout, env: &str, role: &str, ui: &Ui) -> anyhow::Resu
         Ok(outcome) => {
             let remote = outcome.record.remote.clone().unwrap_or_default();
             ui.result(&format!("provision publish: {role} -> {remote}"));
-            ui.json(&serde_json::json!({"ok": true, "environment": env, "record": outcome.record}));
+            ui.json(&PublishOutput {
+                ok: true,
+                environment: env.to_owned(),
+                record: outcome.record,
+            });
             Ok(Exit::Success)
         }
         Err(e) => {
@@ -212,7 +238,7 @@ fn publish_role(layout: &Layout, env: &str, role: &str, ui: &Ui) -> anyhow::Resu
 /// Reports `err` (error, hint, JSON) and returns its exit code.
 fn fail(ui: &Ui, err: &ProvisionError, log: Option<&str>) -> Exit {
     let (message, hint) = fail_quiet(ui, err, log);
-    ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
+    ui.json(&Failure::new(message, hint.as_deref()));
     err.kind().exit()
 }
 

@@ -1,7 +1,10 @@
 //! Generating, reading back and verifying bundles through the CLI.
 
+use strata_metadata::output::{DriftEntry, GenerateOutput, VerifyOutput};
+
 use crate::support::{
-    EPOCH, command, edit, read, repo_with_bundle, snapshot_filters, write, xtask, xtask_env,
+    EPOCH, command, document, edit, read, repo_with_bundle, snapshot_filters, write, xtask,
+    xtask_env,
 };
 
 const GENERATE: [&str; 6] = ["generate", "env", "--id", "development", "--config", "core"];
@@ -105,13 +108,18 @@ fn verify_reports_tampering_and_drift() {
             "json",
         ],
     );
-    let value: serde_json::Value =
-        serde_json::from_str(&json.stdout).expect("--output json prints JSON");
-    let kinds: Vec<&str> = value["drift"]
-        .as_array()
-        .unwrap()
+    let verified: VerifyOutput = document(&json);
+    assert!(!verified.ok);
+    let kinds: Vec<&str> = verified
+        .drift
         .iter()
-        .map(|d| d["kind"].as_str().unwrap())
+        .map(|d| match d {
+            DriftEntry::Missing { .. } => "missing",
+            DriftEntry::Modified { .. } => "modified",
+            DriftEntry::Unexpected { .. } => "unexpected",
+            DriftEntry::PackageChanged { .. } => "packageChanged",
+            DriftEntry::Remapped { .. } => "remapped",
+        })
         .collect();
     assert_eq!(
         kinds,
@@ -178,11 +186,14 @@ fn generate_json_output_describes_the_bundle() {
     args.extend(["--output", "json"]);
     let run = xtask(repo.path(), &args);
     assert_eq!(run.code, 0);
-    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
-    assert_eq!(v["bundle"], "api/outputs/development");
-    assert_eq!(v["configPackage"]["version"], "0.2.0");
-    assert_eq!(v["fileCount"], 9);
-    assert_eq!(v["files"]["kubesprayInventory"], "kubespray");
+    let generated: GenerateOutput = document(&run);
+    assert_eq!(generated.bundle, "api/outputs/development");
+    assert_eq!(generated.config_package.version.to_string(), "0.2.0");
+    assert_eq!(generated.file_count, 9);
+    assert_eq!(
+        generated.files[&strata_metadata::FileKind::KubesprayInventory],
+        "kubespray"
+    );
     assert!(run.stderr.is_empty(), "nothing but JSON: {}", run.stderr);
 }
 

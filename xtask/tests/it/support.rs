@@ -180,3 +180,27 @@ pub(crate) fn generate_unchecked(root: &Path) {
 pub(crate) fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
+
+/// A run's `--output json` document as its type in `strata_metadata::output` (or the deploy
+/// report): the one JSON document on stdout, whose fields are exactly the type's. An unknown
+/// field, a missing one, or a key the type always writes but the command left out fails the
+/// test, so the documents and their schemas under `api/schemas/output/` cannot drift apart.
+pub(crate) fn document<T>(run: &Run) -> T
+where
+    T: serde::de::DeserializeOwned + serde::Serialize,
+{
+    let name = std::any::type_name::<T>();
+    let doc: T = serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one {name} ({e}):\n{}\n--- stderr\n{}",
+            run.stdout, run.stderr
+        )
+    });
+    let printed: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        serde_json::to_value(&doc).unwrap(),
+        printed,
+        "the {name} on stdout has a shape its type does not write"
+    );
+    doc
+}
