@@ -15,12 +15,13 @@ mod command;
 mod context;
 mod error;
 mod run;
+mod stop;
 mod tool;
 
 pub use command::{Command, shell_quote};
 pub use context::{Context, Interrupt};
 pub use error::ExecError;
-pub use run::{LineHook, Output, RunOptions, run};
+pub use run::{LineHook, Output, PROBE_TIMEOUT, RunOptions, run, run_async};
 pub use tool::{
     FoundTool, Tool, expand_home, find_tool, find_tool_with, parse_version, tool_version,
 };

@@ -162,7 +162,7 @@ pub fn diff_platform(
                 capture_stdout: true,
                 success_codes: &[0, 2],
                 tail_lines: 20,
-                interrupt: ctx.interrupt.map(strata_exec::Interrupt::flag),
+                interrupt: ctx.interrupt,
                 ..RunOptions::default()
             },
         )
