@@ -121,6 +121,7 @@ pub fn diff_platform(
         &strata_exec::Command::new(&helm.program, &cwd).args(["plugin", "list"]),
         &RunOptions {
             capture_stdout: true,
+            timeout: Some(strata_exec::PROBE_TIMEOUT),
             ..RunOptions::default()
         },
     )?;
