@@ -44,6 +44,8 @@ pub struct RunOptions<'a> {
     /// Stop the command, in the same order and in its own process group, when it has not
     /// finished after this long; it then fails with [`ExecError::TimedOut`]. For one-shot
     /// probes that must answer quickly; long operations (an apply, a playbook) have none.
+    /// In its own group the command no longer hears a terminal's Ctrl-C itself: where the
+    /// caller forwards Ctrl-C through an [`Interrupt`], give it that too.
     pub timeout: Option<Duration>,
 }
 

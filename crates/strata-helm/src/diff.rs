@@ -122,6 +122,7 @@ pub fn diff_platform(
         &RunOptions {
             capture_stdout: true,
             timeout: Some(strata_exec::PROBE_TIMEOUT),
+            interrupt: ctx.interrupt,
             ..RunOptions::default()
         },
     )?;
