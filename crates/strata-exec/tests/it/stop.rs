@@ -41,6 +41,7 @@ fn pids(file: &Path) -> Vec<u32> {
 
 /// A shell whose background jobs outlive it: one still holding the output pipe, one not. A
 /// shell's `&` jobs ignore SIGINT, so the first signal of the stop sequence does not end them.
+/// It prints `ready` once both are started and their pids written.
 fn forking_tool(dir: &Path) -> std::path::PathBuf {
     let pids = dir.join("pids");
     script(
@@ -53,6 +54,7 @@ fn forking_tool(dir: &Path) -> std::path::PathBuf {
              echo $! > {pids}\n\
              sleep 100 > /dev/null 2>&1 &\n\
              echo $! >> {pids}\n\
+             echo ready\n\
              wait\n",
             pids = shell_quote(&pids.to_string_lossy())
         ),
@@ -72,7 +74,8 @@ fn a_command_past_its_timeout_is_stopped_with_everything_it_started() {
         &cmd,
         &RunOptions {
             log: Some(&log),
-            timeout: Some(Duration::from_secs(1)),
+            // Long enough for a loaded machine to start the shell's jobs.
+            timeout: Some(Duration::from_secs(3)),
             ..RunOptions::default()
         },
     )
@@ -84,7 +87,7 @@ fn a_command_past_its_timeout_is_stopped_with_everything_it_started() {
     );
     assert!(
         err.to_string()
-            .ends_with("tool probe '***'` did not finish within 1s and was stopped"),
+            .ends_with("tool probe '***'` did not finish within 3s and was stopped"),
         "{err}"
     );
     assert!(err.hint().is_some_and(|h| h.contains("run it by hand")));
@@ -103,8 +106,8 @@ fn a_command_past_its_timeout_is_stopped_with_everything_it_started() {
         panic!("{err:?}")
     };
     assert!(command.ends_with("tool probe '***'"), "{command}");
-    assert_eq!(after, Duration::from_secs(1));
-    assert_eq!(stdout_tail, ["started"]);
+    assert_eq!(after, Duration::from_secs(3));
+    assert_eq!(stdout_tail, ["started", "ready"]);
     assert_eq!(stderr_tail, ["login with *** failed, retrying"]);
     assert_eq!(logged.as_deref(), Some(log.as_path()));
     for pid in pids(&bin.join("pids")) {
@@ -119,7 +122,7 @@ fn a_command_past_its_timeout_is_stopped_with_everything_it_started() {
     );
     let last = text.lines().last().unwrap();
     assert!(
-        last.starts_with("# timed out after 1s, stopped: "),
+        last.starts_with("# timed out after 3s, stopped: "),
         "{text}"
     );
 }
@@ -136,7 +139,7 @@ fn a_command_that_ignores_sigint_gets_sigterm_after_five_seconds() {
     let err = run(
         &Command::new(&tool, bin.path()),
         &RunOptions {
-            timeout: Some(Duration::from_secs(1)),
+            timeout: Some(Duration::from_secs(2)),
             ..RunOptions::default()
         },
     )
@@ -146,9 +149,9 @@ fn a_command_that_ignores_sigint_gets_sigterm_after_five_seconds() {
         matches!(&err, ExecError::TimedOut { stdout_tail, .. } if stdout_tail == &["waiting"]),
         "{err:?}"
     );
-    // 1 s of timeout, then 5 s of SIGINT ignored; SIGKILL would come at 11 s.
+    // 2 s of timeout, then 5 s of SIGINT ignored; SIGKILL would come at 12 s.
     assert!(
-        took >= Duration::from_secs(6) && took < Duration::from_secs(60),
+        took >= Duration::from_secs(7) && took < Duration::from_secs(60),
         "{took:?}"
     );
 }
@@ -163,7 +166,8 @@ fn an_interrupt_from_another_thread_stops_the_command_and_its_group_with_sigint(
     let interrupt = Interrupt::new();
     let (ready, is_ready) = mpsc::channel();
     let on_line = move |line: &str| {
-        if line == "started" {
+        // Not before: a stop while the shell starts its jobs would leave no pids to check.
+        if line == "ready" {
             ready.send(()).unwrap();
         }
     };
@@ -190,7 +194,7 @@ fn an_interrupt_from_another_thread_stops_the_command_and_its_group_with_sigint(
         matches!(
             &err,
             ExecError::Failed { code: None, signal: Some(2), stdout_tail, .. }
-                if stdout_tail == &["started"]
+                if stdout_tail == &["started", "ready"]
         ),
         "{err:?}"
     );
