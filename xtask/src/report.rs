@@ -42,12 +42,7 @@ pub(crate) fn open_bundle(layout: &Layout, env: &str, ui: &Ui) -> anyhow::Result
 
 /// The last lines a failed command printed, as `  | line` notes before the error.
 pub(crate) fn show_tail(ui: &Ui, err: &ExecError) {
-    if let ExecError::Failed {
-        stdout_tail,
-        stderr_tail,
-        ..
-    } = err
-    {
+    if let Some((stdout_tail, stderr_tail)) = err.tail() {
         for line in stdout_tail.iter().chain(stderr_tail) {
             ui.note(&format!("  | {line}"));
         }

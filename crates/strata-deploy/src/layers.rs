@@ -101,18 +101,32 @@ impl PhaseFailure {
         };
         let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
         while let Some(c) = cause {
-            if let Some(ExecError::Failed {
-                command,
-                code,
-                stdout_tail,
-                stderr_tail,
-                ..
-            }) = c.downcast_ref::<ExecError>()
-            {
-                out.tail = stdout_tail.iter().chain(stderr_tail).cloned().collect();
-                out.exit_code = *code;
-                out.command = Some(command.clone());
-                break;
+            match c.downcast_ref::<ExecError>() {
+                Some(ExecError::Failed {
+                    command,
+                    code,
+                    stdout_tail,
+                    stderr_tail,
+                    ..
+                }) => {
+                    out.tail = stdout_tail.iter().chain(stderr_tail).cloned().collect();
+                    out.exit_code = *code;
+                    out.command = Some(command.clone());
+                    break;
+                }
+                // Stopped for its timeout: no exit code of its own, but the last lines say
+                // where it hung.
+                Some(ExecError::TimedOut {
+                    command,
+                    stdout_tail,
+                    stderr_tail,
+                    ..
+                }) => {
+                    out.tail = stdout_tail.iter().chain(stderr_tail).cloned().collect();
+                    out.command = Some(command.clone());
+                    break;
+                }
+                _ => {}
             }
             cause = c.source();
         }

@@ -248,6 +248,8 @@ pub fn cluster_status(
     let opts = RunOptions {
         capture_stdout: true,
         tail_lines: 5,
+        // kubectl's own request timeout does not cover a credential plugin that hangs.
+        timeout: Some(strata_exec::PROBE_TIMEOUT),
         ..RunOptions::default()
     };
     let unreachable = |source| KubesprayError::ClusterUnreachable {
