@@ -53,7 +53,7 @@ pub enum ExecError {
     },
 
     /// The process ran past its [`RunOptions::timeout`](crate::RunOptions::timeout) and was
-    /// stopped (its whole process group: SIGINT, then SIGTERM, then SIGKILL).
+    /// stopped (SIGINT, then SIGTERM, then SIGKILL; to its whole process group when it had one).
     #[error("`{command}` did not finish within {} and was stopped", crate::stop::shown_duration(*after))]
     TimedOut {
         /// The command line, secrets masked.

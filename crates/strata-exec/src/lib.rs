@@ -4,9 +4,9 @@
 //! arguments and variables marked so that every rendering of it ([`Command::display`], logs,
 //! errors) masks them. [`run`] executes a command — or, in dry-run mode, only reports it —
 //! streaming its output line by line into a log file and keeping the tail for error messages;
-//! [`run_async`] is the same on the caller's tokio runtime. A command given an [`Interrupt`] or
-//! a [`RunOptions::timeout`] runs in its own process group, which a stop ends in order: SIGINT,
-//! SIGTERM, SIGKILL.
+//! [`run_async`] is the same on the caller's tokio runtime. A command given an [`Interrupt`]
+//! runs in its own process group, which a stop (the interrupt or a [`RunOptions::timeout`])
+//! ends in order: SIGINT, SIGTERM, SIGKILL; one with only a timeout is stopped alone.
 //! [`find_tool`] resolves external tools on `PATH` or through their `STRATA_*` override.
 //!
 //! This crate knows nothing of Strata's domain: it never builds tool-specific arguments (the tool

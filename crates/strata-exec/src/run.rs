@@ -41,11 +41,11 @@ pub struct RunOptions<'a> {
     /// command then ends as it would have anyway (usually [`ExecError::Failed`]); the caller
     /// knows it asked for the stop.
     pub interrupt: Option<&'a Interrupt>,
-    /// Stop the command, in the same order and in its own process group, when it has not
-    /// finished after this long; it then fails with [`ExecError::TimedOut`]. For one-shot
-    /// probes that must answer quickly; long operations (an apply, a playbook) have none.
-    /// In its own group the command no longer hears a terminal's Ctrl-C itself: where the
-    /// caller forwards Ctrl-C through an [`Interrupt`], give it that too.
+    /// Stop the command, in the same order, when it has not finished after this long; it then
+    /// fails with [`ExecError::TimedOut`]. For one-shot probes that must answer quickly; long
+    /// operations (an apply, a playbook) have none. With an [`RunOptions::interrupt`] the whole
+    /// process group is stopped; without one the command stays in the caller's group (so a
+    /// terminal's Ctrl-C reaches it directly) and is stopped alone.
     pub timeout: Option<Duration>,
 }
 
@@ -240,10 +240,12 @@ pub async fn run_async(cmd: &Command, opts: &RunOptions<'_>) -> Result<Output, E
     if !opts.inherit_output {
         std_cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     }
-    let stoppable = opts.interrupt.is_some() || opts.timeout.is_some();
-    if stoppable {
-        // Its own group: a terminal's Ctrl-C reaches Strata only, which stops the whole group
-        // (the child and what it started) in order; a timeout stops all of it too.
+    // With a stop request to watch, the child gets its own group: a terminal's Ctrl-C reaches
+    // Strata only, which stops the whole group (the child and what it started) in order, and so
+    // does a timeout. Without one (a probe with only a timeout), the child stays in Strata's
+    // group, so a Ctrl-C at the terminal still reaches it, and a timeout stops the child alone.
+    let own_group = opts.interrupt.is_some();
+    if own_group {
         std::os::unix::process::CommandExt::process_group(&mut std_cmd, 0);
     }
     let mut std_cmd = tokio::process::Command::from(std_cmd);
@@ -253,7 +255,15 @@ pub async fn run_async(cmd: &Command, opts: &RunOptions<'_>) -> Result<Output, E
             command: shown.clone(),
             source,
         })?;
-    let group = child.id().filter(|_| stoppable).and_then(Group::led_by);
+    let group = child.id().and_then(|pid| {
+        if own_group {
+            Group::led_by(pid)
+        } else if opts.timeout.is_some() {
+            Group::only(pid)
+        } else {
+            None
+        }
+    });
 
     let sink = Sink {
         cmd,

@@ -26,18 +26,30 @@ pub(crate) enum Stop {
     TimedOut(Duration),
 }
 
-/// A child's process group, and whether it is being stopped.
+/// What a stop signals: a child's process group, or the child alone; and whether it is being
+/// stopped.
 #[derive(Debug)]
 pub(crate) struct Group {
-    pgid: i32,
+    pid: i32,
+    whole_group: bool,
     stopping: std::sync::atomic::AtomicBool,
 }
 
 impl Group {
     /// The group the child `pid` leads (it was spawned with `process_group(0)`).
     pub(crate) fn led_by(pid: u32) -> Option<Self> {
+        Self::new(pid, true)
+    }
+
+    /// The child `pid` alone, which shares Strata's own group.
+    pub(crate) fn only(pid: u32) -> Option<Self> {
+        Self::new(pid, false)
+    }
+
+    fn new(pid: u32, whole_group: bool) -> Option<Self> {
         Some(Self {
-            pgid: i32::try_from(pid).ok().filter(|p| *p > 0)?,
+            pid: i32::try_from(pid).ok().filter(|p| *p > 0)?,
+            whole_group,
             stopping: false.into(),
         })
     }
@@ -49,7 +61,7 @@ impl Group {
     /// The leader was just reaped, so its pid is free again; a new process would have to take
     /// that very pid and make itself a group leader in these few instructions to be hit.
     pub(crate) fn leader_exited(&self) {
-        if self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+        if self.whole_group && self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
             self.signal(libc::SIGKILL);
         }
     }
@@ -62,7 +74,14 @@ impl Group {
         // SAFETY: kill(2) takes plain integers and touches no memory of this process. Its error
         // (ESRCH: the group is already empty) needs no handling.
         unsafe {
-            libc::kill(-self.pgid, signal);
+            libc::kill(
+                if self.whole_group {
+                    -self.pid
+                } else {
+                    self.pid
+                },
+                signal,
+            );
         }
     }
 }

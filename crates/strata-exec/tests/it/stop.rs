@@ -61,6 +61,8 @@ fn forking_tool(dir: &Path) -> std::path::PathBuf {
     )
 }
 
+/// A command run with a stop request to watch (as every layer's command is under `deploy`)
+/// has its own process group, which its timeout stops whole.
 #[test]
 fn a_command_past_its_timeout_is_stopped_with_everything_it_started() {
     let bin = TempDir::new("exec-timeout");
@@ -69,11 +71,13 @@ fn a_command_past_its_timeout_is_stopped_with_everything_it_started() {
     let cmd = Command::new(&tool, bin.path())
         .arg("probe")
         .secret_arg("s3cr3t-value");
+    let interrupt = Interrupt::new();
     let started = Instant::now();
     let err = run(
         &cmd,
         &RunOptions {
             log: Some(&log),
+            interrupt: Some(&interrupt),
             // Long enough for a loaded machine to start the shell's jobs.
             timeout: Some(Duration::from_secs(3)),
             ..RunOptions::default()
@@ -124,6 +128,48 @@ fn a_command_past_its_timeout_is_stopped_with_everything_it_started() {
     assert!(
         last.starts_with("# timed out after 3s, stopped: "),
         "{text}"
+    );
+}
+
+/// The process group a process is in, from `/proc/<pid>/stat` (`self` for this one).
+fn group_of(pid: &str) -> String {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let (_, rest) = stat.rsplit_once(") ").unwrap();
+    rest.split_whitespace().nth(2).unwrap().to_owned()
+}
+
+/// A command with a timeout and no stop request (a tool's version probe outside `deploy`) stays
+/// in the caller's process group, so a Ctrl-C at the terminal reaches it as it reaches the
+/// caller; its timeout stops it alone.
+#[test]
+fn a_probe_with_only_a_timeout_shares_the_callers_group_and_is_stopped_alone() {
+    let bin = TempDir::new("exec-probe");
+    let group = bin.join("group");
+    let tool = script(
+        bin.path(),
+        "probe",
+        &format!(
+            "cut -d' ' -f5 /proc/$$/stat > {group}\necho ready\nexec sleep 100\n",
+            group = shell_quote(&group.to_string_lossy())
+        ),
+    );
+    let started = Instant::now();
+    let err = run(
+        &Command::new(&tool, bin.path()),
+        &RunOptions {
+            timeout: Some(Duration::from_secs(2)),
+            ..RunOptions::default()
+        },
+    )
+    .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert!(
+        matches!(&err, ExecError::TimedOut { stdout_tail, .. } if stdout_tail == &["ready"]),
+        "{err:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&group).unwrap().trim(),
+        group_of("self")
     );
 }
 
