@@ -416,9 +416,7 @@ fn provision(step: &Step<'_>) -> Result<Done, PhaseFailure> {
         // `--force provision` means build the images again, which the provisioner would
         // otherwise find up to date.
         force: step.forced,
-        jobs: step.jobs.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-        }),
+        jobs: step.jobs.unwrap_or_else(strata_util::default_workers),
         tools,
     };
     let mut on_event = |event: Event<'_>| match event {

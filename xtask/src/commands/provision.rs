@@ -40,10 +40,9 @@ fn build_roles(layout: &Layout, args: &ProvisionBuildArgs, ui: &Ui) -> anyhow::R
     let request = BuildRequest {
         roles: args.role.clone().map(|r| vec![r]),
         force: args.force,
-        jobs: args.jobs.map_or_else(
-            || std::thread::available_parallelism().map_or(1, usize::from),
-            usize::from,
-        ),
+        jobs: args
+            .jobs
+            .map_or_else(strata_util::default_workers, usize::from),
         ..BuildRequest::default()
     };
     // The role column's width: the roles asked for, else every role of the environment.
