@@ -2,7 +2,7 @@
 
 use strata_bundle::{Bundle, BundleError, Drift, verify};
 use strata_config::Layout;
-use strata_metadata::output::{DriftEntry, Failure, VerifyOutput};
+use strata_metadata::output::{Failure, VerifyOutput};
 
 use crate::Exit;
 use crate::cli::BundleCommand;
@@ -33,7 +33,7 @@ pub(crate) fn run(layout: &Layout, cmd: &BundleCommand, ui: &Ui) -> anyhow::Resu
         bundle: shown.clone(),
         checked: report.checked,
         config_package: pkg.clone(),
-        drift: report.drift.iter().map(drift_entry).collect(),
+        drift: report.drift.clone(),
     });
     let regenerate = if pkg.backfill.is_some() {
         format!("cargo xtask backfill --env {} …", args.env)
@@ -107,16 +107,16 @@ fn describe(d: &Drift, regenerate: &str) -> (String, Option<String>) {
         ),
         Drift::Missing { path } => (format!("`{path}` is missing"), regen),
         Drift::Remapped {
-            kind,
+            file_kind,
             path,
             expected,
         } => (
-            format!("metadata.json points {kind} at `{path}` instead of `{expected}`"),
+            format!("metadata.json points {file_kind} at `{path}` instead of `{expected}`"),
             regen,
         ),
         Drift::Unexpected { path } => (format!("`{path}` is not part of the bundle"), regen),
         Drift::PackageChanged {
-            id,
+            package: id,
             bundle_version,
             current_version,
         } => {
@@ -129,39 +129,5 @@ fn describe(d: &Drift, regenerate: &str) -> (String, Option<String>) {
             };
             (what, Some(format!("regenerate it with `{regenerate}`")))
         }
-    }
-}
-
-fn drift_entry(d: &Drift) -> DriftEntry {
-    match d.clone() {
-        Drift::Modified {
-            path,
-            expected,
-            actual,
-        } => DriftEntry::Modified {
-            path,
-            expected,
-            actual,
-        },
-        Drift::Missing { path } => DriftEntry::Missing { path },
-        Drift::Remapped {
-            kind,
-            path,
-            expected,
-        } => DriftEntry::Remapped {
-            file_kind: kind,
-            path,
-            expected: expected.to_owned(),
-        },
-        Drift::Unexpected { path } => DriftEntry::Unexpected { path },
-        Drift::PackageChanged {
-            id,
-            bundle_version,
-            current_version,
-        } => DriftEntry::PackageChanged {
-            package: id,
-            bundle_version,
-            current_version,
-        },
     }
 }
