@@ -2,9 +2,7 @@
 //! local state to the shared backend, both through the backend the repository configures.
 
 use strata_config::Layout;
-use strata_metadata::output::{
-    PushOutput, PushRefused, PushReport, RunPhase, RunSummary, RunsOutput,
-};
+use strata_metadata::output::{PushOutput, RunPhase, RunSummary, RunsOutput};
 use strata_metadata::{ReportStatus, RunResult};
 use strata_pipeline::{Holder, RunEntry, StateBackend};
 
@@ -152,21 +150,7 @@ pub(crate) fn run(layout: &Layout, cmd: &StateCommand, ui: &Ui) -> anyhow::Resul
     ui.json(&PushOutput {
         ok: true,
         environment: env.to_owned(),
-        pushed: PushReport {
-            copied: pushed.copied,
-            unchanged: pushed.unchanged,
-            refused: pushed
-                .refused
-                .into_iter()
-                .map(|r| PushRefused {
-                    phase: r.phase,
-                    local_finished_at: r.local_finished_at,
-                    remote_finished_at: r.remote_finished_at,
-                })
-                .collect(),
-            runs_copied: pushed.runs_copied,
-            runs_present: pushed.runs_present,
-        },
+        pushed,
     });
     Ok(Exit::Success)
 }

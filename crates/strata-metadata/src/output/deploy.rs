@@ -97,7 +97,7 @@ pub struct PushOutput {
 }
 
 /// What `state push` did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PushReport {
     /// Phase records copied (new, or older in the shared backend).
