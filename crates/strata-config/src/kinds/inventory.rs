@@ -61,7 +61,8 @@ pub fn check_inventory(rel_dir: &Path, files: &[(&str, &[u8])]) -> Vec<Diagnosti
         out.extend(var_secrets(&rel, &text, &raw));
     }
     let groups = inv.group_names();
-    let children_pos = yaml_key(&text, &["all", "children"]);
+    // Only a problem needs a position, so the keys are searched for then.
+    let children_pos = || yaml_key(&text, &["all", "children"]);
     for (legacy, new) in LEGACY_GROUPS {
         if groups.contains(legacy) {
             out.push(
@@ -91,7 +92,7 @@ pub fn check_inventory(rel_dir: &Path, files: &[(&str, &[u8])]) -> Vec<Diagnosti
                     "inventory-group",
                     format!("inventory has no `{group}` group"),
                 )
-                .at_opt(children_pos)
+                .at_opt(children_pos())
                 .hint(hint),
             );
         } else if inv.hosts_of(group).is_empty() && group != "kube_node" {
@@ -203,12 +204,18 @@ pub fn check_inventory(rel_dir: &Path, files: &[(&str, &[u8])]) -> Vec<Diagnosti
 
 /// Secrets in inventory variables (`ansible_become_password`, `vault_token`, …).
 fn var_secrets(rel: &Path, text: &str, vars: &serde_yaml_ng::Value) -> Vec<Diagnostic> {
-    // YAML with keys JSON cannot hold (numbers, lists) has no variables worth checking by name.
-    let Ok(json) = serde_json::to_value(vars) else {
-        return Vec::new();
-    };
     let mut found = Vec::new();
-    secrets::json_secrets(&json, "vars", &mut found);
+    if secrets::is_plain_yaml(vars) {
+        // The common case, walked as it is: the same paths as the JSON below would give.
+        secrets::yaml_secrets(vars, "vars", &mut found);
+    } else {
+        // YAML with keys JSON cannot hold (null, lists) has no variables worth checking by
+        // name; other keys (numbers, tags) are named as JSON names them.
+        let Ok(json) = serde_json::to_value(vars) else {
+            return Vec::new();
+        };
+        secrets::json_secrets(&json, "vars", &mut found);
+    }
     found
         .iter()
         .map(|path| {
