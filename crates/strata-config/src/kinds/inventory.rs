@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use strata_metadata::{Inventory, LEGACY_GROUPS, REQUIRED_GROUPS};
+use strata_metadata::{FromYaml, Inventory, LEGACY_GROUPS, REQUIRED_GROUPS};
 
 use super::text;
 use crate::locate::yaml_key;
@@ -34,7 +34,7 @@ pub fn check_inventory(rel_dir: &Path, files: &[(&str, &[u8])]) -> Vec<Diagnosti
         if is_yaml && p != hosts_name {
             let rel = rel_dir.join(p);
             match text(&rel, bytes) {
-                Ok(t) => match serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&t) {
+                Ok(t) => match <serde_yaml_ng::Value as FromYaml>::from_yaml(&t) {
                     Ok(vars) => out.extend(var_secrets(&rel, &t, &vars)),
                     Err(e) => out.push(yaml_diagnostic(&rel, &e)),
                 },
@@ -57,7 +57,7 @@ pub fn check_inventory(rel_dir: &Path, files: &[(&str, &[u8])]) -> Vec<Diagnosti
             return out;
         }
     };
-    if let Ok(raw) = serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&text) {
+    if let Ok(raw) = <serde_yaml_ng::Value as FromYaml>::from_yaml(&text) {
         out.extend(var_secrets(&rel, &text, &raw));
     }
     let groups = inv.group_names();
