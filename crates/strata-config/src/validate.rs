@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tracing::instrument;
 
-use crate::lock::check_lock;
+use crate::lock::{check_lock, check_lock_of};
 use crate::package::{Depth, load_package, package_folders};
 use crate::selectors::check_selectors;
 use crate::{Definitions, Diagnostic, Layout, Package, Report, load_definitions};
@@ -52,14 +52,13 @@ pub fn validate(layout: &Layout, targets: &[Target]) -> Report {
                 packages.iter().map(|p| p.manifest.environments.len()).sum();
             // The version-bump rule judges packages that are otherwise valid: a package with
             // errors is being edited, and "bump the version" would only bury the real problem.
-            let valid: Vec<Package> = packages
+            let valid: Vec<&Package> = packages
                 .iter()
                 .filter(|p| {
                     !pkg_diags
                         .iter()
                         .any(|d| d.is_error() && d.path.starts_with(p.rel_dir()))
                 })
-                .cloned()
                 .collect();
             report.extend(pkg_diags);
             if packages.is_empty() && !layout.abs(Layout::packages_rel()).is_dir() {
@@ -72,7 +71,7 @@ pub fn validate(layout: &Layout, targets: &[Target]) -> Report {
                     .hint("is --root (or STRATA_ROOT) the repository root?"),
                 );
             }
-            report.extend(check_lock(layout, &valid));
+            report.extend(check_lock_of(layout, &valid));
         }
         if targets.contains(&Target::Environments) {
             let (selectors, diags) = check_selectors(layout, &packages);
