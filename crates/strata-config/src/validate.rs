@@ -1,7 +1,5 @@
 //! `validate`: every rule over the whole repository, all problems at once.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use tracing::instrument;
 
 use crate::lock::{check_lock, check_lock_of};
@@ -89,35 +87,12 @@ pub fn load_all_packages(
     depth: Depth,
 ) -> (Vec<Package>, Vec<Diagnostic>) {
     let folders = package_folders(layout);
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(folders.len().max(1));
-    let next = AtomicUsize::new(0);
-    let mut results: Vec<(usize, Option<Package>, Vec<Diagnostic>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut out = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(folder) = folders.get(i) else {
-                            break out;
-                        };
-                        let (p, d) = load_package(layout, folder, defs, depth);
-                        out.push((i, p, d));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("package loading does not panic"))
-            .collect()
+    let results = strata_util::map_bounded(&folders, strata_util::default_workers(), |folder| {
+        load_package(layout, folder, defs, depth)
     });
-    results.sort_by_key(|(i, ..)| *i);
     let mut packages = Vec::new();
     let mut diags = Vec::new();
-    for (_, p, d) in results {
+    for (p, d) in results {
         packages.extend(p);
         diags.extend(d);
     }

@@ -242,7 +242,7 @@ fn walk_and_hash(dir: &Path, keep: &(impl Fn(&str) -> bool + Sync)) -> Option<Ve
         }
         out
     };
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = strata_util::default_workers();
     let files: Vec<FileDigest> = std::thread::scope(|s| {
         let others: Vec<_> = (1..workers).map(|_| s.spawn(worker)).collect();
         let mut files = worker();
