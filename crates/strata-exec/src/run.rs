@@ -114,7 +114,7 @@ impl Sink<'_> {
         prefix: &str,
         raw: &[u8],
         captured: Option<&mut String>,
-        tail: &mut VecDeque<String>,
+        tail: &Mutex<VecDeque<String>>,
     ) -> io::Result<()> {
         let text = String::from_utf8_lossy(raw);
         let text = self.cmd.redact(text.trim_end_matches(['\n', '\r']));
@@ -133,6 +133,7 @@ impl Sink<'_> {
             buf.push_str(&text);
             buf.push('\n');
         }
+        let mut tail = tail.lock().unwrap_or_else(|e| e.into_inner());
         if tail.len() == self.tail_lines {
             tail.pop_front();
         }
@@ -140,19 +141,19 @@ impl Sink<'_> {
         logged
     }
 
-    /// Streams one of the child's outputs into the log and returns its last lines. Each
-    /// stream keeps its own tail, so a burst on stdout never pushes the error off stderr's.
-    /// A log that cannot be written is reported once the output ends: reading goes on, so the
-    /// child never blocks on a full pipe.
+    /// Streams one of the child's outputs into the log, keeping its last lines in `tail`
+    /// (which stays readable if the reading is abandoned). Each stream keeps its own tail, so a
+    /// burst on stdout never pushes the error off stderr's. A log that cannot be written is
+    /// reported once the output ends: reading goes on, so the child never blocks on a full pipe.
     async fn drain(
         &self,
         prefix: &str,
         stream: Option<impl AsyncRead + Unpin>,
         mut captured: Option<&mut String>,
-    ) -> io::Result<Vec<String>> {
-        let mut tail = VecDeque::with_capacity(self.tail_lines);
+        tail: &Mutex<VecDeque<String>>,
+    ) -> io::Result<()> {
         let Some(stream) = stream else {
-            return Ok(Vec::new());
+            return Ok(());
         };
         let mut reader = BufReader::new(stream);
         let mut buf = Vec::new();
@@ -160,9 +161,9 @@ impl Sink<'_> {
         loop {
             buf.clear();
             if reader.read_until(b'\n', &mut buf).await? == 0 {
-                return failed.map_or(Ok(tail.into()), Err);
+                return failed.map_or(Ok(()), Err);
             }
-            if let Err(e) = self.line(prefix, &buf, captured.as_deref_mut(), &mut tail) {
+            if let Err(e) = self.line(prefix, &buf, captured.as_deref_mut(), tail) {
                 failed.get_or_insert(e);
             }
         }
@@ -274,13 +275,27 @@ pub async fn run_async(cmd: &Command, opts: &RunOptions<'_>) -> Result<Output, E
     };
     let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
     let mut captured = String::new();
+    let tails = [(); 2].map(|()| Mutex::new(VecDeque::with_capacity(sink.tail_lines)));
     let streams = async {
         let capture = opts.capture_stdout.then_some(&mut captured);
-        let (out, err) = tokio::join!(
-            sink.drain("", stdout, capture),
-            sink.drain("! ", stderr, None)
-        );
-        out.and_then(|out| err.map(|err| (out, err)))
+        let both = async {
+            let (out, err) = tokio::join!(
+                sink.drain("", stdout, capture, &tails[0]),
+                sink.drain("! ", stderr, None, &tails[1])
+            );
+            out.and(err)
+        };
+        match &group {
+            // A stopped command whose output stays open after it ended (a process it started
+            // left the group, or, stopped alone, never was in it: a kubectl credential plugin)
+            // is not waited for beyond a short grace.
+            Some(group) => tokio::select! {
+                biased;
+                read = both => read,
+                () = group.abandoned() => Ok(()),
+            },
+            None => both.await,
+        }
     };
     let exited = async {
         let status = child.wait().await;
@@ -299,7 +314,9 @@ pub async fn run_async(cmd: &Command, opts: &RunOptions<'_>) -> Result<Output, E
         path: sink.log_path.map(Path::to_owned).unwrap_or_default(),
         source,
     };
-    let tails = streamed.map_err(log_error)?;
+    streamed.map_err(log_error)?;
+    let [stdout_tail, stderr_tail] =
+        tails.map(|t| Vec::from(t.into_inner().unwrap_or_else(|e| e.into_inner())));
     let status = status.map_err(|source| ExecError::Spawn {
         command: shown.clone(),
         source,
@@ -317,7 +334,6 @@ pub async fn run_async(cmd: &Command, opts: &RunOptions<'_>) -> Result<Output, E
         writeln!(f, "{ended}").map_err(log_error)?;
     }
 
-    let (stdout_tail, stderr_tail) = tails;
     if let Some(Stop::TimedOut(after)) = stopped {
         return Err(ExecError::TimedOut {
             command: shown,

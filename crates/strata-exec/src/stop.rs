@@ -26,13 +26,18 @@ pub(crate) enum Stop {
     TimedOut(Duration),
 }
 
-/// What a stop signals: a child's process group, or the child alone; and whether it is being
-/// stopped.
+/// How long the output of a stopped command is still read once the command itself has ended.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// What a stop signals: a child's process group, or the child alone; whether it is being
+/// stopped, and whether the child has been reaped.
 #[derive(Debug)]
 pub(crate) struct Group {
     pid: i32,
     whole_group: bool,
     stopping: std::sync::atomic::AtomicBool,
+    reaped: std::sync::atomic::AtomicBool,
+    ended_after_stop: tokio::sync::Notify,
 }
 
 impl Group {
@@ -51,6 +56,8 @@ impl Group {
             pid: i32::try_from(pid).ok().filter(|p| *p > 0)?,
             whole_group,
             stopping: false.into(),
+            reaped: false.into(),
+            ended_after_stop: tokio::sync::Notify::new(),
         })
     }
 
@@ -61,12 +68,38 @@ impl Group {
     /// The leader was just reaped, so its pid is free again; a new process would have to take
     /// that very pid and make itself a group leader in these few instructions to be hit.
     pub(crate) fn leader_exited(&self) {
-        if self.whole_group && self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
-            self.signal(libc::SIGKILL);
+        use std::sync::atomic::Ordering;
+        self.reaped.store(true, Ordering::SeqCst);
+        if self.stopping.load(Ordering::SeqCst) {
+            if self.whole_group {
+                self.signal(libc::SIGKILL);
+            }
+            self.ended_after_stop.notify_one();
         }
     }
 
+    /// Marks the command as being stopped (before the first signal). If it has already ended,
+    /// its output is given only the grace from now.
+    fn begin_stop(&self) {
+        use std::sync::atomic::Ordering;
+        self.stopping.store(true, Ordering::SeqCst);
+        if self.reaped.load(Ordering::SeqCst) {
+            self.ended_after_stop.notify_one();
+        }
+    }
+
+    /// Ends [`GRACE`] after the command, stopped, has ended: its output is not read longer.
+    pub(crate) async fn abandoned(&self) {
+        self.ended_after_stop.notified().await;
+        sleep(GRACE).await;
+    }
+
     fn signal(&self, signal: libc::c_int) {
+        // A reaped child's pid may belong to another process by now: only its group, which the
+        // leader's exit does not free while members remain, is still signalled.
+        if !self.whole_group && self.reaped.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
         #[expect(
             unsafe_code,
             reason = "std and tokio cannot signal a process group; kill(2) with -pgid is the one call"
@@ -104,9 +137,7 @@ pub(crate) async fn supervise<T>(
         () = triggered(interrupt) => Stop::Interrupted,
         after = expired(timeout) => Stop::TimedOut(after),
     };
-    group
-        .stopping
-        .store(true, std::sync::atomic::Ordering::SeqCst);
+    group.begin_stop();
     let start = Instant::now();
     for (after, signal) in SEQUENCE {
         tokio::select! {

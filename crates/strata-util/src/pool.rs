@@ -81,7 +81,8 @@ mod tests {
             std::thread::sleep(Duration::from_millis(10));
             running.fetch_sub(1, Ordering::SeqCst);
         });
-        assert!(most.load(Ordering::SeqCst) <= 3, "{most:?}");
+        // Twelve 10 ms sleeps on three workers overlap: more than one, never more than three.
+        assert!((2..=3).contains(&most.load(Ordering::SeqCst)), "{most:?}");
     }
 
     #[test]

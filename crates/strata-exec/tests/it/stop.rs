@@ -173,6 +173,41 @@ fn a_probe_with_only_a_timeout_shares_the_callers_group_and_is_stopped_alone() {
     );
 }
 
+/// A probe stopped alone whose output stays open, held by a process it started (as a kubectl
+/// credential plugin holds kubectl's stderr), still ends: its output is read for a short grace
+/// after it ended, then the run returns the timeout with the lines read so far.
+#[test]
+fn a_stopped_probe_whose_output_a_child_keeps_open_still_returns() {
+    let bin = TempDir::new("exec-plugin");
+    let tool = forking_tool(bin.path());
+    let started = Instant::now();
+    let err = run(
+        &Command::new(&tool, bin.path()),
+        &RunOptions {
+            timeout: Some(Duration::from_secs(2)),
+            ..RunOptions::default()
+        },
+    )
+    .unwrap_err();
+    let took = started.elapsed();
+    // Left running, in this process's group: stop them so the test leaves nothing behind.
+    for pid in pids(&bin.join("pids")) {
+        #[expect(unsafe_code, reason = "the test cleans up the jobs it made")]
+        // SAFETY: kill(2) takes plain integers and touches no memory of this process.
+        unsafe {
+            libc::kill(i32::try_from(pid).unwrap(), libc::SIGKILL);
+        }
+    }
+    assert!(took < Duration::from_secs(60), "{took:?}");
+    assert!(
+        matches!(
+            &err,
+            ExecError::TimedOut { stdout_tail, .. } if stdout_tail == &["started", "ready"]
+        ),
+        "{err:?}"
+    );
+}
+
 #[test]
 fn a_command_that_ignores_sigint_gets_sigterm_after_five_seconds() {
     let bin = TempDir::new("exec-sigterm");
