@@ -11,7 +11,7 @@ use crate::{BundleMetadata, ConfigPackageRef, Digest, EnvironmentId, FileKind, P
 
 /// `validate --output json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct ValidateOutput {
     /// No errors were found (warnings allowed).
     pub ok: bool,
@@ -27,7 +27,7 @@ pub struct ValidateOutput {
 
 /// What `validate` looked at, so that a clean result says what it vouches for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct Checked {
     /// Whether the definitions were checked.
     pub definitions: bool,
@@ -41,7 +41,7 @@ pub struct Checked {
 
 /// `generate env --output json`, on success.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct GenerateOutput {
     /// Always `true` (a refusal is a [`super::Refusal`]).
     pub ok: bool,
@@ -63,7 +63,7 @@ pub struct GenerateOutput {
 
 /// `bundle verify --output json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct VerifyOutput {
     /// The bundle matches its metadata (no drift).
     pub ok: bool,
@@ -82,8 +82,7 @@ pub struct VerifyOutput {
 #[serde(
     tag = "kind",
     rename_all = "camelCase",
-    rename_all_fields = "camelCase",
-    deny_unknown_fields
+    rename_all_fields = "camelCase"
 )]
 pub enum DriftEntry {
     /// A file's content no longer matches its digest.
@@ -127,7 +126,7 @@ pub enum DriftEntry {
 
 /// `config lock --output json`, when the lock could be planned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct LockOutput {
     /// The lock is current, or was updated; `false` when `--check` found it out of date.
     pub ok: bool,
@@ -149,7 +148,7 @@ pub enum BackfillOutput {
 
 /// `backfill` without `--to-package`: the bundle made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct BackfillBundleOutput {
     /// Always `true`.
     pub ok: bool,
@@ -161,7 +160,7 @@ pub struct BackfillBundleOutput {
 
 /// `backfill --to-package`: the package environment written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct BackfillPackageOutput {
     /// Always `true`.
     pub ok: bool,

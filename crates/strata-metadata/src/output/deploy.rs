@@ -9,7 +9,7 @@ use crate::{Phase, ReportStatus, RunResult, StateBackendKind};
 
 /// `status --output json`: each phase's last run and whether its inputs changed since.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct StatusOutput {
     /// Always `true`: drift is `changed`, not a failure.
     pub ok: bool,
@@ -23,7 +23,7 @@ pub struct StatusOutput {
 
 /// One phase in `status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct PhaseForecast {
     /// The phase.
     pub phase: Phase,
@@ -38,7 +38,7 @@ pub struct PhaseForecast {
 
 /// `runs --output json`: the newest runs first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct RunsOutput {
     /// Always `true`.
     pub ok: bool,
@@ -52,7 +52,7 @@ pub struct RunsOutput {
 
 /// One run in `runs`: its report's headline and who ran it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct RunSummary {
     /// The run id, as in `.strata/<env>/runs/<run-id>/`.
     pub run_id: String,
@@ -74,7 +74,7 @@ pub struct RunSummary {
 
 /// One phase of a run in `runs`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct RunPhase {
     /// The phase.
     pub phase: Phase,
@@ -86,7 +86,7 @@ pub struct RunPhase {
 
 /// `state push --output json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct PushOutput {
     /// Always `true`.
     pub ok: bool,
@@ -98,7 +98,7 @@ pub struct PushOutput {
 
 /// What `state push` did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct PushReport {
     /// Phase records copied (new, or older in the shared backend).
     pub copied: Vec<Phase>,
@@ -114,7 +114,7 @@ pub struct PushReport {
 
 /// A phase record `state push` did not copy because the shared one is newer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct PushRefused {
     /// The phase.
     pub phase: Phase,
@@ -126,7 +126,7 @@ pub struct PushRefused {
 
 /// `unlock --output json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct UnlockOutput {
     /// Always `true` (a lock held by a running process is a [`super::Failure`], exit 3).
     pub ok: bool,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// `doctor --output json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct DoctorOutput {
     /// Every tool Strata drives, in the order `doctor` shows them.
     pub tools: Vec<ToolRow>,
@@ -13,7 +13,7 @@ pub struct DoctorOutput {
 
 /// One tool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct ToolRow {
     /// The tool, such as `terraform` or `container runtime`.
     pub tool: String,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A command that failed before it had a document of its own: `{"ok": false, "error", "hint"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct Failure {
     /// Always `false`.
     pub ok: bool,
@@ -30,7 +30,7 @@ impl Failure {
 /// Invalid input, refused: `{"ok": false, "diagnostics": [...]}` (with `error` when one sentence
 /// says what was refused, as for a staged Kubespray inventory).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct Refusal {
     /// Always `false`.
     pub ok: bool,
@@ -54,7 +54,7 @@ impl Refusal {
 
 /// One problem in one file, as `validate` and every refusal list it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,

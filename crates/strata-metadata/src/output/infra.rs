@@ -7,7 +7,7 @@ use crate::PlanCounts;
 
 /// `infra --output json`, when every module it ran succeeded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct InfraOutput {
     /// Always `true` (a failure is an [`InfraFailure`]).
     pub ok: bool,
@@ -22,7 +22,7 @@ pub struct InfraOutput {
 
 /// `infra --output json` after a failure: the error, and the modules done before it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct InfraFailure {
     /// Always `false`.
     pub ok: bool,
@@ -40,7 +40,7 @@ pub struct InfraFailure {
 
 /// One Terraform module, or the Ansible hook (which has only `module` and `result`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct ModuleEntry {
     /// `images`, `templates`, `nodes` or `ansible`.
     pub module: String,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// `kubespray deploy|reset|scale|upgrade|remove-node|recover --output json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct KubesprayOutput {
     /// Always `true` (a failure is a [`super::Failure`]).
     pub ok: bool,
@@ -21,7 +21,7 @@ pub struct KubesprayOutput {
 
 /// The staged inventory a run used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct InventoryRef {
     /// The staged folder, relative to the repository root.
     pub dir: String,
@@ -31,7 +31,7 @@ pub struct InventoryRef {
 
 /// `kubespray validate --output json`: the ping command in a dry run, else every host's answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct KubesprayValidateOutput {
     /// Every host answered (always `true` in a dry run).
     pub ok: bool,
@@ -47,7 +47,7 @@ pub struct KubesprayValidateOutput {
 
 /// One host's answer to the Ansible ping.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct HostAnswer {
     /// The inventory host name.
     pub host: String,
@@ -61,7 +61,7 @@ pub struct HostAnswer {
 
 /// `kubespray status --output json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct StatusOutput {
     /// The API server is ready and every node, at least one, is Ready.
     pub ok: bool,
@@ -77,7 +77,7 @@ pub struct StatusOutput {
 
 /// One node and whether it is Ready.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct NodeStatus {
     /// The node name.
     pub name: String,

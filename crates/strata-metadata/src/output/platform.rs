@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// `platform deploy --output json`: each release's result, or (with `--dry-run`) only that it
 /// was a dry run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct PlatformDeployOutput {
     /// Every release was deployed.
     pub ok: bool,
@@ -22,7 +22,7 @@ pub struct PlatformDeployOutput {
 
 /// One release in `platform deploy`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct ReleaseEntry {
     /// The release.
     pub release: String,
@@ -48,7 +48,7 @@ pub enum ReleaseResult {
 
 /// `platform template --output json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct TemplateOutput {
     /// Every release rendered.
     pub ok: bool,
@@ -60,7 +60,7 @@ pub struct TemplateOutput {
 
 /// `platform diff --output json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct DiffOutput {
     /// Always `true`: changes are `changed` (and exit 4), not a failure.
     pub ok: bool,
@@ -72,7 +72,7 @@ pub struct DiffOutput {
 
 /// `business deploy --output json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct BusinessOutput {
     /// Always `true` (a failure is a [`super::Failure`]).
     pub ok: bool,
@@ -85,7 +85,7 @@ pub struct BusinessOutput {
 
 /// `graph --output json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct GraphOutput {
     /// Always `true`.
     pub ok: bool,

@@ -7,7 +7,7 @@ use crate::ArtifactRecord;
 
 /// `provision build --output json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct BuildOutput {
     /// Every role's image is ready.
     pub ok: bool,
@@ -19,7 +19,7 @@ pub struct BuildOutput {
 
 /// One role in `provision build`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct BuiltRole {
     /// The role.
     pub role: String,
@@ -49,7 +49,7 @@ pub enum BuildResult {
 
 /// `provision list --output json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct ListOutput {
     /// Always `true`.
     pub ok: bool,
@@ -61,7 +61,7 @@ pub struct ListOutput {
 
 /// One role in `provision list`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct ListedRole {
     /// The role.
     pub role: String,
@@ -73,7 +73,7 @@ pub struct ListedRole {
 
 /// `provision publish --output json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct PublishOutput {
     /// Always `true` (a failure is a [`super::Failure`]).
     pub ok: bool,
