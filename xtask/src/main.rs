@@ -73,7 +73,10 @@ fn main() -> ExitCode {
             let message = format!("{err:#}");
             ui.error(&message, hint.as_deref());
             // `--output json` promises one JSON document on stdout, failures included.
-            ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
+            ui.json(&strata_metadata::output::Failure::new(
+                &message,
+                hint.as_deref(),
+            ));
             ExitCode::from(exit.code())
         }
     }

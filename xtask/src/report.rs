@@ -4,9 +4,10 @@ use strata_bundle::{Bundle, BundleError};
 use strata_config::Layout;
 use strata_exec::ExecError;
 
+use strata_metadata::output::Failure;
 use strata_metadata::{EnvironmentId, Notice, NoticeLevel};
 
-use crate::ui::{Ui, diagnostic_json};
+use crate::ui::{Ui, refusal};
 
 /// Refuses an environment the repository does not know, before a command reads or writes
 /// anything for it: the diagnostic names the definitions file, the known environments and the
@@ -16,7 +17,7 @@ pub(crate) fn known_environment(layout: &Layout, env: &EnvironmentId, ui: &Ui) -
         Ok(()) => true,
         Err(d) => {
             ui.diagnostic(&d);
-            ui.json(&serde_json::json!({"ok": false, "diagnostics": [diagnostic_json(&d)]}));
+            ui.json(&refusal(std::slice::from_ref(&d)));
             false
         }
     }
@@ -32,7 +33,7 @@ pub(crate) fn open_bundle(layout: &Layout, env: &str, ui: &Ui) -> anyhow::Result
                 "run `cargo xtask infra --env {env} --phase bootstrap`, or `cargo xtask generate env --id {env} --config <package>`"
             );
             ui.error(&message, Some(&hint));
-            ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
+            ui.json(&Failure::new(&message, Some(&hint)));
             Ok(None)
         }
         Err(e) => Err(e.into()),
@@ -41,12 +42,7 @@ pub(crate) fn open_bundle(layout: &Layout, env: &str, ui: &Ui) -> anyhow::Result
 
 /// The last lines a failed command printed, as `  | line` notes before the error.
 pub(crate) fn show_tail(ui: &Ui, err: &ExecError) {
-    if let ExecError::Failed {
-        stdout_tail,
-        stderr_tail,
-        ..
-    } = err
-    {
+    if let Some((stdout_tail, stderr_tail)) = err.tail() {
         for line in stdout_tail.iter().chain(stderr_tail) {
             ui.note(&format!("  | {line}"));
         }
@@ -71,5 +67,5 @@ pub(crate) fn notices(ui: &Ui, notices: &[Notice]) {
 /// A failure, on stderr and (with `--output json`) as the one JSON document.
 pub(crate) fn error(ui: &Ui, message: &str, hint: Option<&str>) {
     ui.error(message, hint);
-    ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
+    ui.json(&Failure::new(message, hint));
 }

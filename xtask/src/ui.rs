@@ -4,6 +4,7 @@
 use std::io::{IsTerminal, Write};
 
 use strata_config::{Diagnostic, Severity};
+use strata_metadata::output;
 
 use crate::cli::{Global, OutputFormat};
 
@@ -92,27 +93,40 @@ impl Ui {
         self.paint("31", text)
     }
 
-    /// The JSON result on stdout, when `--output json`.
-    pub(crate) fn json(&self, value: &serde_json::Value) {
-        if self.json {
-            let _ = writeln!(
-                std::io::stdout().lock(),
-                "{}",
-                serde_json::to_string_pretty(value).expect("JSON values serialize")
-            );
+    /// The command's one JSON document on stdout, when `--output json`: one of the types in
+    /// `strata_metadata::output` (or the deploy report), whose schemas are checked in.
+    pub(crate) fn json(&self, document: &impl serde::Serialize) {
+        if !self.json {
+            return;
+        }
+        match serde_json::to_string_pretty(document) {
+            Ok(text) => {
+                let _ = writeln!(std::io::stdout().lock(), "{text}");
+            }
+            // The documents hold strings, numbers and string-keyed maps, which always
+            // serialize; should one not, say so rather than print half a document.
+            Err(e) => self.error(&format!("failed to render the JSON document: {e}"), None),
         }
     }
 }
 
-/// A diagnostic as JSON.
-pub(crate) fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {
-    serde_json::json!({
-        "severity": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
-        "path": d.path.to_string_lossy().replace('\\', "/"),
-        "line": d.line,
-        "column": d.column,
-        "code": d.code,
-        "message": d.message,
-        "hint": d.hint,
-    })
+/// A diagnostic as the JSON documents list it.
+pub(crate) fn diagnostic_output(d: &Diagnostic) -> output::Diagnostic {
+    output::Diagnostic {
+        severity: match d.severity {
+            Severity::Error => output::Severity::Error,
+            Severity::Warning => output::Severity::Warning,
+        },
+        path: d.path.to_string_lossy().replace('\\', "/"),
+        line: d.line,
+        column: d.column,
+        code: d.code.to_owned(),
+        message: d.message.clone(),
+        hint: d.hint.clone(),
+    }
+}
+
+/// `{"ok": false, "diagnostics": [...]}` for a refusal.
+pub(crate) fn refusal(diagnostics: &[Diagnostic]) -> output::Refusal {
+    output::Refusal::new(diagnostics.iter().map(diagnostic_output).collect())
 }

@@ -1,52 +1,13 @@
 //! `bundle verify`: recompute every digest and compare with the package it came from.
 
 use strata_config::{Definitions, Depth, Layout, list_files, load_package, sha256};
-use strata_metadata::Digest;
 
 use crate::Bundle;
 use crate::error::{BundleError, io};
 
-/// One way a bundle differs from what its metadata says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Drift {
-    /// A file's content no longer matches its digest.
-    Modified {
-        /// Path inside the bundle.
-        path: String,
-        /// The digest recorded.
-        expected: Digest,
-        /// The digest now.
-        actual: Digest,
-    },
-    /// A file the metadata lists is gone.
-    Missing {
-        /// Path inside the bundle.
-        path: String,
-    },
-    /// A file is present that the metadata does not list.
-    Unexpected {
-        /// Path inside the bundle.
-        path: String,
-    },
-    /// `metadata.json` points a kind of file somewhere other than its place in the bundle.
-    Remapped {
-        /// The kind.
-        kind: strata_metadata::FileKind,
-        /// Where the metadata points.
-        path: String,
-        /// Where this schema version puts it.
-        expected: &'static str,
-    },
-    /// The package changed since the bundle was generated.
-    PackageChanged {
-        /// The package.
-        id: String,
-        /// The version in the bundle.
-        bundle_version: String,
-        /// The version in the package now.
-        current_version: String,
-    },
-}
+/// One way a bundle differs from what its metadata says: the type `bundle verify --output json`
+/// prints, so the library and the document cannot drift apart.
+pub use strata_metadata::output::DriftEntry as Drift;
 
 /// What verification found.
 #[derive(Debug, Clone, Default)]
@@ -78,9 +39,9 @@ pub fn verify(bundle: &Bundle, layout: Option<&Layout>) -> Result<VerifyReport, 
         }
         if path.map(String::as_str) != Some(kind.bundle_name()) {
             report.drift.push(Drift::Remapped {
-                kind,
+                file_kind: kind,
                 path: path.cloned().unwrap_or_default(),
-                expected: kind.bundle_name(),
+                expected: kind.bundle_name().to_owned(),
             });
         }
     }
@@ -121,7 +82,7 @@ pub fn verify(bundle: &Bundle, layout: Option<&Layout>) -> Result<VerifyReport, 
         );
         if let Some(current) = current.filter(|c| c.digest != pkg.digest) {
             report.drift.push(Drift::PackageChanged {
-                id: pkg.id.to_string(),
+                package: pkg.id.to_string(),
                 bundle_version: pkg.version.to_string(),
                 current_version: current.manifest.version.to_string(),
             });

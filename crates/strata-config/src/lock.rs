@@ -1,7 +1,5 @@
 //! `config/packages.lock` and the version-bump rule: changed content needs a higher version.
 
-use std::path::Path;
-
 use strata_metadata::{LOCK_SCHEMA_VERSION, LockEntry, PackageId, PackagesLock};
 
 use crate::locate::JsonPositions;
@@ -36,6 +34,11 @@ pub fn read_lock(layout: &Layout) -> Result<Option<(PackagesLock, String)>, Diag
 
 /// Checks every package against the lock.
 pub fn check_lock(layout: &Layout, packages: &[Package]) -> Vec<Diagnostic> {
+    check_lock_of(layout, &packages.iter().collect::<Vec<_>>())
+}
+
+/// [`check_lock`] over borrowed packages, so `validate` need not copy the ones it judges.
+pub(crate) fn check_lock_of(layout: &Layout, packages: &[&Package]) -> Vec<Diagnostic> {
     let rel = Layout::lock_rel();
     let (lock, text) = match read_lock(layout) {
         Ok(Some(l)) => l,
@@ -45,11 +48,11 @@ pub fn check_lock(layout: &Layout, packages: &[Package]) -> Vec<Diagnostic> {
         }
         Err(d) => return vec![d],
     };
-    let positions = JsonPositions::scan(&text);
     let mut out = Vec::new();
-    for p in packages {
+    for &p in packages {
         let manifest_rel = p.rel_dir().join("package.json");
-        let version_pos = package_version_position(layout, &manifest_rel);
+        // Only a problem needs the position, so the manifest is scanned only then.
+        let version_pos = || package_version_position(p);
         match lock.packages.get(p.id()) {
             None => out.push(
                 Diagnostic::error(
@@ -60,7 +63,7 @@ pub fn check_lock(layout: &Layout, packages: &[Package]) -> Vec<Diagnostic> {
                         p.id()
                     ),
                 )
-                .at_opt(version_pos)
+                .at_opt(version_pos())
                 .hint("run `cargo xtask config lock` and commit config/packages.lock"),
             ),
             Some(entry) => {
@@ -72,7 +75,7 @@ pub fn check_lock(layout: &Layout, packages: &[Package]) -> Vec<Diagnostic> {
                             "version-lowered",
                             format!("version {v} is lower than the recorded {}", entry.version),
                         )
-                        .at_opt(version_pos)
+                        .at_opt(version_pos())
                         .hint(format!(
                             "versions only go up: use a version above {}",
                             entry.version
@@ -80,7 +83,7 @@ pub fn check_lock(layout: &Layout, packages: &[Package]) -> Vec<Diagnostic> {
                     );
                 } else if *v == entry.version && p.digest != entry.digest {
                     out.push(Diagnostic::error(&manifest_rel, "version-not-bumped", format!("content changed but version is still {v}"))
-                        .at_opt(version_pos)
+                        .at_opt(version_pos())
                         .hint(format!(
                             "bump `version` above {v} in package.json, then run `cargo xtask config lock` (`git diff {}` shows what changed)",
                             p.rel_dir().display()
@@ -95,24 +98,28 @@ pub fn check_lock(layout: &Layout, packages: &[Package]) -> Vec<Diagnostic> {
                                 entry.version
                             ),
                         )
-                        .at_opt(version_pos)
+                        .at_opt(version_pos())
                         .hint("run `cargo xtask config lock` and commit config/packages.lock"),
                     );
                 }
             }
         }
     }
+    let loaded: std::collections::HashSet<&PackageId> = packages.iter().map(|p| p.id()).collect();
+    let positions = std::cell::OnceCell::new();
     for id in lock.packages.keys() {
-        if !packages.iter().any(|p| p.id() == id)
-            && !layout.abs(Layout::package_rel(id.as_str())).exists()
-        {
+        if !loaded.contains(id) && !layout.abs(Layout::package_rel(id.as_str())).exists() {
             out.push(
                 Diagnostic::error(
                     rel,
                     "lock-stale",
                     format!("the lock records package `{id}`, which no longer exists"),
                 )
-                .at_opt(positions.get(&["packages", id.as_str()]))
+                .at_opt(
+                    positions
+                        .get_or_init(|| JsonPositions::scan(&text))
+                        .get(&["packages", id.as_str()]),
+                )
                 .hint("run `cargo xtask config lock` to drop it"),
             );
         }
@@ -120,9 +127,11 @@ pub fn check_lock(layout: &Layout, packages: &[Package]) -> Vec<Diagnostic> {
     out
 }
 
-fn package_version_position(layout: &Layout, manifest_rel: &Path) -> Option<(usize, usize)> {
-    let text = std::fs::read_to_string(layout.abs(manifest_rel)).ok()?;
-    JsonPositions::scan(&text).get(&["version"])
+/// Where `version` is written in the package's manifest, from the bytes the package was loaded
+/// with (the file on disk is not read again).
+fn package_version_position(p: &Package) -> Option<(usize, usize)> {
+    let text = std::str::from_utf8(p.file("package.json")?).ok()?;
+    JsonPositions::scan(text).get(&["version"])
 }
 
 /// A change `config lock` made.

@@ -249,10 +249,15 @@ fn check_environment_files(
     for (env, files) in &package.manifest.environments {
         for kind in FileKind::ALL {
             let given = files.path(kind);
-            let at = positions.get(&["environments", env.as_str(), kind.key()]);
-            let problem = |code, msg: String| Diagnostic::error(manifest_rel, code, msg).at_opt(at);
-            if given
-                .split(['/', '\\'])
+            // Only a problem needs the position: the lookup waits for one.
+            let problem = |code, msg: String| {
+                Diagnostic::error(manifest_rel, code, msg).at_opt(positions.get(&[
+                    "environments",
+                    env.as_str(),
+                    kind.key(),
+                ]))
+            };
+            if crate::walk::segments(given)
                 .any(|seg| seg.starts_with('.') && seg != "." && seg != "..")
             {
                 diags.push(

@@ -2,8 +2,7 @@
 
 use std::path::Path;
 
-use serde::de::DeserializeOwned;
-use strata_metadata::unknown_field_hint;
+use strata_metadata::{FromJson, FromYaml, unknown_field_hint};
 
 use crate::Diagnostic;
 
@@ -84,8 +83,10 @@ pub(crate) fn io_diagnostic(rel: &Path, e: &std::io::Error) -> Diagnostic {
 }
 
 /// Parses JSON into `T`; a failure names the line and column and suggests the field meant.
-pub(crate) fn parse_json<T: DeserializeOwned>(rel: &Path, text: &str) -> Result<T, Diagnostic> {
-    serde_json::from_str(text).map_err(|e| {
+///
+/// The reader is `T`'s own, compiled in strata-metadata ([`FromJson`] says why).
+pub(crate) fn parse_json<T: FromJson>(rel: &Path, text: &str) -> Result<T, Diagnostic> {
+    T::from_json(text).map_err(|e| {
         let message = strip_position(&e.to_string());
         Diagnostic::error(rel, "invalid-json", message.clone())
             .at((e.line(), e.column()))
@@ -110,8 +111,10 @@ fn json_hint(e: &serde_json::Error) -> Option<String> {
 }
 
 /// Parses YAML into `T`; a failure names the line and column and suggests the field meant.
-pub(crate) fn parse_yaml<T: DeserializeOwned>(rel: &Path, text: &str) -> Result<T, Diagnostic> {
-    serde_yaml_ng::from_str(text).map_err(|e| yaml_diagnostic(rel, &e))
+///
+/// The reader is `T`'s own, compiled in strata-metadata ([`FromYaml`] says why).
+pub(crate) fn parse_yaml<T: FromYaml>(rel: &Path, text: &str) -> Result<T, Diagnostic> {
+    T::from_yaml(text).map_err(|e| yaml_diagnostic(rel, &e))
 }
 
 pub(crate) fn yaml_diagnostic(rel: &Path, e: &serde_yaml_ng::Error) -> Diagnostic {
@@ -150,6 +153,11 @@ mod tests {
         struct T {
             version: String,
         }
+        impl FromJson for T {
+            fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+                serde_json::from_str(text)
+            }
+        }
         let err = parse_json::<T>(Path::new("p.json"), "{\n  \"verison\": \"1\"\n}").unwrap_err();
         assert_eq!(
             (
@@ -169,11 +177,18 @@ mod tests {
 
     #[test]
     fn yaml_positions_are_one_based() {
-        let err = parse_yaml::<std::collections::BTreeMap<String, u32>>(
-            Path::new("a.yaml"),
-            "a: 1\nb: x\n",
-        )
-        .unwrap_err();
+        #[derive(serde::Deserialize, Debug)]
+        #[expect(dead_code, reason = "only the error matters")]
+        struct T {
+            a: u32,
+            b: u32,
+        }
+        impl FromYaml for T {
+            fn from_yaml(text: &str) -> Result<Self, serde_yaml_ng::Error> {
+                serde_yaml_ng::from_str(text)
+            }
+        }
+        let err = parse_yaml::<T>(Path::new("a.yaml"), "a: 1\nb: x\n").unwrap_err();
         assert_eq!((err.line, err.column), (2, 4), "{err}");
     }
 

@@ -155,6 +155,7 @@ pub(crate) fn check_tfvars_against(
     rel: &Path,
     text: &str,
     body: &hcl::Body,
+    edit: &hcl::edit::structure::Body,
     modules: &[ModuleVariables],
 ) -> Vec<Diagnostic> {
     if modules.is_empty() {
@@ -185,7 +186,7 @@ pub(crate) fn check_tfvars_against(
             );
         }
     }
-    out.extend(check_types(rel, text, modules));
+    out.extend(check_types(rel, text, edit, modules));
     for m in modules {
         for required in m.required() {
             if !keys.contains(&required) && required != IMAGE_CHECKSUM_VARIABLE {
@@ -211,11 +212,12 @@ pub(crate) fn check_tfvars_against(
 
 /// `tfvars-type`: each value against the type of each module that declares it (modules that
 /// agree on a type are checked once), pointing at the offending value itself.
-fn check_types(rel: &Path, text: &str, modules: &[ModuleVariables]) -> Vec<Diagnostic> {
-    // Parsed again, this time keeping positions; a file that does not parse was reported already.
-    let Ok(body) = hcl::edit::parser::parse_body(text) else {
-        return Vec::new();
-    };
+fn check_types(
+    rel: &Path,
+    text: &str,
+    body: &hcl::edit::structure::Body,
+    modules: &[ModuleVariables],
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for attr in body.attributes() {
         let name = attr.key.as_str();

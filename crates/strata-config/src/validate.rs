@@ -1,10 +1,8 @@
 //! `validate`: every rule over the whole repository, all problems at once.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use tracing::instrument;
 
-use crate::lock::check_lock;
+use crate::lock::{check_lock, check_lock_of};
 use crate::package::{Depth, load_package, package_folders};
 use crate::selectors::check_selectors;
 use crate::{Definitions, Diagnostic, Layout, Package, Report, load_definitions};
@@ -52,14 +50,13 @@ pub fn validate(layout: &Layout, targets: &[Target]) -> Report {
                 packages.iter().map(|p| p.manifest.environments.len()).sum();
             // The version-bump rule judges packages that are otherwise valid: a package with
             // errors is being edited, and "bump the version" would only bury the real problem.
-            let valid: Vec<Package> = packages
+            let valid: Vec<&Package> = packages
                 .iter()
                 .filter(|p| {
                     !pkg_diags
                         .iter()
                         .any(|d| d.is_error() && d.path.starts_with(p.rel_dir()))
                 })
-                .cloned()
                 .collect();
             report.extend(pkg_diags);
             if packages.is_empty() && !layout.abs(Layout::packages_rel()).is_dir() {
@@ -72,7 +69,7 @@ pub fn validate(layout: &Layout, targets: &[Target]) -> Report {
                     .hint("is --root (or STRATA_ROOT) the repository root?"),
                 );
             }
-            report.extend(check_lock(layout, &valid));
+            report.extend(check_lock_of(layout, &valid));
         }
         if targets.contains(&Target::Environments) {
             let (selectors, diags) = check_selectors(layout, &packages);
@@ -90,35 +87,12 @@ pub fn load_all_packages(
     depth: Depth,
 ) -> (Vec<Package>, Vec<Diagnostic>) {
     let folders = package_folders(layout);
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(folders.len().max(1));
-    let next = AtomicUsize::new(0);
-    let mut results: Vec<(usize, Option<Package>, Vec<Diagnostic>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut out = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(folder) = folders.get(i) else {
-                            break out;
-                        };
-                        let (p, d) = load_package(layout, folder, defs, depth);
-                        out.push((i, p, d));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("package loading does not panic"))
-            .collect()
+    let results = strata_util::map_bounded(&folders, strata_util::default_workers(), |folder| {
+        load_package(layout, folder, defs, depth)
     });
-    results.sort_by_key(|(i, ..)| *i);
     let mut packages = Vec::new();
     let mut diags = Vec::new();
-    for (_, p, d) in results {
+    for (p, d) in results {
         packages.extend(p);
         diags.extend(d);
     }

@@ -101,18 +101,32 @@ impl PhaseFailure {
         };
         let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
         while let Some(c) = cause {
-            if let Some(ExecError::Failed {
-                command,
-                code,
-                stdout_tail,
-                stderr_tail,
-                ..
-            }) = c.downcast_ref::<ExecError>()
-            {
-                out.tail = stdout_tail.iter().chain(stderr_tail).cloned().collect();
-                out.exit_code = *code;
-                out.command = Some(command.clone());
-                break;
+            match c.downcast_ref::<ExecError>() {
+                Some(ExecError::Failed {
+                    command,
+                    code,
+                    stdout_tail,
+                    stderr_tail,
+                    ..
+                }) => {
+                    out.tail = stdout_tail.iter().chain(stderr_tail).cloned().collect();
+                    out.exit_code = *code;
+                    out.command = Some(command.clone());
+                    break;
+                }
+                // Stopped for its timeout: no exit code of its own, but the last lines say
+                // where it hung.
+                Some(ExecError::TimedOut {
+                    command,
+                    stdout_tail,
+                    stderr_tail,
+                    ..
+                }) => {
+                    out.tail = stdout_tail.iter().chain(stderr_tail).cloned().collect();
+                    out.command = Some(command.clone());
+                    break;
+                }
+                _ => {}
             }
             cause = c.source();
         }
@@ -402,9 +416,7 @@ fn provision(step: &Step<'_>) -> Result<Done, PhaseFailure> {
         // `--force provision` means build the images again, which the provisioner would
         // otherwise find up to date.
         force: step.forced,
-        jobs: step.jobs.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-        }),
+        jobs: step.jobs.unwrap_or_else(strata_util::default_workers),
         tools,
     };
     let mut on_event = |event: Event<'_>| match event {

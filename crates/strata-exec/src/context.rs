@@ -6,33 +6,53 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use tokio::sync::Notify;
+
 use crate::{ExecError, FoundTool, LineHook, RunOptions, Tool, find_tool_with};
 
 /// A request to stop: set by the caller (the CLI's Ctrl-C handler, or another tool's own), read
 /// by every running command, which then stops its process group in order (SIGINT, SIGTERM,
-/// SIGKILL). Cloning shares the flag.
+/// SIGKILL). Cloning shares the request.
+///
+/// A running command does not poll it: [`Interrupt::trigger`] wakes every command waiting on
+/// [`Interrupt::triggered`] at once. Trigger it from any thread, such as a `tokio::signal` or
+/// `signal-hook` watcher, but not from inside a raw `sigaction` handler: waking takes a lock.
 #[derive(Debug, Clone, Default)]
-pub struct Interrupt(Arc<AtomicBool>);
+pub struct Interrupt(Arc<Shared>);
+
+#[derive(Debug, Default)]
+struct Shared {
+    set: AtomicBool,
+    wake: Notify,
+}
 
 impl Interrupt {
-    /// A flag nobody has set.
+    /// A request nobody has made.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Asks every command that watches this flag to stop.
+    /// Asks every command that watches this request to stop.
     pub fn trigger(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.0.set.store(true, Ordering::SeqCst);
+        self.0.wake.notify_waiters();
     }
 
     /// Whether a stop was asked for.
     pub fn is_set(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.0.set.load(Ordering::SeqCst)
     }
 
-    /// The flag itself, for [`RunOptions::interrupt`].
-    pub fn flag(&self) -> &AtomicBool {
-        &self.0
+    /// Resolves once a stop is asked for, at once if it already was.
+    pub async fn triggered(&self) {
+        let woken = self.0.wake.notified();
+        let mut woken = std::pin::pin!(woken);
+        // Registered before the flag is read, so a trigger between the two is not missed.
+        woken.as_mut().enable();
+        if self.is_set() {
+            return;
+        }
+        woken.await;
     }
 }
 
@@ -70,7 +90,7 @@ impl<'a> Context<'a> {
             dry_run: self.dry_run,
             log,
             on_line: self.on_line,
-            interrupt: self.interrupt.map(Interrupt::flag),
+            interrupt: self.interrupt,
             ..RunOptions::default()
         }
     }

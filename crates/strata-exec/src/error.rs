@@ -2,6 +2,7 @@
 
 use std::io;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// An external command could not be found, started, or finished successfully.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +52,22 @@ pub enum ExecError {
         log: Option<PathBuf>,
     },
 
+    /// The process ran past its [`RunOptions::timeout`](crate::RunOptions::timeout) and was
+    /// stopped (SIGINT, then SIGTERM, then SIGKILL; to its whole process group when it had one).
+    #[error("`{command}` did not finish within {} and was stopped", crate::stop::shown_duration(*after))]
+    TimedOut {
+        /// The command line, secrets masked.
+        command: String,
+        /// The limit it ran past.
+        after: Duration,
+        /// The last lines of its standard output, secrets masked.
+        stdout_tail: Vec<String>,
+        /// The last lines of its standard error, secrets masked.
+        stderr_tail: Vec<String>,
+        /// The full log, when one was written.
+        log: Option<PathBuf>,
+    },
+
     /// Reading the child's output or writing the log failed.
     #[error("could not write the log `{path}`")]
     Log {
@@ -83,7 +100,33 @@ impl ExecError {
 
     /// What to do about it, where that is clear.
     pub fn hint(&self) -> Option<String> {
-        self.is_configuration()
-            .then(|| "`cargo xtask doctor` lists what is found".to_owned())
+        match self {
+            ExecError::ToolNotFound { .. } | ExecError::BadOverride { .. } => {
+                Some("`cargo xtask doctor` lists what is found".to_owned())
+            }
+            ExecError::TimedOut { .. } => Some(
+                "a command that should answer at once hung: run it by hand to see where it waits (a network, a lock, a prompt), or check that the override variable names the right binary"
+                    .to_owned(),
+            ),
+            ExecError::Spawn { .. } | ExecError::Failed { .. } | ExecError::Log { .. } => None,
+        }
+    }
+
+    /// The last lines the command printed, stdout's then stderr's, when it ran and failed or
+    /// was stopped for its timeout.
+    pub fn tail(&self) -> Option<(&[String], &[String])> {
+        match self {
+            ExecError::Failed {
+                stdout_tail,
+                stderr_tail,
+                ..
+            }
+            | ExecError::TimedOut {
+                stdout_tail,
+                stderr_tail,
+                ..
+            } => Some((stdout_tail, stderr_tail)),
+            _ => None,
+        }
     }
 }

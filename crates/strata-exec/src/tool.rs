@@ -3,7 +3,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::{Command, ExecError, RunOptions, run};
+use crate::{Command, ExecError, PROBE_TIMEOUT, RunOptions, run};
 
 /// An external tool, as the crate that drives it declares it (`strata_terraform::TERRAFORM`):
 /// this crate keeps the mechanism that finds tools, not a list of them.
@@ -96,6 +96,7 @@ pub fn tool_version(found: &FoundTool, cwd: &Path) -> Result<(String, Option<Str
         &cmd,
         &RunOptions {
             capture_stdout: true,
+            timeout: Some(PROBE_TIMEOUT),
             ..RunOptions::default()
         },
     )?;

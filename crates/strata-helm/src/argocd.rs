@@ -56,6 +56,7 @@ pub fn argocd_gate(
     let query = argocd_crd_query(kubectl, kubeconfig, cwd);
     let opts = RunOptions {
         capture_stdout: true,
+        timeout: Some(strata_exec::PROBE_TIMEOUT),
         ..RunOptions::default()
     };
     match strata_exec::run(&query, &opts) {

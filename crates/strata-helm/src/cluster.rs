@@ -142,6 +142,8 @@ pub fn cluster_gate(
     let opts = RunOptions {
         capture_stdout: true,
         tail_lines: 5,
+        // kubectl's own request timeout does not cover a credential plugin that hangs.
+        timeout: Some(strata_exec::PROBE_TIMEOUT),
         ..RunOptions::default()
     };
     let unreachable = |source| HelmError::GateUnreachable {

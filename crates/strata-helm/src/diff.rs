@@ -121,6 +121,8 @@ pub fn diff_platform(
         &strata_exec::Command::new(&helm.program, &cwd).args(["plugin", "list"]),
         &RunOptions {
             capture_stdout: true,
+            timeout: Some(strata_exec::PROBE_TIMEOUT),
+            interrupt: ctx.interrupt,
             ..RunOptions::default()
         },
     )?;
@@ -162,7 +164,7 @@ pub fn diff_platform(
                 capture_stdout: true,
                 success_codes: &[0, 2],
                 tail_lines: 20,
-                interrupt: ctx.interrupt.map(strata_exec::Interrupt::flag),
+                interrupt: ctx.interrupt,
                 ..RunOptions::default()
             },
         )

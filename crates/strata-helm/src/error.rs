@@ -240,13 +240,12 @@ impl HelmError {
             Self::ClusterUnreachable { env, .. } => format!(
                 "`cargo xtask kubespray status --env {env}` shows whether the cluster answers"
             ),
-            Self::Tool(ExecError::ToolNotFound { .. } | ExecError::BadOverride { .. }) => {
-                "`cargo xtask doctor` lists what is found".to_owned()
-            }
+            // A tool missing, or a probe that hung past its timeout: strata-exec knows what to say.
+            Self::Tool(e) => return e.hint(),
             Self::Command { log: Some(log), .. } => {
                 format!("the full output is in {}", log.display())
             }
-            _ => return None,
+            _ => return self.failed_command().and_then(ExecError::hint),
         })
     }
 

@@ -2,7 +2,10 @@
 //! with independent releases in parallel, a failure stopping only what depends on it.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::mpsc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use strata_metadata::Release;
@@ -135,14 +138,20 @@ pub enum GraphEvent<'a> {
 /// Runs `step` for every release, each once all its `needs` succeeded, at most `jobs` at a
 /// time. A failure skips every release that needs it (directly or not); independent releases
 /// go on. Results come back in [`order`]. `events` is called on the calling thread only.
-pub fn run_graph<F>(
-    releases: &[Release],
+///
+/// The steps are tasks on one tokio runtime, on a thread of its own (so the caller may itself
+/// be on tokio): a step awaits its commands ([`strata_exec::run_async`]) and the releases that
+/// are running at once wait side by side on that thread. The decisions (what is ready, what a
+/// failure skips) are taken on the calling thread.
+pub fn run_graph<'a, F, Fut>(
+    releases: &'a [Release],
     jobs: usize,
     step: F,
     events: &mut dyn FnMut(GraphEvent<'_>),
 ) -> Result<Vec<ReleaseOutcome>, HelmError>
 where
-    F: Fn(&Release) -> Result<(), HelmError> + Sync,
+    F: Fn(&'a Release) -> Fut + Sync,
+    Fut: Future<Output = Result<(), HelmError>>,
 {
     let ordered = order(releases)?;
     let jobs = jobs.max(1);
@@ -150,9 +159,20 @@ where
         ordered.iter().map(|r| (r.name.as_str(), None)).collect();
     let mut running = 0usize;
     let mut started: BTreeSet<&str> = BTreeSet::new();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|source| HelmError::Io {
+            action: "start the runtime the releases run on in",
+            path: std::env::temp_dir(),
+            source,
+        })?;
+    let (work, todo) = tokio::sync::mpsc::unbounded_channel::<&'a Release>();
     let (tx, rx) = mpsc::channel::<(String, Result<(), HelmError>, Duration)>();
     let step = &step;
     std::thread::scope(|s| {
+        s.spawn(move || runtime.block_on(run_steps(todo, step, tx)));
         loop {
             // Skip whatever needs a release that failed or was skipped.
             let mut changed = true;
@@ -208,16 +228,13 @@ where
                     started.insert(name);
                     running += 1;
                     events(GraphEvent::Started(name));
-                    let tx = tx.clone();
-                    let release: &Release = r;
-                    s.spawn(move || {
-                        let t = Instant::now();
-                        let result = step(release);
-                        let _ = tx.send((release.name.clone(), result, t.elapsed()));
-                    });
+                    work.send(r)
+                        .expect("the runtime thread runs until the graph is done");
                 }
             }
             if running == 0 {
+                // The runtime thread ends once its queue is closed and empty.
+                drop(work);
                 break;
             }
             let (name, result, took) = rx.recv().expect("a running release reports back");
@@ -248,6 +265,69 @@ where
                 .expect("every release ends done, failed or skipped")
         })
         .collect())
+}
+
+/// The runtime thread of [`run_graph`]: starts each release it is sent as a task and reports
+/// each result as it comes, until the queue is closed and every task ended.
+async fn run_steps<'a, F, Fut>(
+    mut todo: tokio::sync::mpsc::UnboundedReceiver<&'a Release>,
+    step: &F,
+    done: mpsc::Sender<(String, Result<(), HelmError>, Duration)>,
+) where
+    F: Fn(&'a Release) -> Fut,
+    Fut: Future<Output = Result<(), HelmError>>,
+{
+    let start = |release: &'a Release| {
+        Box::pin(async move {
+            let t = Instant::now();
+            let result = step(release).await;
+            (release.name.clone(), result, t.elapsed())
+        })
+    };
+    let mut running = Vec::new();
+    let mut open = true;
+    loop {
+        let next = std::future::poll_fn(|cx| {
+            if open {
+                match todo.poll_recv(cx) {
+                    Poll::Ready(Some(release)) => return Poll::Ready(Some(Ok(release))),
+                    Poll::Ready(None) => open = false,
+                    Poll::Pending => {}
+                }
+            }
+            if let Poll::Ready(result) = poll_any(&mut running, cx) {
+                return Poll::Ready(Some(Err(result)));
+            }
+            if open || !running.is_empty() {
+                Poll::Pending
+            } else {
+                Poll::Ready(None)
+            }
+        })
+        .await;
+        match next {
+            Some(Ok(release)) => running.push(start(release)),
+            Some(Err(result)) => {
+                // The receiver only goes away once every started release reported.
+                let _ = done.send(result);
+            }
+            None => return,
+        }
+    }
+}
+
+/// The output of the first of `tasks` that is ready, which leaves the list.
+fn poll_any<T: Future>(
+    tasks: &mut Vec<Pin<Box<T>>>,
+    cx: &mut std::task::Context<'_>,
+) -> Poll<T::Output> {
+    for i in 0..tasks.len() {
+        if let Poll::Ready(output) = tasks[i].as_mut().poll(cx) {
+            drop(tasks.swap_remove(i));
+            return Poll::Ready(output);
+        }
+    }
+    Poll::Pending
 }
 
 #[cfg(test)]
@@ -304,11 +384,11 @@ mod tests {
             2,
             |r| {
                 ran.lock().unwrap().push(r.name.clone());
-                if r.name == "a" {
+                std::future::ready(if r.name == "a" {
                     Err(HelmError::Graph("boom".into()))
                 } else {
                     Ok(())
-                }
+                })
             },
             &mut |_| {},
         )
@@ -338,36 +418,43 @@ mod tests {
 
     #[test]
     fn independent_releases_run_at_the_same_time_up_to_jobs() {
-        // Each of a and b waits until both have started: only a parallel run gets through.
+        // a and b each wait until both have started: only a concurrent run gets through.
         let rs = [rel("a", &[]), rel("b", &[]), rel("c", &["a", "b"])];
-        let started = Mutex::new(0);
-        let both = std::sync::Condvar::new();
-        let out = run_graph(
-            &rs,
-            2,
-            |r| {
-                if r.name == "c" {
-                    return Ok(());
-                }
-                let mut n = started.lock().unwrap();
-                *n += 1;
-                both.notify_all();
-                let (n, timeout) = both
-                    .wait_timeout_while(n, Duration::from_secs(5), |n| *n < 2)
-                    .unwrap();
-                drop(n);
-                if timeout.timed_out() {
-                    Err(HelmError::Graph("ran alone".into()))
-                } else {
-                    Ok(())
-                }
-            },
-            &mut |_| {},
-        )
-        .unwrap();
+        let run = |jobs| {
+            // Not cancel safe: a wait that timed out still counts, so each run has its own.
+            let both = tokio::sync::Barrier::new(2);
+            let both = &both;
+            run_graph(
+                &rs,
+                jobs,
+                |r| async move {
+                    if r.name == "c" {
+                        return Ok(());
+                    }
+                    match tokio::time::timeout(Duration::from_secs(2), both.wait()).await {
+                        Ok(_) => Ok(()),
+                        Err(_) => Err(HelmError::Graph("ran alone".into())),
+                    }
+                },
+                &mut |_| {},
+            )
+            .unwrap()
+        };
+        let out = run(2);
         assert!(
             out.iter().all(|o| matches!(o.result, ReleaseResult::Done)),
             "{out:?}"
+        );
+        // One at a time, a waits alone and fails, and c, which needs it, is skipped. (What b
+        // meets depends on the barrier counting a's wait that timed out, so it is not checked.)
+        let alone = run(1);
+        assert!(
+            matches!(alone[0].result, ReleaseResult::Failed(_)),
+            "{alone:?}"
+        );
+        assert!(
+            matches!(alone[2].result, ReleaseResult::Skipped { .. }),
+            "{alone:?}"
         );
     }
 

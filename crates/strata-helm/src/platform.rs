@@ -178,34 +178,41 @@ pub fn deploy_platform(
         _ => BTreeMap::new(),
     };
     let ran = Mutex::new(Vec::new());
-    let step = |release: &Release| -> Result<(), HelmError> {
+    let (plans, helm, cwd, kubeconfig_path, ran_ref) =
+        (&plans, &helm, &cwd, &kubeconfig.path, &ran);
+    let step = move |release: &Release| {
         let plan = plans
             .iter()
             .find(|p| p.release.name == release.name)
             .expect("a plan per release");
-        let cmd = plan.upgrade(&helm, &cwd, &kubeconfig.path);
-        ran.lock()
+        let cmd = plan.upgrade(helm, cwd, kubeconfig_path);
+        ran_ref
+            .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(cmd.to_string());
-        if ctx.dry_run {
-            return Ok(());
+        let name = release.name.clone();
+        async move {
+            if ctx.dry_run {
+                return Ok(());
+            }
+            if ctx.interrupted() {
+                return Err(HelmError::Interrupted);
+            }
+            let log = ctx.log(&format!("platform-{name}.log"));
+            let opts = RunOptions {
+                tail_lines: 20,
+                ..ctx.run_options(log.as_deref())
+            };
+            strata_exec::run_async(&cmd, &opts)
+                .await
+                .map(|_| ())
+                .map_err(|source| HelmError::Command {
+                    release: name,
+                    step: "helm upgrade --install",
+                    log: log.map(|l| shown(layout, &l)),
+                    source: Box::new(source),
+                })
         }
-        if ctx.interrupted() {
-            return Err(HelmError::Interrupted);
-        }
-        let log = ctx.log(&format!("platform-{}.log", release.name));
-        let opts = RunOptions {
-            tail_lines: 20,
-            ..ctx.run_options(log.as_deref())
-        };
-        strata_exec::run(&cmd, &opts)
-            .map(|_| ())
-            .map_err(|source| HelmError::Command {
-                release: release.name.clone(),
-                step: "helm upgrade --install",
-                log: log.map(|l| shown(layout, &l)),
-                source: Box::new(source),
-            })
     };
     // A dry run records its commands in a stable order.
     let jobs = if ctx.dry_run { 1 } else { request.jobs.max(1) };

@@ -286,16 +286,15 @@ impl KubesprayError {
                 "Kubespray asserts the form at its first task; nothing was run".to_owned()
             }
             E::KubeVersion { unsupported: true, .. } => "Kubespray would fail on the nodes after changing them; pick a version in that range, or pin a Kubespray release that installs this one".to_owned(),
-            E::Tool(ExecError::ToolNotFound { .. } | ExecError::BadOverride { .. }) => {
-                "`cargo xtask doctor` lists what is found".to_owned()
+            // A tool missing, or a probe that hung past its timeout: strata-exec knows what to say.
+            E::Tool(e) => return e.hint(),
+            E::HandBack { .. } | E::Run { .. } => {
+                return self.command_failure().and_then(ExecError::hint);
             }
-            E::Tool(_)
-            | E::Config { .. }
+            E::Config { .. }
             | E::NoCheckout
             | E::StagedInvalid { .. }
             | E::Inventory { .. }
-            | E::HandBack { .. }
-            | E::Run { .. }
             | E::BadAnswer { .. }
             | E::Io { .. } => return None,
         })

@@ -200,18 +200,8 @@ pub fn keep_artifacts(layout: &Layout, env: &str, staged: &Path) -> Result<bool,
     Ok(true)
 }
 
-/// One node and whether it is Ready.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct NodeStatus {
-    /// The node name.
-    pub name: String,
-    /// Its `Ready` condition is `True`.
-    pub ready: bool,
-    /// Its roles, from the `node-role.kubernetes.io/<role>` labels.
-    pub roles: Vec<String>,
-    /// The kubelet version.
-    pub version: String,
-}
+/// One node and whether it is Ready: the type `kubespray status --output json` lists.
+pub use strata_metadata::output::NodeStatus;
 
 /// What the cluster answered.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -258,6 +248,8 @@ pub fn cluster_status(
     let opts = RunOptions {
         capture_stdout: true,
         tail_lines: 5,
+        // kubectl's own request timeout does not cover a credential plugin that hangs.
+        timeout: Some(strata_exec::PROBE_TIMEOUT),
         ..RunOptions::default()
     };
     let unreachable = |source| KubesprayError::ClusterUnreachable {

@@ -20,7 +20,9 @@ mod ids;
 mod kube_versions;
 mod kubespray;
 mod outcome;
+pub mod output;
 mod package;
+mod parse;
 mod platform;
 mod provisioner;
 mod schemas;
@@ -57,6 +59,7 @@ pub use package::{
     BackendKind, BackendSettings, LOCK_SCHEMA_VERSION, LockEntry, ModuleSelector,
     PackageEnvironment, PackageManifest, PackagesLock, TerraformSettings,
 };
+pub use parse::{FromJson, FromYaml};
 pub use platform::{PlatformConfig, Release};
 pub use provisioner::{
     ARTIFACT_SCHEMA_VERSION, ArtifactRecord, BaseImage, Builder, BuilderInfo, CloudInit, CloudUser,

@@ -175,33 +175,9 @@ pub enum UnlockOutcome {
     Ended(Option<Holder>),
 }
 
-/// A phase record `state push` did not copy because the shared one is newer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Refused {
-    /// The phase.
-    pub phase: Phase,
-    /// When the local record finished.
-    pub local_finished_at: String,
-    /// When the shared one did.
-    pub remote_finished_at: String,
-}
-
-/// What [`StateBackend::push`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PushReport {
-    /// Records copied (new, or older in the shared backend).
-    pub copied: Vec<Phase>,
-    /// Records the shared backend already had, identical.
-    pub unchanged: Vec<Phase>,
-    /// Records left alone because the shared one finished later.
-    pub refused: Vec<Refused>,
-    /// Run reports copied.
-    pub runs_copied: usize,
-    /// Run reports the shared backend already had.
-    pub runs_present: usize,
-}
+/// What [`StateBackend::push`] did, and a record it did not copy because the shared one is
+/// newer: the types `state push --output json` prints.
+pub use strata_metadata::output::{PushRefused as Refused, PushReport};
 
 impl StateBackend {
     /// Opens the backend the repository configures, reading the connection string through

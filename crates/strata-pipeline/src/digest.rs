@@ -54,10 +54,19 @@ pub fn phase_inputs(
     };
     match phase {
         Phase::Validate => {
+            // Everything validate reads: packages (hidden files too: they are scanned for
+            // keys) and the lock, the definitions, the module selectors, and the variables of
+            // the Terraform modules tfvars are checked against. Each file is read: a package
+            // edited since the lock recorded it is a change, which validate then reports.
             folder(&mut inputs, "config");
             folder(&mut inputs, "api/definitions");
             for module in strata_config::MODULES {
                 folder(&mut inputs, &format!("{module}/environments"));
+            }
+            for module in strata_config::TERRAFORM_MODULES {
+                let rel = strata_config::module_rel(strata_config::DEFAULT_PLATFORM, module);
+                let name = rel.to_string_lossy().into_owned();
+                inputs.insert(name, module_digest(&layout.abs(&rel)));
             }
         }
         Phase::Generate => {
@@ -185,13 +194,18 @@ fn module_digest(dir: &Path) -> String {
     })
 }
 
-fn digest_files(dir: &Path, keep: impl Fn(&str) -> bool) -> String {
-    let Ok(files) = strata_bundle::list_files(dir) else {
+/// SHA-256 over each kept file's path (relative, `/`-separated), a NUL byte and the SHA-256 of
+/// its bytes (nothing when it cannot be read), in path order; `missing` when a folder cannot be
+/// listed. Symlinks are not followed into folders: a link is a file, read through the link.
+fn digest_files(dir: &Path, keep: impl Fn(&str) -> bool + Sync) -> String {
+    let Some(mut files) = walk_and_hash(dir, &keep) else {
         return "missing".to_owned();
     };
-    let files: Vec<String> = files.into_iter().filter(|r| keep(r)).collect();
+    // Workers finish folders in any order; the digest is over the sorted paths, as it always
+    // was (`list_files`' order), so recorded state stays valid.
+    files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut h = Sha256::new();
-    for (rel, digest) in files.iter().zip(file_digests(dir, &files)) {
+    for (rel, digest) in &files {
         h.update(rel.as_bytes());
         h.update([0]);
         if let Some(digest) = digest {
@@ -201,30 +215,143 @@ fn digest_files(dir: &Path, keep: impl Fn(&str) -> bool) -> String {
     hex(&h.finalize())
 }
 
-/// The SHA-256 of each file (`None` when it cannot be read), in order. `config/` holds
-/// thousands of small files and reading them is most of planning a deploy, so the files are
-/// read and hashed on every CPU; the result does not depend on how they were split.
-fn file_digests(dir: &Path, files: &[String]) -> Vec<Option<[u8; 32]>> {
-    let one = |rel: &String| {
-        std::fs::read(dir.join(rel))
-            .ok()
-            .map(|b| Sha256::digest(&b).into())
+/// Every kept file under `dir` with the SHA-256 of its bytes (`None` when it cannot be read),
+/// in no particular order; `None` when a folder cannot be listed.
+///
+/// `config/` holds thousands of small files in hundreds of folders, and listing and reading
+/// them, one system call after another, is most of planning a deploy. So folders are listed
+/// and their files read and hashed on every CPU: each worker takes a folder from a shared queue,
+/// queues the folders in it and hashes its files.
+fn walk_and_hash(dir: &Path, keep: &(impl Fn(&str) -> bool + Sync)) -> Option<Vec<FileDigest>> {
+    let queue = Queue {
+        state: std::sync::Mutex::new(QueueState {
+            dirs: vec![String::new()],
+            busy: 0,
+            waiting: 0,
+            failed: false,
+        }),
+        ready: std::sync::Condvar::new(),
     };
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if workers == 1 || files.len() < 64 {
-        return files.iter().map(one).collect();
+    let worker = || {
+        let (mut out, mut found) = (Vec::new(), Vec::new());
+        let mut buf = vec![0; 64 * 1024];
+        let mut next = queue.take();
+        while let Some(rel_dir) = next {
+            let listed = list_dir(dir, &rel_dir, keep, &mut buf, &mut found, &mut out);
+            next = queue.next(&mut found, listed.is_err());
+        }
+        out
+    };
+    let workers = strata_util::default_workers();
+    let files: Vec<FileDigest> = std::thread::scope(|s| {
+        let others: Vec<_> = (1..workers).map(|_| s.spawn(worker)).collect();
+        let mut files = worker();
+        for o in others {
+            files.extend(o.join().expect("hashing a file does not panic"));
+        }
+        files
+    });
+    let failed = queue.state.lock().map_or(true, |q| q.failed);
+    (!failed).then_some(files)
+}
+
+type FileDigest = (String, Option<[u8; 32]>);
+
+/// Lists `root/rel_dir`: its folders into `found`, its kept files hashed into `out`.
+fn list_dir(
+    root: &Path,
+    rel_dir: &str,
+    keep: &impl Fn(&str) -> bool,
+    buf: &mut [u8],
+    found: &mut Vec<String>,
+    out: &mut Vec<FileDigest>,
+) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(root.join(rel_dir))? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let rel = if rel_dir.is_empty() {
+            name
+        } else {
+            format!("{rel_dir}/{name}")
+        };
+        if entry.file_type()?.is_dir() {
+            found.push(rel);
+        } else if keep(&rel) {
+            out.push((rel, hash_file(&entry.path(), buf)));
+        }
     }
-    let chunk = files.len().div_ceil(workers);
-    std::thread::scope(|s| {
-        let parts: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|p| p.join().expect("hashing a file does not panic"))
-            .collect()
-    })
+    Ok(())
+}
+
+/// The SHA-256 of a file's bytes, read through `buf` (one buffer per worker: no allocation and
+/// no `stat` per file, unlike `std::fs::read`); `None` when it cannot be read.
+fn hash_file(path: &Path, buf: &mut [u8]) -> Option<[u8; 32]> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut h = Sha256::new();
+    loop {
+        match file.read(buf) {
+            Ok(0) => return Some(h.finalize().into()),
+            Ok(n) => h.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+}
+
+/// The folders still to list, shared by the workers of [`walk_and_hash`].
+struct Queue {
+    state: std::sync::Mutex<QueueState>,
+    ready: std::sync::Condvar,
+}
+
+struct QueueState {
+    dirs: Vec<String>,
+    /// Workers listing a folder (which may queue more).
+    busy: usize,
+    /// Workers waiting for a folder.
+    waiting: usize,
+    failed: bool,
+}
+
+impl Queue {
+    /// The first folder to list.
+    fn take(&self) -> Option<String> {
+        self.take_locked(self.state.lock().ok()?)
+    }
+
+    /// A worker finished a folder, in which it `found` more (`failed`: it could not be
+    /// listed); queues them and takes the next, under one lock. `None` when all are done.
+    fn next(&self, found: &mut Vec<String>, failed: bool) -> Option<String> {
+        let mut q = self.state.lock().ok()?;
+        q.busy -= 1;
+        q.failed |= failed;
+        let queued = !found.is_empty();
+        q.dirs.append(found);
+        if q.waiting > 0 && (queued || q.busy == 0 || q.failed) {
+            self.ready.notify_all();
+        }
+        self.take_locked(q)
+    }
+
+    /// The next folder, waiting while other workers may still find one.
+    fn take_locked(&self, mut q: std::sync::MutexGuard<'_, QueueState>) -> Option<String> {
+        loop {
+            if q.failed {
+                return None;
+            }
+            if let Some(d) = q.dirs.pop() {
+                q.busy += 1;
+                return Some(d);
+            }
+            if q.busy == 0 {
+                return None;
+            }
+            q.waiting += 1;
+            q = self.ready.wait(q).ok()?;
+            q.waiting -= 1;
+        }
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -263,6 +390,18 @@ mod tests {
             std::fs::create_dir_all(&sub).unwrap();
             std::fs::write(sub.join(format!("f{i}.json")), format!("{{\"n\": {i}}}")).unwrap();
         }
+        // Folders whose names sort around `/` (`a-b/x` comes before `a/x`, `a.b/x` after it):
+        // the order is the paths', not the folders'.
+        for (sub, file) in [
+            ("a", "x"),
+            ("a-b", "x"),
+            ("a.b", "x"),
+            ("a/b", "y"),
+            ("a0", "z"),
+        ] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+            std::fs::write(dir.join(sub).join(file), sub).unwrap();
+        }
         let mut h = Sha256::new();
         for rel in strata_bundle::list_files(dir.path()).unwrap() {
             h.update(rel.as_bytes());
@@ -270,5 +409,6 @@ mod tests {
             h.update(Sha256::digest(std::fs::read(dir.join(&rel)).unwrap()));
         }
         assert_eq!(dir_digest(dir.path()), hex(&h.finalize()));
+        assert_eq!(dir_digest(&dir.join("absent")), "missing");
     }
 }

@@ -344,8 +344,9 @@ impl ProvisionError {
             Self::NoPublishTarget { .. } => "add `\"publish\": {\"uri\": \"file:///srv/images\"}` (or an http(s) URL that accepts PUT) to the environment's provisioner config".to_owned(),
             Self::Tool { .. } => return log.map(|l| format!("the full output is in {l}")),
             Self::Program(ExecError::ToolNotFound { tool, .. }) if tool.contains("cloud-localds") => "install it with `apt-get install cloud-image-utils`; it writes the NoCloud seed of roles with `cloudInit`".to_owned(),
-            Self::Program(ExecError::ToolNotFound { .. } | ExecError::BadOverride { .. }) => "`cargo xtask doctor` lists what is found".to_owned(),
-            _ => return None,
+            // A tool missing, or a probe that hung past its timeout: strata-exec knows what to say.
+            Self::Program(e) => return e.hint(),
+            _ => return self.failed_command().and_then(ExecError::hint),
         })
     }
 

@@ -1,6 +1,5 @@
 //! Building several roles at once, at most `jobs` at a time.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use strata_metadata::RoleImage;
@@ -53,45 +52,25 @@ pub fn build_all(
     force: bool,
     events: &(dyn Fn(Event<'_>) + Sync),
 ) -> Vec<RoleResult> {
-    let next = AtomicUsize::new(0);
-    let mut results: Vec<Option<RoleResult>> = (0..roles.len()).map(|_| None).collect();
-    let slots: Vec<std::sync::Mutex<&mut Option<RoleResult>>> =
-        results.iter_mut().map(std::sync::Mutex::new).collect();
-    std::thread::scope(|s| {
-        for _ in 0..jobs.clamp(1, roles.len().max(1)) {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some((role, image)) = roles.get(i) else {
-                        return;
-                    };
-                    events(Event::Started { role });
-                    let started = Instant::now();
-                    let step = |message: &str| events(Event::Step { role, message });
-                    let download = |received, total| {
-                        events(Event::Download {
-                            role,
-                            received,
-                            total,
-                        });
-                    };
-                    let progress = crate::Progress {
-                        step: &step,
-                        download: &download,
-                    };
-                    let outcome = ctx.build(role, image, force, &progress);
-                    **slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(RoleResult {
-                        role: role.clone(),
-                        outcome,
-                        took: started.elapsed(),
-                    });
-                }
+    strata_util::map_bounded(roles, jobs, |(role, image)| {
+        events(Event::Started { role });
+        let started = Instant::now();
+        let step = |message: &str| events(Event::Step { role, message });
+        let download = |received, total| {
+            events(Event::Download {
+                role,
+                received,
+                total,
             });
+        };
+        let progress = crate::Progress {
+            step: &step,
+            download: &download,
+        };
+        RoleResult {
+            role: role.clone(),
+            outcome: ctx.build(role, image, force, &progress),
+            took: started.elapsed(),
         }
-    });
-    drop(slots);
-    results
-        .into_iter()
-        .map(|r| r.expect("every role ran"))
-        .collect()
+    })
 }

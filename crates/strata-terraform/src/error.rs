@@ -205,22 +205,20 @@ impl TerraformError {
             E::HookAction { env } => {
                 format!("run `cargo xtask infra --env {env} --phase ansible` on its own")
             }
-            E::Tool(ExecError::ToolNotFound { .. } | ExecError::BadOverride { .. }) => {
-                "`cargo xtask doctor` lists what is found".to_owned()
-            }
+            // A tool missing, or a probe that hung past its timeout: strata-exec knows what to say.
+            E::Tool(e) => return e.hint(),
             E::StateLocked { lock, .. } => match lock.holder() {
                 Some(who) => format!(
                     "{who} holds this state's lock; wait for them, or retry with a longer `--lock-timeout` (such as 10m)"
                 ),
                 None => "another run holds this state's lock (this backend does not record whose); wait for it, or retry with a longer `--lock-timeout` (such as 10m)".to_owned(),
             },
-            E::ModuleMissing { .. }
-            | E::ModuleInvalid { .. }
-            | E::Tfvars { .. }
-            | E::Tool(_)
-            | E::Hook { .. }
-            | E::Command { .. }
-            | E::Io { .. } => return None,
+            E::Hook { .. } | E::Command { .. } => {
+                return self.command_failure().and_then(ExecError::hint);
+            }
+            E::ModuleMissing { .. } | E::ModuleInvalid { .. } | E::Tfvars { .. } | E::Io { .. } => {
+                return None;
+            }
         })
     }
 
@@ -232,5 +230,45 @@ impl TerraformError {
             | TerraformError::StateLocked { source, .. } => Some(source),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A version probe that hung past its timeout is a failure (exit 1), not bad input, and its
+    /// hint says what to look at, whether it reaches the caller directly or as a failed step; a
+    /// missing terraform stays bad input.
+    #[test]
+    fn a_probe_that_timed_out_is_a_failure_with_a_hint() {
+        let timed_out = || ExecError::TimedOut {
+            command: "terraform version".to_owned(),
+            after: std::time::Duration::from_secs(60),
+            stdout_tail: Vec::new(),
+            stderr_tail: Vec::new(),
+            log: None,
+        };
+        let as_step = TerraformError::Command {
+            step: "version",
+            module: String::new(),
+            source: Box::new(timed_out()),
+        };
+        for err in [as_step, TerraformError::Tool(timed_out())] {
+            assert_eq!(err.kind(), ErrorKind::Failed, "{err}");
+            assert!(
+                err.hint().is_some_and(|h| h.contains("run it by hand")),
+                "{err}"
+            );
+        }
+        let missing = TerraformError::Tool(ExecError::ToolNotFound {
+            tool: "terraform".to_owned(),
+            env_var: "STRATA_TERRAFORM",
+        });
+        assert_eq!(missing.kind(), ErrorKind::Invalid);
+        assert_eq!(
+            missing.hint().as_deref(),
+            Some("`cargo xtask doctor` lists what is found")
+        );
     }
 }

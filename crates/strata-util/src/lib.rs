@@ -1,6 +1,6 @@
 //! Small helpers every Strata crate shares, written once: the atomic file write and directory
-//! swap, file locks, RFC 3339 time, showing a path relative to the repository, and the names of
-//! the environment variables Strata reads.
+//! swap, file locks, RFC 3339 time, showing a path relative to the repository, a bounded worker
+//! pool, and the names of the environment variables Strata reads.
 //!
 //! It knows nothing of Strata's domain and depends on no other crate of ours, so any crate may
 //! use it (in the manner of rust-analyzer's `stdx`).
@@ -9,11 +9,13 @@
 
 mod fs;
 mod path;
+mod pool;
 mod time;
 pub mod vars;
 
 pub use fs::{lock_exclusive, remove_stale_siblings, sibling, swap_in, write_atomic};
 pub use path::shown;
+pub use pool::{default_workers, map_bounded};
 pub use time::{now_rfc3339, rfc3339, unix_now};
 
 /// An error and each of its causes, joined with `: `: how messages and reports show a failure.

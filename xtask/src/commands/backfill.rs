@@ -6,11 +6,14 @@ use std::path::{Path, PathBuf};
 
 use strata_bundle::{BundleError, backfill, source_date_epoch};
 use strata_config::{AdoptError, Layout, add_environment};
-use strata_metadata::FileKind;
+use strata_metadata::output::{
+    BackfillBundleOutput, BackfillOutput, BackfillPackageOutput, Failure,
+};
+use strata_metadata::{EnvironmentId, FileKind, PackageId};
 
 use crate::Exit;
 use crate::cli::BackfillArgs;
-use crate::ui::{Ui, diagnostic_json};
+use crate::ui::{Ui, refusal};
 
 pub(crate) fn run(layout: &Layout, args: &BackfillArgs, ui: &Ui) -> anyhow::Result<Exit> {
     let env = args.env.as_str();
@@ -33,7 +36,7 @@ pub(crate) fn run(layout: &Layout, args: &BackfillArgs, ui: &Ui) -> anyhow::Resu
             "`--to-package` writes a whole package environment, which names all six kinds";
         let hint = "add --platform, --provisioner and --kubespray-config";
         ui.error(message, Some(hint));
-        ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
+        ui.json(&Failure::new(message, Some(hint)));
         return Ok(Exit::Invalid);
     }
     let generated_at = source_date_epoch()?.unwrap_or_else(|| {
@@ -47,10 +50,7 @@ pub(crate) fn run(layout: &Layout, args: &BackfillArgs, ui: &Ui) -> anyhow::Resu
             for d in &report.diagnostics {
                 ui.diagnostic(d);
             }
-            ui.json(&serde_json::json!({
-                "ok": false,
-                "diagnostics": report.diagnostics.iter().map(diagnostic_json).collect::<Vec<_>>(),
-            }));
+            ui.json(&refusal(&report.diagnostics));
             if !ui.json {
                 ui.error(
                     &format!("cannot backfill `{env}`: nothing was written"),
@@ -80,10 +80,14 @@ pub(crate) fn run(layout: &Layout, args: &BackfillArgs, ui: &Ui) -> anyhow::Resu
         ui.result(&format!("  {:18}  {name:22}  <- {from}", kind.to_string()));
     }
     let Some(package) = &args.to_package else {
-        ui.json(&serde_json::json!({"ok": true, "bundle": shown, "metadata": done.metadata}));
+        ui.json(&BackfillOutput::Bundle(BackfillBundleOutput {
+            ok: true,
+            bundle: shown,
+            metadata: done.metadata,
+        }));
         return Ok(Exit::Success);
     };
-    to_package(layout, env, package.as_str(), &sources, ui)
+    to_package(layout, &args.env, package, &sources, ui)
 }
 
 /// Writes the sources into `config/packages/<id>` as environment `env`, bumps the package's
@@ -91,11 +95,12 @@ pub(crate) fn run(layout: &Layout, args: &BackfillArgs, ui: &Ui) -> anyhow::Resu
 /// the package as it was on any refusal).
 fn to_package(
     layout: &Layout,
-    env: &str,
-    id: &str,
+    environment: &EnvironmentId,
+    package: &PackageId,
     sources: &BTreeMap<FileKind, PathBuf>,
     ui: &Ui,
 ) -> anyhow::Result<Exit> {
+    let (env, id) = (environment.as_str(), package.as_str());
     let version = match add_environment(layout, id, env, sources) {
         Ok(v) => v,
         Err(e @ AdoptError::Io { .. }) => return Err(e.into()),
@@ -126,7 +131,7 @@ fn to_package(
             };
             let message = format!("{e}: it was left as it was (the backfilled bundle stays)");
             ui.error(&message, Some(&hint));
-            ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
+            ui.json(&Failure::new(&message, Some(&hint)));
             return Ok(Exit::Invalid);
         }
     };
@@ -137,6 +142,11 @@ fn to_package(
     ui.result(&format!(
         "next: point the module selectors of `{env}` at `{id}`, then `cargo xtask generate env --id {env} --config {id}` replaces the backfilled bundle"
     ));
-    ui.json(&serde_json::json!({"ok": true, "package": id, "environment": env, "version": version.to_string()}));
+    ui.json(&BackfillOutput::Package(BackfillPackageOutput {
+        ok: true,
+        package: package.clone(),
+        environment: environment.clone(),
+        version,
+    }));
     Ok(Exit::Success)
 }

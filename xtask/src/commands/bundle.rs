@@ -2,6 +2,7 @@
 
 use strata_bundle::{Bundle, BundleError, Drift, verify};
 use strata_config::Layout;
+use strata_metadata::output::{Failure, VerifyOutput};
 
 use crate::Exit;
 use crate::cli::BundleCommand;
@@ -20,21 +21,20 @@ pub(crate) fn run(layout: &Layout, cmd: &BundleCommand, ui: &Ui) -> anyhow::Resu
                 args.env
             );
             ui.error(&message, Some(&hint));
-            ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
+            ui.json(&Failure::new(&message, Some(&hint)));
             return Ok(Exit::Invalid);
         }
         Err(e) => return Err(e.into()),
     };
     let report = verify(&bundle, Some(layout))?;
     let pkg = &bundle.metadata().config_package;
-    let drift: Vec<serde_json::Value> = report.drift.iter().map(drift_json).collect();
-    ui.json(&serde_json::json!({
-        "ok": report.is_clean(),
-        "bundle": shown,
-        "checked": report.checked,
-        "configPackage": pkg,
-        "drift": drift,
-    }));
+    ui.json(&VerifyOutput {
+        ok: report.is_clean(),
+        bundle: shown.clone(),
+        checked: report.checked,
+        config_package: pkg.clone(),
+        drift: report.drift.clone(),
+    });
     let regenerate = if pkg.backfill.is_some() {
         format!("cargo xtask backfill --env {} …", args.env)
     } else {
@@ -107,16 +107,16 @@ fn describe(d: &Drift, regenerate: &str) -> (String, Option<String>) {
         ),
         Drift::Missing { path } => (format!("`{path}` is missing"), regen),
         Drift::Remapped {
-            kind,
+            file_kind,
             path,
             expected,
         } => (
-            format!("metadata.json points {kind} at `{path}` instead of `{expected}`"),
+            format!("metadata.json points {file_kind} at `{path}` instead of `{expected}`"),
             regen,
         ),
         Drift::Unexpected { path } => (format!("`{path}` is not part of the bundle"), regen),
         Drift::PackageChanged {
-            id,
+            package: id,
             bundle_version,
             current_version,
         } => {
@@ -128,34 +128,6 @@ fn describe(d: &Drift, regenerate: &str) -> (String, Option<String>) {
                 )
             };
             (what, Some(format!("regenerate it with `{regenerate}`")))
-        }
-    }
-}
-
-fn drift_json(d: &Drift) -> serde_json::Value {
-    match d {
-        Drift::Modified {
-            path,
-            expected,
-            actual,
-        } => {
-            serde_json::json!({"kind": "modified", "path": path, "expected": expected, "actual": actual})
-        }
-        Drift::Missing { path } => serde_json::json!({"kind": "missing", "path": path}),
-        Drift::Remapped {
-            kind,
-            path,
-            expected,
-        } => {
-            serde_json::json!({"kind": "remapped", "fileKind": kind, "path": path, "expected": expected})
-        }
-        Drift::Unexpected { path } => serde_json::json!({"kind": "unexpected", "path": path}),
-        Drift::PackageChanged {
-            id,
-            bundle_version,
-            current_version,
-        } => {
-            serde_json::json!({"kind": "packageChanged", "package": id, "bundleVersion": bundle_version, "currentVersion": current_version})
         }
     }
 }

@@ -5,7 +5,9 @@ use strata_config::{Layout, LockChange, plan_lock, render_lock};
 
 use crate::Exit;
 use crate::cli::ConfigCommand;
-use crate::ui::{Ui, diagnostic_json};
+use strata_metadata::output::LockOutput;
+
+use crate::ui::{Ui, refusal};
 
 pub(crate) fn run(layout: &Layout, cmd: &ConfigCommand, ui: &Ui) -> anyhow::Result<Exit> {
     let ConfigCommand::Lock(args) = cmd;
@@ -16,7 +18,7 @@ pub(crate) fn run(layout: &Layout, cmd: &ConfigCommand, ui: &Ui) -> anyhow::Resu
             for d in &diags {
                 ui.diagnostic(d);
             }
-            ui.json(&serde_json::json!({"ok": false, "diagnostics": diags.iter().map(diagnostic_json).collect::<Vec<_>>()}));
+            ui.json(&refusal(&diags));
             if !ui.json {
                 ui.error("config/packages.lock not updated", None);
             }
@@ -24,7 +26,12 @@ pub(crate) fn run(layout: &Layout, cmd: &ConfigCommand, ui: &Ui) -> anyhow::Resu
         }
     };
     let lines: Vec<String> = changes.iter().map(|c| describe(c, args.check)).collect();
-    ui.json(&serde_json::json!({"ok": true, "check": args.check, "changes": lines}));
+    // `--check` that finds the lock out of date fails (exit 1), and says so in `ok`.
+    ui.json(&LockOutput {
+        ok: changes.is_empty() || !args.check,
+        check: args.check,
+        changes: lines.clone(),
+    });
     if changes.is_empty() {
         ui.result(&format!(
             "config/packages.lock is up to date ({} {})",

@@ -4,6 +4,7 @@
 use strata_bundle::{Bundle, source_date_epoch};
 use strata_config::Layout;
 use strata_deploy::{DeployOptions, Force, phase_tools};
+use strata_metadata::output::{Failure, PhaseForecast, StatusOutput, UnlockOutput, UnlockResult};
 use strata_metadata::{
     DeployReport, ImageStatus, Mode, Phase, PhaseDetail, PhaseStatus, ReleaseStatus, ReportStatus,
     RunResult, StateBackendKind,
@@ -27,7 +28,7 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
         Some(name) => match Phase::from_name(name) {
             Some(p) => Force::Phase(p),
             None => {
-                ui.error(&format!("`--force {name}`: no such phase"), None);
+                report::error(ui, &format!("`--force {name}`: no such phase"), None);
                 return Ok(Exit::Invalid);
             }
         },
@@ -62,7 +63,7 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
             let message = report::chain(&e);
             let hint = e.hint();
             ui.error(&message, hint.as_deref());
-            ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
+            ui.json(&Failure::new(&message, hint.as_deref()));
             return Ok(e.kind().exit());
         }
     };
@@ -108,7 +109,7 @@ fn summary(layout: &Layout, report: &DeployReport, ui: &Ui) {
         "logs and report: {}",
         strata_util::shown(layout.root(), &logs)
     ));
-    ui.json(&serde_json::to_value(report).expect("a report serializes"));
+    ui.json(report);
     if let Some(cmd) = &report.resume {
         ui.note(&format!("resume with: {cmd}"));
     }
@@ -181,7 +182,7 @@ pub(crate) fn status(layout: &Layout, args: &StatusArgs2, ui: &Ui) -> anyhow::Re
     })?;
     let bundle = Bundle::open(&layout.bundle_dir(env)).ok();
     let mut any_changed = false;
-    let mut json = Vec::new();
+    let mut phases = Vec::new();
     match lock {
         LockState::Free => {}
         LockState::Held(h) => ui.note(&format!("locked by {}", named(h.as_ref()))),
@@ -218,11 +219,19 @@ pub(crate) fn status(layout: &Layout, args: &StatusArgs2, ui: &Ui) -> anyhow::Re
             "  {:10}  {last:11}  {when:20}  {change}",
             f.phase.name()
         ));
-        json.push(
-            serde_json::json!({"phase": f.phase, "last": last, "when": when, "inputs": change}),
-        );
+        phases.push(PhaseForecast {
+            phase: f.phase,
+            last,
+            when,
+            inputs: change,
+        });
     }
-    ui.json(&serde_json::json!({"ok": true, "environment": env, "changed": any_changed, "phases": json}));
+    ui.json(&StatusOutput {
+        ok: true,
+        environment: env.to_owned(),
+        changed: any_changed,
+        phases,
+    });
     // 4, never 2: a drift check must not read a typo'd environment (exit 2) as drift.
     Ok(if args.detailed_exitcode && any_changed {
         Exit::Changes
@@ -249,40 +258,56 @@ pub(crate) fn unlock(
         let backend = open(layout).await?;
         Ok(backend.unlock(env, UnlockOptions { force, yes }).await)
     })?;
-    match outcome {
-        Ok(UnlockOutcome::NotLocked) => ui.result(&format!("`{env}` is not locked")),
+    let (result, holder) = match outcome {
+        Ok(UnlockOutcome::NotLocked) => {
+            ui.result(&format!("`{env}` is not locked"));
+            (UnlockResult::NotLocked, None)
+        }
         Ok(UnlockOutcome::Removed(None)) => {
             ui.result(&format!("removed an unreadable lock of `{env}`"));
+            (UnlockResult::Removed, None)
         }
         Ok(UnlockOutcome::Removed(Some(h))) => {
             ui.result(&format!("removed the lock of `{env}` ({h})"));
+            (UnlockResult::Removed, Some(h))
         }
-        Ok(UnlockOutcome::AlreadyReleased(h)) => ui.result(&format!(
-            "`{env}` is not locked: the lock of {} went with its database session; its name is cleared",
-            named(h.as_ref())
-        )),
-        Ok(UnlockOutcome::Ended(h)) => ui.result(&format!(
-            "ended the database session of {}, and with it its lock of `{env}`; that deploy fails",
-            named(h.as_ref())
-        )),
-        Err(
-            StateError::Lock(LockError::Held { holder, .. })
-            | StateError::Held { holder, .. },
-        ) => {
-            ui.error(
+        Ok(UnlockOutcome::AlreadyReleased(h)) => {
+            ui.result(&format!(
+                "`{env}` is not locked: the lock of {} went with its database session; its name is cleared",
+                named(h.as_ref())
+            ));
+            (UnlockResult::AlreadyReleased, h)
+        }
+        Ok(UnlockOutcome::Ended(h)) => {
+            ui.result(&format!(
+                "ended the database session of {}, and with it its lock of `{env}`; that deploy fails",
+                named(h.as_ref())
+            ));
+            (UnlockResult::Ended, h)
+        }
+        Err(StateError::Lock(LockError::Held { holder, .. }) | StateError::Held { holder, .. }) => {
+            report::error(
+                ui,
                 &format!(
                     "the lock of `{env}` is held by a running process: {}",
                     named(holder.as_deref())
                 ),
-                Some("stop that deploy (Ctrl-C releases the lock), or pass `--force` if you are sure"),
+                Some(
+                    "stop that deploy (Ctrl-C releases the lock), or pass `--force` if you are sure",
+                ),
             );
             return Ok(Exit::Locked);
         }
         Err(e) => {
-            let message = report::chain(&e);
-            ui.error(&message, e.hint().as_deref());
+            report::error(ui, &report::chain(&e), e.hint().as_deref());
             return Ok(e.kind().exit());
         }
-    }
+    };
+    ui.json(&UnlockOutput {
+        ok: true,
+        environment: env.to_owned(),
+        result,
+        holder: holder.as_ref().map(ToString::to_string),
+    });
     Ok(Exit::Success)
 }

@@ -3,6 +3,8 @@
 use strata_config::Layout;
 use strata_exec::{Tool, find_tool, tool_version};
 
+use strata_metadata::output::{DoctorOutput, ToolRow, ToolStatus};
+
 use crate::Exit;
 use crate::ui::Ui;
 
@@ -19,61 +21,73 @@ pub(crate) fn tools() -> Vec<Tool> {
 }
 
 pub(crate) fn run(layout: &Layout, ui: &Ui) -> anyhow::Result<Exit> {
-    let mut rows = Vec::new();
-    for tool in &tools() {
-        let row = match find_tool(tool) {
-            Ok(found) => {
-                let (status, version, detail) = match tool_version(&found, layout.root()) {
-                    Ok((line, v)) => ("found", v, line),
-                    Err(e) => ("broken", None, format!("{e}")),
-                };
-                let program = found
-                    .path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                serde_json::json!({
-                    "tool": tool.name, "program": program, "status": status, "version": version,
-                    "path": found.path, "fromOverride": found.from_override, "detail": detail, "override": tool.env_var,
-                })
-            }
-            Err(e) => serde_json::json!({
-                "tool": tool.name, "program": null, "status": "missing", "version": null,
-                "path": null, "fromOverride": false, "detail": e.to_string(), "override": tool.env_var,
-            }),
-        };
-        rows.push(row);
-    }
-    ui.json(&serde_json::json!({ "tools": rows }));
+    let rows: Vec<ToolRow> = tools().iter().map(|tool| row(tool, layout)).collect();
+    ui.json(&DoctorOutput {
+        tools: rows.clone(),
+    });
     ui.result(&ui.bold(&format!(
         "{:<18} {:<8} {:<10} {}",
         "tool", "status", "version", "where"
     )));
     for r in &rows {
-        let status = r["status"].as_str().unwrap_or_default();
-        let painted = if status == "found" {
+        let status = r.status.as_str();
+        let painted = if r.status == ToolStatus::Found {
             ui.ok(status)
         } else {
             ui.bad(status)
         };
         let pad = " ".repeat(8usize.saturating_sub(status.len()));
-        let where_ = match r["path"].as_str() {
-            Some(p) if r["fromOverride"] == true => {
-                format!("{p} (from {})", r["override"].as_str().unwrap_or_default())
-            }
-            Some(p) if status == "broken" => {
-                format!("{p}: {}", r["detail"].as_str().unwrap_or_default())
-            }
+        let where_ = match r.path.as_deref() {
+            Some(p) if r.from_override => format!("{p} (from {})", r.override_var),
+            Some(p) if r.status == ToolStatus::Broken => format!("{p}: {}", r.detail),
             Some(p) => p.to_owned(),
-            None => r["detail"].as_str().unwrap_or_default().to_owned(),
+            None => r.detail.clone(),
         };
         ui.result(&format!(
             "{:<18} {painted}{pad} {:<10} {where_}",
-            r["tool"].as_str().unwrap_or_default(),
-            r["version"].as_str().unwrap_or("-"),
+            r.tool,
+            r.version.as_deref().unwrap_or("-"),
         ));
     }
     Ok(Exit::Success)
+}
+
+/// Where `tool` is and whether it answers its version command.
+fn row(tool: &Tool, layout: &Layout) -> ToolRow {
+    match find_tool(tool) {
+        Ok(found) => {
+            let (status, version, detail) = match tool_version(&found, layout.root()) {
+                Ok((line, v)) => (ToolStatus::Found, v, line),
+                Err(e) => (ToolStatus::Broken, None, format!("{e}")),
+            };
+            ToolRow {
+                tool: tool.name.to_owned(),
+                program: Some(
+                    found
+                        .path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                ),
+                status,
+                version,
+                path: Some(found.path.to_string_lossy().into_owned()),
+                from_override: found.from_override,
+                detail,
+                override_var: tool.env_var.to_owned(),
+            }
+        }
+        Err(e) => ToolRow {
+            tool: tool.name.to_owned(),
+            program: None,
+            status: ToolStatus::Missing,
+            version: None,
+            path: None,
+            from_override: false,
+            detail: e.to_string(),
+            override_var: tool.env_var.to_owned(),
+        },
+    }
 }
 
 #[cfg(test)]

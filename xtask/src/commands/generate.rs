@@ -4,10 +4,11 @@ use anyhow::Context as _;
 use strata_bundle::{BundleError, GenerateOptions, generate, source_date_epoch};
 use strata_config::Layout;
 use strata_metadata::FileKind;
+use strata_metadata::output::GenerateOutput;
 
 use crate::Exit;
 use crate::cli::{GenerateCommand, GenerateEnvArgs};
-use crate::ui::{Ui, diagnostic_json};
+use crate::ui::{Ui, refusal};
 
 pub(crate) fn run(layout: &Layout, cmd: &GenerateCommand, ui: &Ui) -> anyhow::Result<Exit> {
     match cmd {
@@ -28,10 +29,7 @@ fn env(layout: &Layout, args: &GenerateEnvArgs, ui: &Ui) -> anyhow::Result<Exit>
             for d in &report.diagnostics {
                 ui.diagnostic(d);
             }
-            ui.json(&serde_json::json!({
-                "ok": false,
-                "diagnostics": report.diagnostics.iter().map(diagnostic_json).collect::<Vec<_>>(),
-            }));
+            ui.json(&refusal(&report.diagnostics));
             if !ui.json {
                 let state = if target.exists() {
                     "left unchanged"
@@ -65,16 +63,16 @@ fn env(layout: &Layout, args: &GenerateEnvArgs, ui: &Ui) -> anyhow::Result<Exit>
         );
     }
     let m = &generated.metadata;
-    ui.json(&serde_json::json!({
-        "ok": true,
-        "environment": m.environment,
-        "bundle": shown,
-        "configPackage": m.config_package,
-        "generatedAt": m.generated_at,
-        "files": m.files,
-        "fileCount": m.digests.len(),
-        "unchanged": generated.unchanged,
-    }));
+    ui.json(&GenerateOutput {
+        ok: true,
+        environment: m.environment.clone(),
+        bundle: shown.clone(),
+        config_package: m.config_package.clone(),
+        generated_at: m.generated_at.clone(),
+        files: m.files.clone(),
+        file_count: m.digests.len(),
+        unchanged: generated.unchanged,
+    });
     let pkg = &m.config_package;
     let change = if generated.unchanged {
         " (content unchanged)"

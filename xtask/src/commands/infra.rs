@@ -5,6 +5,7 @@ use strata_bundle::{
 };
 use strata_config::Layout;
 use strata_exec::Context;
+use strata_metadata::output::{InfraFailure, InfraOutput, ModuleEntry, Staged};
 use strata_terraform::{
     ANSIBLE_HOOK, Action, HookOutcome, InfraEvent, InfraPhase as Phase, InfraRequest, PhaseReport,
     PhaseResult, StageOutcome, TerraformError, run_infra,
@@ -38,6 +39,7 @@ pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<
                 for d in &report.diagnostics {
                     ui.diagnostic(d);
                 }
+                ui.json(&crate::ui::refusal(&report.diagnostics));
                 ui.error(
                     &format!("bootstrap failed: the bundle for `{env}` cannot be generated"),
                     None,
@@ -59,7 +61,12 @@ pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<
         b
     };
     if args.phase == InfraPhase::Bootstrap {
-        ui.json(&serde_json::json!({"ok": true, "environment": env, "modules": []}));
+        ui.json(&InfraOutput {
+            ok: true,
+            environment: env.to_owned(),
+            modules: Vec::new(),
+            logs: None,
+        });
         return Ok(Exit::Success);
     }
     let action = if args.plan {
@@ -117,18 +124,30 @@ pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<
                 }
             };
             ui.result(&format!("ansible: {result}"));
-            results.push(serde_json::json!({"module": "ansible", "result": result}));
+            results.push(ModuleEntry {
+                module: "ansible".to_owned(),
+                staged: None,
+                commands: None,
+                plan: None,
+                outputs: None,
+                result,
+            });
         }
     });
     if let Err(e) = result {
-        return Ok(fail(ui, current.as_deref(), &e, &shown_logs, &results));
+        return Ok(fail(ui, current.as_deref(), &e, &shown_logs, results));
     }
     if action == Action::Plan && !args.dry_run {
         ui.note(&format!(
             "apply exactly these plans with `cargo xtask infra --env {env} --apply-plan`"
         ));
     }
-    ui.json(&serde_json::json!({"ok": true, "environment": env, "modules": results, "logs": (!args.dry_run).then_some(&shown_logs)}));
+    ui.json(&InfraOutput {
+        ok: true,
+        environment: env.to_owned(),
+        modules: results,
+        logs: (!args.dry_run).then(|| shown_logs.clone()),
+    });
     if !args.dry_run && logs.is_dir() {
         ui.note(&format!("logs: {shown_logs}"));
     }
@@ -136,7 +155,7 @@ pub(crate) fn run(layout: &Layout, args: &InfraArgs, ui: &Ui) -> anyhow::Result<
 }
 
 /// Renders one module's report (staging, commands, result) and returns its JSON entry.
-fn module_result(ui: &Ui, env: &str, dry_run: bool, report: &PhaseReport) -> serde_json::Value {
+fn module_result(ui: &Ui, env: &str, dry_run: bool, report: &PhaseReport) -> ModuleEntry {
     let module = report.module.as_str();
     let staged = match report.staged {
         StageOutcome::Created => "staged terraform.tfvars",
@@ -155,19 +174,27 @@ fn module_result(ui: &Ui, env: &str, dry_run: bool, report: &PhaseReport) -> ser
             ui.note(&format!("  ran {}", cmd.display()));
         }
     }
-    let mut entry = serde_json::json!({
-        "module": module,
-        "staged": format!("{:?}", report.staged).to_lowercase(),
-        "commands": report.commands.iter().map(ToString::to_string).collect::<Vec<_>>(),
-    });
+    let mut entry = ModuleEntry {
+        module: module.to_owned(),
+        staged: Some(match report.staged {
+            StageOutcome::Created => Staged::Created,
+            StageOutcome::Unchanged => Staged::Unchanged,
+            StageOutcome::Replaced => Staged::Replaced,
+            StageOutcome::Overwrote => Staged::Overwrote,
+            StageOutcome::WouldOverwrite => Staged::WouldOverwrite,
+        }),
+        commands: Some(report.commands.iter().map(ToString::to_string).collect()),
+        plan: None,
+        outputs: None,
+        result: String::new(),
+    };
     let result = match &report.result {
         PhaseResult::DryRun => "dry run".to_owned(),
         PhaseResult::NoChanges => "no changes".to_owned(),
         PhaseResult::Applied => "applied".to_owned(),
         PhaseResult::Destroyed => "destroyed".to_owned(),
         PhaseResult::Planned(p) => {
-            entry["plan"] =
-                serde_json::json!({"add": p.add, "change": p.change, "destroy": p.destroy});
+            entry.plan = Some(*p);
             let saved = format!(".strata/{env}/plans/{module}.tfplan");
             format!(
                 "plan saved to {saved}: {} to add, {} to change, {} to destroy",
@@ -175,13 +202,13 @@ fn module_result(ui: &Ui, env: &str, dry_run: bool, report: &PhaseReport) -> ser
             )
         }
         PhaseResult::Outputs(outputs) => {
-            entry["outputs"] = outputs.clone();
+            entry.outputs = Some(outputs.clone());
             print_nodes(ui, outputs);
             "outputs recorded".to_owned()
         }
     };
     ui.result(&format!("{module}: {result}"));
-    entry["result"] = serde_json::Value::String(result);
+    entry.result = result;
     entry
 }
 
@@ -192,7 +219,7 @@ fn fail(
     module: Option<&str>,
     err: &TerraformError,
     logs: &str,
-    done: &[serde_json::Value],
+    done: Vec<ModuleEntry>,
 ) -> Exit {
     let tail = err.command_failure();
     if let Some(source) = tail {
@@ -204,12 +231,13 @@ fn fail(
     });
     let message = report::chain(err);
     ui.error(&message, hint.as_deref());
-    let mut json = serde_json::json!({"ok": false, "error": message, "hint": hint});
-    if let Some(module) = module {
-        json["failed"] = module.into();
-        json["modules"] = done.into();
-    }
-    ui.json(&json);
+    ui.json(&InfraFailure {
+        ok: false,
+        error: message,
+        hint,
+        failed: module.map(str::to_owned),
+        modules: module.map(|_| done),
+    });
     err.kind().exit()
 }
 

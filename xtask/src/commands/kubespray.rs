@@ -8,6 +8,10 @@ use strata_kubespray::{
     status as kubespray_status,
 };
 use strata_metadata::KubesprayRuntime;
+use strata_metadata::output::{
+    HostAnswer, InventoryRef, KubesprayOutput, KubesprayStatusOutput, KubesprayValidateOutput,
+    Refusal,
+};
 
 use crate::Exit;
 use crate::cli::{KubesprayCommand, RuntimeArg, StatusArgs, TargetArgs};
@@ -115,13 +119,16 @@ pub(crate) fn run(layout: &Layout, cmd: &KubesprayCommand, ui: &Ui) -> anyhow::R
         "kubespray {what}: {}",
         if target.dry_run { "dry run" } else { "done" }
     ));
-    ui.json(&serde_json::json!({
-        "ok": true,
-        "environment": env,
-        "runtime": runtime_name(session.kubespray.runtime),
-        "inventory": {"dir": strata_util::shown(layout.root(), &session.staged.dir), "digest": session.staged.digest},
-        "commands": outcome.commands.iter().map(ToString::to_string).collect::<Vec<_>>(),
-    }));
+    ui.json(&KubesprayOutput {
+        ok: true,
+        environment: env.to_owned(),
+        runtime: runtime_name(session.kubespray.runtime).to_owned(),
+        inventory: InventoryRef {
+            dir: strata_util::shown(layout.root(), &session.staged.dir),
+            digest: session.staged.digest.clone(),
+        },
+        commands: outcome.commands.iter().map(ToString::to_string).collect(),
+    });
     if logs.is_dir() {
         ui.note(&format!("log: {log}"));
     }
@@ -174,11 +181,10 @@ fn prepare(layout: &Layout, target: &TargetArgs, ui: &Ui) -> anyhow::Result<Resu
             for d in &diagnostics {
                 ui.diagnostic(d);
             }
-            ui.json(&serde_json::json!({
-                "ok": false,
-                "error": "the staged inventory is not one Kubespray can use",
-                "diagnostics": diagnostics.iter().map(crate::ui::diagnostic_json).collect::<Vec<_>>(),
-            }));
+            ui.json(&Refusal {
+                error: Some("the staged inventory is not one Kubespray can use".to_owned()),
+                ..crate::ui::refusal(&diagnostics)
+            });
             Ok(Err(Exit::Invalid))
         }
         Err(e) => Ok(Err(fail(ui, &e, None))),
@@ -208,6 +214,7 @@ fn preflight(layout: &Layout, args: &TargetArgs, ui: &Ui) -> anyhow::Result<Exit
         Ok(o) => o,
         Err(KubesprayError::Inventory { diagnostic }) => {
             ui.diagnostic(&diagnostic);
+            ui.json(&crate::ui::refusal(std::slice::from_ref(&diagnostic)));
             return Ok(Exit::Invalid);
         }
         Err(e) => {
@@ -218,11 +225,12 @@ fn preflight(layout: &Layout, args: &TargetArgs, ui: &Ui) -> anyhow::Result<Exit
     if args.dry_run {
         ui.result(&format!("  {}", outcome.command));
         ui.result("kubespray validate: dry run");
-        ui.json(&serde_json::json!({
-            "ok": true,
-            "environment": env,
-            "commands": [outcome.command.to_string()],
-        }));
+        ui.json(&KubesprayValidateOutput {
+            ok: true,
+            environment: env.to_owned(),
+            commands: Some(vec![outcome.command.to_string()]),
+            hosts: None,
+        });
         return Ok(Exit::Success);
     }
     let answers = &outcome.hosts;
@@ -241,20 +249,26 @@ fn preflight(layout: &Layout, args: &TargetArgs, ui: &Ui) -> anyhow::Result<Exit
         ));
     }
     let bad = outcome.unreachable();
-    ui.json(&serde_json::json!({
-        "ok": bad.is_empty(),
-        "environment": env,
-        "hosts": answers.iter().map(|a| serde_json::json!({
-            "host": a.host,
-            "address": a.address,
-            "ok": a.ok(),
-            "error": match &a.reach {
-                Reach::Answered => None,
-                Reach::Unreachable(m) | Reach::Failed(m) => Some(m.clone()),
-                Reach::NoReport => Some("no answer".to_owned()),
-            },
-        })).collect::<Vec<_>>(),
-    }));
+    ui.json(&KubesprayValidateOutput {
+        ok: bad.is_empty(),
+        environment: env.to_owned(),
+        commands: None,
+        hosts: Some(
+            answers
+                .iter()
+                .map(|a| HostAnswer {
+                    host: a.host.clone(),
+                    address: a.address.clone(),
+                    ok: a.ok(),
+                    error: match &a.reach {
+                        Reach::Answered => None,
+                        Reach::Unreachable(m) | Reach::Failed(m) => Some(m.clone()),
+                        Reach::NoReport => Some("no answer".to_owned()),
+                    },
+                })
+                .collect(),
+        ),
+    });
     if bad.is_empty() {
         ui.result(&format!(
             "kubespray validate: {} over SSH as `{user}`",
@@ -330,13 +344,13 @@ fn status(layout: &Layout, args: &StatusArgs, ui: &Ui) -> anyhow::Result<Exit> {
             n.version,
         ));
     }
-    ui.json(&serde_json::json!({
-        "ok": status.healthy(),
-        "environment": env,
-        "kubeconfig": strata_util::shown(layout.root(), &kubeconfig.path),
-        "readyz": status.readyz,
-        "nodes": status.nodes,
-    }));
+    ui.json(&KubesprayStatusOutput {
+        ok: status.healthy(),
+        environment: env.to_owned(),
+        kubeconfig: strata_util::shown(layout.root(), &kubeconfig.path),
+        readyz: status.readyz.clone(),
+        nodes: status.nodes.clone(),
+    });
     if status.healthy() {
         ui.result(&format!(
             "cluster {env}: ready, {} {} Ready",

@@ -10,6 +10,10 @@ use strata_helm::{
     ReleaseResult, TemplateRequest, deploy_business, deploy_platform, diff_platform, dot, mermaid,
     platform_config, template_platform,
 };
+use strata_metadata::output::{
+    self, BusinessOutput, DiffOutput, Failure, GraphOutput, PlatformDeployOutput, ReleaseEntry,
+    TemplateOutput,
+};
 use strata_metadata::{Notice, NoticeLevel};
 
 use crate::Exit;
@@ -111,7 +115,12 @@ fn deploy(layout: &Layout, args: &PlatformDeployArgs, ui: &Ui) -> anyhow::Result
             outcome.releases.len(),
             super::validate::plural(outcome.releases.len(), "release")
         ));
-        ui.json(&serde_json::json!({"ok": true, "environment": env, "dryRun": true}));
+        ui.json(&PlatformDeployOutput {
+            ok: true,
+            environment: env.to_owned(),
+            dry_run: true,
+            releases: None,
+        });
         return Ok(Exit::Success);
     }
     Ok(summarize(layout, ui, env, "platform deploy", &outcome))
@@ -147,19 +156,19 @@ fn summarize(layout: &Layout, ui: &Ui, env: &str, what: &str, outcome: &Platform
             o.name,
             o.took.as_secs_f64()
         ));
-        json.push(serde_json::json!({
-            "release": o.name,
-            "result": match &o.result {
-                ReleaseResult::Done => "done",
-                ReleaseResult::Failed(_) => "failed",
-                ReleaseResult::Skipped { .. } => "skipped",
+        json.push(ReleaseEntry {
+            release: o.name.clone(),
+            result: match &o.result {
+                ReleaseResult::Done => output::ReleaseResult::Done,
+                ReleaseResult::Failed(_) => output::ReleaseResult::Failed,
+                ReleaseResult::Skipped { .. } => output::ReleaseResult::Skipped,
             },
-            "seconds": o.took.as_secs_f64(),
-            "error": match &o.result {
+            seconds: o.took.as_secs_f64(),
+            error: match &o.result {
                 ReleaseResult::Failed(e) => Some(report::chain(e)),
                 _ => None,
             },
-        }));
+        });
     }
     for (_, e) in outcome.errors() {
         if let Some(source) = e.failed_command() {
@@ -167,7 +176,12 @@ fn summarize(layout: &Layout, ui: &Ui, env: &str, what: &str, outcome: &Platform
         }
         ui.error(&report::chain(e), None);
     }
-    ui.json(&serde_json::json!({"ok": !outcome.failed(), "environment": env, "releases": json}));
+    ui.json(&PlatformDeployOutput {
+        ok: !outcome.failed(),
+        environment: env.to_owned(),
+        dry_run: false,
+        releases: Some(json),
+    });
     match outcome.error_kind() {
         None => {
             ui.result(&format!(
@@ -203,7 +217,11 @@ fn template(layout: &Layout, env: &str, ui: &Ui) -> anyhow::Result<Exit> {
         Err(e) => return Ok(fail(ui, &e)),
     };
     let dir = strata_util::shown(layout.root(), &outcome.dir);
-    ui.json(&serde_json::json!({"ok": !outcome.failed(), "environment": env, "dir": dir}));
+    ui.json(&TemplateOutput {
+        ok: !outcome.failed(),
+        environment: env.to_owned(),
+        dir: dir.clone(),
+    });
     if outcome.failed() {
         return Ok(Exit::Failed);
     }
@@ -235,7 +253,11 @@ fn diff(layout: &Layout, env: &str, explicit: Option<&Path>, ui: &Ui) -> anyhow:
         Err(e) => return Ok(fail(ui, &e)),
     };
     let changed = outcome.changed();
-    ui.json(&serde_json::json!({"ok": true, "environment": env, "changed": changed}));
+    ui.json(&DiffOutput {
+        ok: true,
+        environment: env.to_owned(),
+        changed: changed.iter().map(ToString::to_string).collect(),
+    });
     if !outcome.has_changes() {
         ui.result("platform diff: nothing would change");
         Ok(Exit::Success)
@@ -280,9 +302,11 @@ pub(crate) fn business(layout: &Layout, cmd: &BusinessCommand, ui: &Ui) -> anyho
     if outcome.dry_run {
         ui.result(&format!("  {}", outcome.command));
         ui.result("business deploy: dry run");
-        ui.json(
-            &serde_json::json!({"ok": true, "environment": env, "commands": [outcome.command]}),
-        );
+        ui.json(&BusinessOutput {
+            ok: true,
+            environment: env.to_owned(),
+            commands: Some(vec![outcome.command.clone()]),
+        });
         return Ok(Exit::Success);
     }
     ui.result(&format!(
@@ -290,7 +314,11 @@ pub(crate) fn business(layout: &Layout, cmd: &BusinessCommand, ui: &Ui) -> anyho
         outcome.namespace,
         strata_util::shown(layout.root(), &outcome.values)
     ));
-    ui.json(&serde_json::json!({"ok": true, "environment": env}));
+    ui.json(&BusinessOutput {
+        ok: true,
+        environment: env.to_owned(),
+        commands: None,
+    });
     Ok(Exit::Success)
 }
 
@@ -325,7 +353,11 @@ pub(crate) fn graph(layout: &Layout, args: &GraphArgs, ui: &Ui) -> anyhow::Resul
         ),
     };
     ui.result(text.trim_end());
-    ui.json(&serde_json::json!({"ok": true, "environment": args.env.as_str(), "graph": text}));
+    ui.json(&GraphOutput {
+        ok: true,
+        environment: args.env.to_string(),
+        graph: text,
+    });
     Ok(Exit::Success)
 }
 
@@ -338,6 +370,6 @@ fn fail(ui: &Ui, err: &HelmError) -> Exit {
     let message = report::chain(err);
     let hint = err.hint();
     ui.error(&message, hint.as_deref());
-    ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
+    ui.json(&Failure::new(message, hint.as_deref()));
     err.kind().exit()
 }

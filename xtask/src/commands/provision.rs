@@ -6,6 +6,9 @@ use std::sync::Mutex;
 
 use strata_config::Layout;
 use strata_exec::Context;
+use strata_metadata::output::{
+    BuildOutput, BuildResult, BuiltRole, Failure, ImageState, ListOutput, ListedRole, PublishOutput,
+};
 use strata_provisioner::{
     BuildRequest, Event, ListRequest, ListState, Outcome, ProvisionError, PublishAuth,
     PublishRequest, build, list, publish, publish_log,
@@ -37,10 +40,9 @@ fn build_roles(layout: &Layout, args: &ProvisionBuildArgs, ui: &Ui) -> anyhow::R
     let request = BuildRequest {
         roles: args.role.clone().map(|r| vec![r]),
         force: args.force,
-        jobs: args.jobs.map_or_else(
-            || std::thread::available_parallelism().map_or(1, usize::from),
-            usize::from,
-        ),
+        jobs: args
+            .jobs
+            .map_or_else(strata_util::default_workers, usize::from),
         ..BuildRequest::default()
     };
     // The role column's width: the roles asked for, else every role of the environment.
@@ -85,11 +87,16 @@ fn build_roles(layout: &Layout, args: &ProvisionBuildArgs, ui: &Ui) -> anyhow::R
                     &rec.sha256[..12],
                     rec.path,
                 ));
-                json_roles.push(serde_json::json!({
-                    "role": r.role,
-                    "result": if built { "built" } else { "up to date" },
-                    "record": rec,
-                }));
+                json_roles.push(BuiltRole {
+                    role: r.role.clone(),
+                    result: if built {
+                        BuildResult::Built
+                    } else {
+                        BuildResult::UpToDate
+                    },
+                    record: Some(rec.clone()),
+                    error: None,
+                });
             }
             Err(e) => {
                 ui.result(&format!(
@@ -97,11 +104,12 @@ fn build_roles(layout: &Layout, args: &ProvisionBuildArgs, ui: &Ui) -> anyhow::R
                     r.role,
                     ui.bad("FAILED    ")
                 ));
-                json_roles.push(serde_json::json!({
-                    "role": r.role,
-                    "result": "failed",
-                    "error": report::chain(e),
-                }));
+                json_roles.push(BuiltRole {
+                    role: r.role.clone(),
+                    result: BuildResult::Failed,
+                    record: None,
+                    error: Some(report::chain(e)),
+                });
             }
         }
     }
@@ -113,11 +121,11 @@ fn build_roles(layout: &Layout, args: &ProvisionBuildArgs, ui: &Ui) -> anyhow::R
             fail_quiet(ui, e, log.as_deref());
         }
     }
-    ui.json(&serde_json::json!({
-        "ok": !outcome.failed(),
-        "environment": env,
-        "roles": json_roles,
-    }));
+    ui.json(&BuildOutput {
+        ok: !outcome.failed(),
+        environment: env.to_owned(),
+        roles: json_roles,
+    });
     match outcome.error_kind() {
         None => {
             let n = outcome.results.len();
@@ -173,9 +181,22 @@ fn list_roles(layout: &Layout, env: &str, ui: &Ui) -> anyhow::Result<Exit> {
             rec.map_or("-", |r| &r.sha256[..12]),
             rec.and_then(|r| r.remote.as_deref()).unwrap_or("-"),
         ));
-        json_roles.push(serde_json::json!({"role": r.role, "state": name, "record": rec}));
+        json_roles.push(ListedRole {
+            role: r.role.clone(),
+            state: match r.state {
+                ListState::Missing => ImageState::Missing,
+                ListState::Modified => ImageState::Modified,
+                ListState::Stale => ImageState::Stale,
+                ListState::Present => ImageState::Present,
+            },
+            record: rec.cloned(),
+        });
     }
-    ui.json(&serde_json::json!({"ok": true, "environment": env, "roles": json_roles}));
+    ui.json(&ListOutput {
+        ok: true,
+        environment: env.to_owned(),
+        roles: json_roles,
+    });
     Ok(Exit::Success)
 }
 
@@ -199,7 +220,11 @@ fn publish_role(layout: &Layout, env: &str, role: &str, ui: &Ui) -> anyhow::Resu
         Ok(outcome) => {
             let remote = outcome.record.remote.clone().unwrap_or_default();
             ui.result(&format!("provision publish: {role} -> {remote}"));
-            ui.json(&serde_json::json!({"ok": true, "environment": env, "record": outcome.record}));
+            ui.json(&PublishOutput {
+                ok: true,
+                environment: env.to_owned(),
+                record: outcome.record,
+            });
             Ok(Exit::Success)
         }
         Err(e) => {
@@ -212,7 +237,7 @@ fn publish_role(layout: &Layout, env: &str, role: &str, ui: &Ui) -> anyhow::Resu
 /// Reports `err` (error, hint, JSON) and returns its exit code.
 fn fail(ui: &Ui, err: &ProvisionError, log: Option<&str>) -> Exit {
     let (message, hint) = fail_quiet(ui, err, log);
-    ui.json(&serde_json::json!({"ok": false, "error": message, "hint": hint}));
+    ui.json(&Failure::new(message, hint.as_deref()));
     err.kind().exit()
 }
 

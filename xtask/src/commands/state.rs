@@ -2,6 +2,7 @@
 //! local state to the shared backend, both through the backend the repository configures.
 
 use strata_config::Layout;
+use strata_metadata::output::{PushOutput, RunPhase, RunSummary, RunsOutput};
 use strata_metadata::{ReportStatus, RunResult};
 use strata_pipeline::{Holder, RunEntry, StateBackend};
 
@@ -50,25 +51,33 @@ pub(crate) fn runs(layout: &Layout, args: &RunsArgs, ui: &Ui) -> anyhow::Result<
             ));
         }
     }
-    ui.json(&serde_json::json!({
-        "ok": true,
-        "environment": env,
-        "backend": backend.kind().as_str(),
-        "runs": runs.iter().map(|r| serde_json::json!({
-            "runId": r.report.run_id,
-            "startedAt": r.report.started_at,
-            "finishedAt": r.report.finished_at,
-            "result": r.report.result,
-            "user": r.user,
-            "host": r.host,
-            "command": r.report.command,
-            "phases": r.report.phases.iter().map(|p| serde_json::json!({
-                "phase": p.phase,
-                "status": p.status,
-                "seconds": p.seconds,
-            })).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    }));
+    ui.json(&RunsOutput {
+        ok: true,
+        environment: env.to_owned(),
+        backend: backend.kind(),
+        runs: runs
+            .iter()
+            .map(|r| RunSummary {
+                run_id: r.report.run_id.clone(),
+                started_at: r.report.started_at.clone(),
+                finished_at: r.report.finished_at.clone(),
+                result: r.report.result,
+                user: r.user.clone(),
+                host: r.host.clone(),
+                command: r.report.command.clone(),
+                phases: r
+                    .report
+                    .phases
+                    .iter()
+                    .map(|p| RunPhase {
+                        phase: p.phase,
+                        status: p.status,
+                        seconds: p.seconds,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    });
     Ok(Exit::Success)
 }
 
@@ -138,10 +147,10 @@ pub(crate) fn run(layout: &Layout, cmd: &StateCommand, ui: &Ui) -> anyhow::Resul
             None,
         );
     }
-    ui.json(&serde_json::json!({
-        "ok": true,
-        "environment": env,
-        "pushed": pushed,
-    }));
+    ui.json(&PushOutput {
+        ok: true,
+        environment: env.to_owned(),
+        pushed,
+    });
     Ok(Exit::Success)
 }

@@ -8,7 +8,9 @@ pub(crate) use strata_metadata::plural;
 
 use crate::Exit;
 use crate::cli::{ValidateArgs, ValidateTarget};
-use crate::ui::{Ui, diagnostic_json};
+use strata_metadata::output::{Checked, ValidateOutput};
+
+use crate::ui::{Ui, diagnostic_output};
 
 pub(crate) fn run(layout: &Layout, args: &ValidateArgs, ui: &Ui) -> anyhow::Result<Exit> {
     let targets = match args.target {
@@ -24,18 +26,18 @@ pub(crate) fn run(layout: &Layout, args: &ValidateArgs, ui: &Ui) -> anyhow::Resu
         ui.diagnostic(d);
     }
     let c = report.checked;
-    ui.json(&serde_json::json!({
-        "ok": !report.has_errors(),
-        "errors": report.error_count(),
-        "warnings": report.warning_count(),
-        "checked": {
-            "definitions": c.definitions,
-            "packages": c.packages,
-            "environments": c.environments,
-            "selectors": c.selectors,
+    ui.json(&ValidateOutput {
+        ok: !report.has_errors(),
+        errors: report.error_count(),
+        warnings: report.warning_count(),
+        checked: Checked {
+            definitions: c.definitions,
+            packages: c.packages,
+            environments: c.environments,
+            selectors: c.selectors,
         },
-        "diagnostics": report.diagnostics.iter().map(diagnostic_json).collect::<Vec<_>>(),
-    }));
+        diagnostics: report.diagnostics.iter().map(diagnostic_output).collect(),
+    });
     let mut parts = Vec::new();
     if c.definitions {
         parts.push("definitions".to_owned());

@@ -3,7 +3,9 @@
 
 use strata_testkit::TempDir;
 
-use crate::support::{Run, read, write, xtask};
+use strata_metadata::output::BackfillOutput;
+
+use crate::support::{Run, document, read, write, xtask};
 
 /// The development files of the sample package, copied out as a legacy environment keeps them.
 fn legacy() -> TempDir {
@@ -68,6 +70,16 @@ fn a_backfilled_bundle_verifies_records_its_sources_and_deploys_what_it_has() {
     );
     let meta: strata_metadata::BundleMetadata =
         serde_json::from_str(&read(root, "api/outputs/legacy-prod/metadata.json")).unwrap();
+    match document(&backfill(root, &old, &["--output", "json"])) {
+        BackfillOutput::Bundle(made) => {
+            assert_eq!(made.bundle, "api/outputs/legacy-prod");
+            assert_eq!(
+                made.metadata, meta,
+                "the JSON carries the metadata.json written"
+            );
+        }
+        other => panic!("not the bundle document: {other:#?}"),
+    }
     let sources = &meta.config_package.backfill.as_ref().unwrap().sources;
     assert_eq!(
         sources[&strata_metadata::FileKind::Terraform],
@@ -232,8 +244,20 @@ fn to_package_writes_the_environment_into_the_package_or_nothing() {
             "{defs}  legacy-prod:\n    description: The cluster from before config packages.\n"
         ),
     );
-    let moved = backfill(root, &old, &all);
+    let mut all_json = all.to_vec();
+    all_json.extend(["--output", "json"]);
+    let moved = backfill(root, &old, &all_json);
     assert_eq!(moved.code, 0, "{}\n{}", moved.stdout, moved.stderr);
+    match document(&moved) {
+        BackfillOutput::Package(written) => {
+            assert_eq!(
+                (written.package.as_str(), written.environment.as_str()),
+                ("core", "legacy-prod")
+            );
+            assert_eq!(written.version.to_string(), "0.2.1");
+        }
+        other => panic!("not the package document: {other:#?}"),
+    }
     let pkg: serde_json::Value =
         serde_json::from_str(&read(root, "config/packages/core/package.json")).unwrap();
     assert_eq!(pkg["version"], "0.2.1");

@@ -1,15 +1,19 @@
 //! Generating, reading back and verifying bundles through the CLI.
 
-use crate::support::{EPOCH, edit, read, repo_with_bundle, write, xtask, xtask_env};
+use strata_metadata::output::{DriftEntry, GenerateOutput, VerifyOutput};
+
+use crate::support::{
+    EPOCH, command, document, edit, read, repo_with_bundle, snapshot_filters, write, xtask,
+    xtask_env,
+};
 
 const GENERATE: [&str; 6] = ["generate", "env", "--id", "development", "--config", "core"];
 
 #[test]
 fn generated_bundle_matches_snapshot() {
     let repo = strata_testkit::sample_repo();
-    let run = xtask(repo.path(), &GENERATE);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    insta::assert_snapshot!("generate_summary", run.render(&GENERATE, repo.path()));
+    let _filters = snapshot_filters(repo.path());
+    insta_cmd::assert_cmd_snapshot!("generate_summary", command(repo.path(), &GENERATE));
     let metadata = read(repo.path(), "api/outputs/development/metadata.json");
     insta::assert_snapshot!("bundle_metadata", metadata);
     let files: Vec<String> = strata_testkit::read_tree(&repo.join("api/outputs/development"))
@@ -66,12 +70,9 @@ fn every_environment_generates_and_verifies() {
 fn verify_reports_tampering_and_drift() {
     let repo = repo_with_bundle();
     let root = repo.path();
-    let clean = xtask(root, &["bundle", "verify", "--env", "development"]);
-    assert_eq!(clean.code, 0);
-    insta::assert_snapshot!(
-        "verify_clean",
-        clean.render(&["bundle", "verify", "--env", "development"], root)
-    );
+    let _filters = snapshot_filters(root);
+    let args = ["bundle", "verify", "--env", "development"];
+    insta_cmd::assert_cmd_snapshot!("verify_clean", command(root, &args));
 
     let bundle = "api/outputs/development";
     edit(
@@ -93,10 +94,8 @@ fn verify_reports_tampering_and_drift() {
         "Proxmox + Kubespray baseline",
         "Proxmox + Kubespray baseline, tuned",
     );
-    let args = ["bundle", "verify", "--env", "development"];
-    let run = xtask(root, &args);
-    assert_eq!(run.code, 1, "drift is a failed check: {}", run.stderr);
-    insta::assert_snapshot!("verify_drift", run.render(&args, root));
+    // Drift is a failed check: exit 1.
+    insta_cmd::assert_cmd_snapshot!("verify_drift", command(root, &args));
 
     let json = xtask(
         root,
@@ -109,13 +108,18 @@ fn verify_reports_tampering_and_drift() {
             "json",
         ],
     );
-    let value: serde_json::Value =
-        serde_json::from_str(&json.stdout).expect("--output json prints JSON");
-    let kinds: Vec<&str> = value["drift"]
-        .as_array()
-        .unwrap()
+    let verified: VerifyOutput = document(&json);
+    assert!(!verified.ok);
+    let kinds: Vec<&str> = verified
+        .drift
         .iter()
-        .map(|d| d["kind"].as_str().unwrap())
+        .map(|d| match d {
+            DriftEntry::Missing { .. } => "missing",
+            DriftEntry::Modified { .. } => "modified",
+            DriftEntry::Unexpected { .. } => "unexpected",
+            DriftEntry::PackageChanged { .. } => "packageChanged",
+            DriftEntry::Remapped { .. } => "remapped",
+        })
         .collect();
     assert_eq!(
         kinds,
@@ -127,9 +131,8 @@ fn verify_reports_tampering_and_drift() {
 fn verify_without_a_bundle_says_how_to_make_one() {
     let repo = strata_testkit::sample_repo();
     let args = ["bundle", "verify", "--env", "staging"];
-    let run = xtask(repo.path(), &args);
-    assert_eq!(run.code, 2);
-    insta::assert_snapshot!("verify_missing", run.render(&args, repo.path()));
+    let _filters = snapshot_filters(repo.path());
+    insta_cmd::assert_cmd_snapshot!("verify_missing", command(repo.path(), &args));
 }
 
 #[test]
@@ -183,11 +186,14 @@ fn generate_json_output_describes_the_bundle() {
     args.extend(["--output", "json"]);
     let run = xtask(repo.path(), &args);
     assert_eq!(run.code, 0);
-    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
-    assert_eq!(v["bundle"], "api/outputs/development");
-    assert_eq!(v["configPackage"]["version"], "0.2.0");
-    assert_eq!(v["fileCount"], 9);
-    assert_eq!(v["files"]["kubesprayInventory"], "kubespray");
+    let generated: GenerateOutput = document(&run);
+    assert_eq!(generated.bundle, "api/outputs/development");
+    assert_eq!(generated.config_package.version.to_string(), "0.2.0");
+    assert_eq!(generated.file_count, 9);
+    assert_eq!(
+        generated.files[&strata_metadata::FileKind::KubesprayInventory],
+        "kubespray"
+    );
     assert!(run.stderr.is_empty(), "nothing but JSON: {}", run.stderr);
 }
 
@@ -365,9 +371,8 @@ fn skip_validate_shows_what_it_did_not_enforce() {
     );
     let mut args = GENERATE.to_vec();
     args.push("--skip-validate");
-    let run = xtask(repo.path(), &args);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    insta::assert_snapshot!("skip_validate_warnings", run.render(&args, repo.path()));
+    let _filters = snapshot_filters(repo.path());
+    insta_cmd::assert_cmd_snapshot!("skip_validate_warnings", command(repo.path(), &args));
 }
 
 #[test]

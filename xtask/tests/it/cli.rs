@@ -1,6 +1,10 @@
 //! The command line itself: help, output formats, targets, the lock workflow, doctor.
 
-use crate::support::{edit, read, write, xtask, xtask_env};
+use strata_metadata::output::{
+    DoctorOutput, Failure, LockOutput, Refusal, Severity, ToolStatus, ValidateOutput,
+};
+
+use crate::support::{command, document, edit, read, snapshot_filters, write, xtask, xtask_env};
 
 #[test]
 fn help_reads_well() {
@@ -44,16 +48,12 @@ fn bad_arguments_exit_2() {
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
         assert!(run.stderr.starts_with("error:"), "{args:?}: {}", run.stderr);
     }
-    let run = xtask(
-        repo.path(),
-        &["generate", "env", "--id", "development", "--config", "kore"],
-    );
-    assert_eq!(run.code, 2);
-    insta::assert_snapshot!(
+    let _filters = snapshot_filters(repo.path());
+    insta_cmd::assert_cmd_snapshot!(
         "generate_unknown_package",
-        run.render(
-            &["generate", "env", "--id", "development", "--config", "kore"],
-            repo.path()
+        command(
+            repo.path(),
+            &["generate", "env", "--id", "development", "--config", "kore"]
         )
     );
 }
@@ -122,12 +122,13 @@ fn validate_json_lists_every_problem() {
     );
     let run = xtask(root, &["validate", "--output", "json"]);
     assert_eq!(run.code, 2);
-    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
-    assert_eq!(v["ok"], false);
-    assert_eq!(v["errors"], 2, "both problems, not just the first: {v:#}");
+    let v: ValidateOutput = document(&run);
+    assert!(!v.ok);
+    assert_eq!(v.errors, 2, "both problems, not just the first: {v:#?}");
+    assert!(v.checked.definitions);
     insta::assert_snapshot!(
         "validate_json",
-        serde_json::to_string_pretty(&v["diagnostics"]).unwrap()
+        serde_json::to_string_pretty(&v.diagnostics).unwrap()
     );
     assert!(
         run.stderr
@@ -200,7 +201,23 @@ fn version_bump_workflow() {
     );
     step(&["validate", "--target", "packages"], 2);
     step(&["config", "lock", "--check"], 1);
+    // The JSON says what the exit code says: an out-of-date lock under `--check` is not ok.
+    let check = xtask(root, &["config", "lock", "--check", "--output", "json"]);
+    assert_eq!(check.code, 1);
+    assert_eq!(
+        document::<LockOutput>(&check),
+        LockOutput {
+            ok: false,
+            check: true,
+            changes: vec!["would record core 0.2.0 -> 0.3.0".to_owned()],
+        }
+    );
     step(&["config", "lock"], 0);
+    let current = xtask(root, &["config", "lock", "--check", "--output", "json"]);
+    assert_eq!(
+        (current.code, document::<LockOutput>(&current).ok),
+        (0, true)
+    );
     step(&["validate", "--target", "packages"], 0);
     edit(
         root,
@@ -280,10 +297,11 @@ fn doctor_lists_tools_found_and_missing() {
     assert_eq!(calls[0][1..], ["version"], "tofu is asked with `version`");
 
     let json = xtask_env(repo.path(), &["doctor", "--output", "json"], &env);
-    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(v["tools"][0]["version"], "1.8.3");
-    assert_eq!(v["tools"][3]["fromOverride"], true);
-    assert_eq!(v["tools"][2]["status"], "missing");
+    let v: DoctorOutput = document(&json);
+    assert_eq!(v.tools[0].version.as_deref(), Some("1.8.3"));
+    assert!(v.tools[3].from_override);
+    assert_eq!(v.tools[2].status, ToolStatus::Missing);
+    assert_eq!(v.tools[2].path, None);
 
     let bad = xtask_env(
         repo.path(),
@@ -328,6 +346,17 @@ fn lock_refuses_invalid_packages() {
         run.stderr
     );
     assert!(!run.stderr.contains("very-secret-value"));
+    let json = xtask(root, &["config", "lock", "--output", "json"]);
+    assert_eq!(json.code, 2);
+    let refused: Refusal = document(&json);
+    assert!(
+        refused
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "secret-in-package" && d.severity == Severity::Error),
+        "{refused:#?}"
+    );
+    assert!(!json.stdout.contains("very-secret-value"));
     assert_eq!(
         read(root, "config/packages.lock"),
         before,
@@ -353,8 +382,17 @@ fn lock_refuses_when_definitions_are_broken() {
 #[test]
 fn json_output_is_json_even_on_failure() {
     let repo = strata_testkit::sample_repo();
-    for args in [
-        &["bundle", "verify", "--env", "staging", "--output", "json"][..],
+    let root = repo.path();
+    let no_bundle = xtask(
+        root,
+        &["bundle", "verify", "--env", "staging", "--output", "json"],
+    );
+    let failure: Failure = document(&no_bundle);
+    assert_eq!((no_bundle.code, failure.ok), (2, false));
+    assert_eq!(failure.error, "no bundle at `api/outputs/staging`");
+    assert!(failure.hint.unwrap().contains("generate env --id staging"));
+    let unknown_package = xtask(
+        root,
         &[
             "generate",
             "env",
@@ -365,14 +403,12 @@ fn json_output_is_json_even_on_failure() {
             "--output",
             "json",
         ],
-        &["validate", "--output", "json"],
-        &["doctor", "--output", "json"],
-    ] {
-        let run = xtask(repo.path(), args);
-        let v: serde_json::Value = serde_json::from_str(&run.stdout)
-            .unwrap_or_else(|e| panic!("{args:?}: {e}\n{}", run.stdout));
-        assert!(v.is_object(), "{args:?}");
-    }
+    );
+    let refused: Refusal = document(&unknown_package);
+    assert_eq!(unknown_package.code, 2);
+    assert!(!refused.diagnostics.is_empty());
+    assert!(document::<ValidateOutput>(&xtask(root, &["validate", "--output", "json"])).ok);
+    document::<DoctorOutput>(&xtask(root, &["doctor", "--output", "json"]));
     let bad = xtask_env(
         repo.path(),
         &[
@@ -387,9 +423,9 @@ fn json_output_is_json_even_on_failure() {
         ],
         &[("SOURCE_DATE_EPOCH", "soon")],
     );
-    let v: serde_json::Value = serde_json::from_str(&bad.stdout).unwrap();
-    assert_eq!((bad.code, &v["ok"]), (2, &serde_json::Value::Bool(false)));
-    assert!(v["error"].as_str().unwrap().contains("SOURCE_DATE_EPOCH"));
+    let v: Failure = document(&bad);
+    assert_eq!((bad.code, v.ok), (2, false));
+    assert!(v.error.contains("SOURCE_DATE_EPOCH"));
 }
 
 /// The README's main command, as the README writes it, works on a fresh copy of the sample.

@@ -3,7 +3,14 @@
 
 use strata_testkit::TempDir;
 
-use crate::support::{Run, bump_package, read, write, xtask, xtask_env};
+use strata_metadata::output::{
+    Failure, GraphOutput, Refusal, RunsOutput, StatusOutput, UnlockOutput, UnlockResult,
+};
+use strata_metadata::{DeployReport, Phase, ReportStatus, RunResult};
+
+use crate::support::{
+    Run, bump_package, command, document, read, snapshot_filters, write, xtask, xtask_env,
+};
 
 const PROVISIONER: &str = "config/packages/core/environments/development.provisioner.json";
 const TFVARS: &str = "config/packages/core/environments/development.terraform.tfvars";
@@ -408,6 +415,27 @@ fn a_changed_tfvars_value_reruns_what_reads_it_and_what_follows() {
         "{}",
         status.stdout
     );
+    let json = s.run(
+        &[
+            "status",
+            "--env",
+            "development",
+            "--detailed-exitcode",
+            "--output",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(json.code, 4);
+    let forecast: StatusOutput = document(&json);
+    assert!(forecast.changed);
+    let phases: Vec<Phase> = forecast.phases.iter().map(|p| p.phase).collect();
+    assert_eq!(phases, Phase::ALL);
+    assert_eq!(forecast.phases[0].last, "succeeded");
+    assert!(
+        forecast.phases[0].inputs.starts_with("changed"),
+        "{forecast:#?}"
+    );
 
     // Skipping generate after a package change: the old bundle is used, and the run says so.
     let stale = s.run(
@@ -451,6 +479,8 @@ fn a_changed_tfvars_value_reruns_what_reads_it_and_what_follows() {
         &[],
     );
     assert_eq!(after.code, 0, "{}", after.stdout);
+    let json = s.run(&["status", "--env", "development", "--output", "json"], &[]);
+    assert!(!document::<StatusOutput>(&json).changed);
 }
 
 #[test]
@@ -555,6 +585,13 @@ fn one_deploy_per_environment_and_unlock() {
     );
     let refused = s.run(&["unlock", "--env", "development"], &[]);
     assert_eq!(refused.code, 3, "{}", refused.stderr);
+    let json = s.run(&["unlock", "--env", "development", "--output", "json"], &[]);
+    assert_eq!(json.code, 3);
+    let failure: Failure = document(&json);
+    assert!(
+        failure.error.contains("is held by a running process: pid "),
+        "{failure:#?}"
+    );
     let status = s.run(&["status", "--env", "development"], &[]);
     assert!(
         status.stderr.contains("locked by pid "),
@@ -588,7 +625,28 @@ fn one_deploy_per_environment_and_unlock() {
     assert!(!state.join("lock").exists());
     drop(lock);
 
+    let free = s.run(&["unlock", "--env", "development", "--output", "json"], &[]);
+    assert_eq!(
+        document::<UnlockOutput>(&free),
+        UnlockOutput {
+            ok: true,
+            environment: "development".to_owned(),
+            result: UnlockResult::NotLocked,
+            holder: None,
+        }
+    );
+
     // A stale lock is removed without --force.
+    std::fs::write(state.join("lock"), holder(std::process::id())).unwrap();
+    let json = s.run(&["unlock", "--env", "development", "--output", "json"], &[]);
+    let removed: UnlockOutput = document(&json);
+    assert_eq!(removed.result, UnlockResult::Removed);
+    assert!(
+        removed
+            .holder
+            .unwrap()
+            .ends_with("by ops since 2026-11-25T09:00:00Z: cargo xtask deploy --env development")
+    );
     std::fs::write(state.join("lock"), holder(std::process::id())).unwrap();
     let stale = s.run(&["unlock", "--env", "development"], &[]);
     assert_eq!(stale.code, 0, "{}", stale.stderr);
@@ -801,9 +859,9 @@ fn the_report_follows_its_schema_and_the_summary_reads_well() {
     }
     assert_eq!(reports, 2);
     let json = s.run(&["--output", "json", "deploy", "--env", "development"], &[]);
-    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON document");
-    assert_eq!(doc["result"], "succeeded");
-    assert_eq!(doc["phases"][0]["status"], "up to date");
+    let doc: DeployReport = document(&json);
+    assert_eq!(doc.result, RunResult::Succeeded);
+    assert_eq!(doc.phases[0].status, ReportStatus::UpToDate);
 }
 
 #[test]
@@ -825,6 +883,9 @@ fn graph_draws_the_phases_and_the_releases() {
                 .stdout
                 .contains("    release_cert_manager --> release_cluster_issuers\n")
     );
+    let json = s.run(&["graph", "--env", "development", "--output", "json"], &[]);
+    let graph: GraphOutput = document(&json);
+    assert_eq!(graph.graph.trim_end(), run.stdout.trim_end());
 }
 
 #[test]
@@ -895,9 +956,8 @@ fn the_generate_phase_honours_source_date_epoch() {
 fn an_unknown_environment_is_refused_before_anything_is_written() {
     let repo = strata_testkit::sample_repo();
     let args = ["deploy", "--env", "developmnet"];
-    let run = xtask(repo.path(), &args);
-    insta::assert_snapshot!("deploy_unknown_environment", run.render(&args, repo.path()));
-    assert_eq!(run.code, 2);
+    let _filters = snapshot_filters(repo.path());
+    insta_cmd::assert_cmd_snapshot!("deploy_unknown_environment", command(repo.path(), &args));
     assert!(
         !repo.join(".strata").exists(),
         "no state, lock or run folder"
@@ -910,9 +970,9 @@ fn an_unknown_environment_is_refused_before_anything_is_written() {
         &["--output", "json", "deploy", "--env", "nosuch"],
     );
     assert_eq!(json.code, 2);
-    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON document");
-    assert_eq!(doc["ok"], false);
-    assert_eq!(doc["diagnostics"][0]["code"], "unknown-environment");
+    let doc: Refusal = document(&json);
+    assert!(!doc.ok);
+    assert_eq!(doc.diagnostics[0].code, "unknown-environment");
 
     // Every command that acts on an environment refuses it the same way.
     for args in [
@@ -1058,14 +1118,15 @@ fn two_checkouts_share_the_lock_the_records_and_the_history_on_postgres() {
         &[],
     );
     assert_eq!(runs.code, 0, "{}", runs.stderr);
-    let listed: serde_json::Value = serde_json::from_str(&runs.stdout).unwrap();
-    let roots: Vec<String> = listed["runs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["result"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(roots, ["succeeded", "succeeded"], "{}", runs.stdout);
+    let listed: RunsOutput = document(&runs);
+    assert_eq!(listed.backend, strata_metadata::StateBackendKind::Postgres);
+    let results: Vec<RunResult> = listed.runs.iter().map(|r| r.result).collect();
+    assert_eq!(
+        results,
+        [RunResult::Succeeded, RunResult::Succeeded],
+        "{}",
+        runs.stdout
+    );
 
     // The connection string is in no file Strata wrote.
     for s in [&a, &b] {

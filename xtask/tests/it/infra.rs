@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use crate::support::{edit, read, repo_with_bundle, write, xtask, xtask_env};
+use strata_metadata::output::{InfraFailure, InfraOutput, Refusal, Staged};
+
+use crate::support::{document, edit, read, repo_with_bundle, write, xtask, xtask_env};
 
 /// A terraform stand-in: answers `version`, records each call (cwd, environment, arguments), exits with
 /// $PLAN_EXIT (default 2, "changes") for plan and $APPLY_EXIT (default 0) for apply.
@@ -129,6 +131,34 @@ fn no_changes_means_no_apply() {
             .join(".strata/development/plans/images.tfplan")
             .exists()
     );
+    let json = xtask_env(
+        repo.path(),
+        &[
+            "infra",
+            "--env",
+            "development",
+            "--phase",
+            "images",
+            "--output",
+            "json",
+        ],
+        &[("STRATA_TERRAFORM", &tf), ("PLAN_EXIT", "0")],
+    );
+    let v: InfraOutput = document(&json);
+    assert_eq!(v.modules.len(), 1);
+    let images = &v.modules[0];
+    assert_eq!(
+        (images.module.as_str(), images.result.as_str()),
+        ("images", "no changes")
+    );
+    assert_eq!(
+        images.staged,
+        Some(Staged::Unchanged),
+        "staged by the first run"
+    );
+    assert_eq!(images.commands.as_ref().map(Vec::len), Some(2));
+    let logs = v.logs.unwrap();
+    assert!(logs.starts_with(".strata/development/runs/"), "{logs}");
 }
 
 #[test]
@@ -156,6 +186,21 @@ fn a_failed_apply_shows_the_command_status_and_tail_and_keeps_the_plan() {
         .map(|l| format!("{l}\n"))
         .collect();
     insta::assert_snapshot!("infra_apply_failed", redact_run_id(&shown));
+    let mut json_args = args.to_vec();
+    json_args.extend(["--output", "json"]);
+    let json = xtask_env(
+        root,
+        &json_args,
+        &[("STRATA_TERRAFORM", &tf), ("APPLY_EXIT", "1")],
+    );
+    assert_eq!(json.code, 1);
+    let failure: InfraFailure = document(&json);
+    assert_eq!(failure.failed.as_deref(), Some("templates"));
+    assert_eq!(failure.modules, Some(vec![]), "nothing finished before it");
+    assert!(
+        failure.error.contains("exited with status 1"),
+        "{failure:#?}"
+    );
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(root.join(".strata/development/plans/templates.tfplan"))
         .unwrap()
@@ -490,25 +535,16 @@ fn destroy_needs_yes_and_json_reports_the_plan() {
         &[("PATH", "/nonexistent")],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let order: Vec<&str> = v["modules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["module"].as_str().unwrap())
-        .collect();
+    let v: InfraOutput = document(&run);
+    assert_eq!(v.logs, None, "a dry run writes no logs");
+    let order: Vec<&str> = v.modules.iter().map(|m| m.module.as_str()).collect();
     assert_eq!(
         order,
         ["nodes", "templates", "images"],
         "destroy goes in reverse"
     );
-    let last = v["modules"][0]["commands"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .as_str()
-        .unwrap();
+    let last = v.modules[0].commands.as_ref().unwrap().last().unwrap();
+    assert_eq!(v.modules[0].staged, Some(Staged::Created));
     assert!(
         last.contains(" destroy -input=false -no-color -auto-approve -lock-timeout=5m"),
         "{last}"
@@ -535,6 +571,10 @@ fn bootstrap_generates_a_missing_or_outdated_bundle() {
         xtask(root, &bootstrap).stdout,
         "bootstrap: bundle is current\n"
     );
+    let mut json_args = bootstrap.to_vec();
+    json_args.extend(["--output", "json"]);
+    let current: InfraOutput = document(&xtask(root, &json_args));
+    assert_eq!((current.modules.len(), current.logs), (0, None));
     let tfvars = "config/packages/core/environments/development.terraform.tfvars";
     edit(
         root,
@@ -570,6 +610,9 @@ fn bootstrap_generates_a_missing_or_outdated_bundle() {
         "an invalid package is not rendered: {}",
         refused.stderr
     );
+    let json = xtask(root, &json_args);
+    assert_eq!(json.code, 2);
+    assert!(!document::<Refusal>(&json).diagnostics.is_empty());
     assert!(
         refused
             .stderr
@@ -760,6 +803,18 @@ fn ansible_hook_runs_the_teams_playbook_with_the_bundles_inventory_and_key() {
             0,
             "ansible: skipped (no infrastructure/ansible/playbook.yml)\n"
         )
+    );
+    let mut json_args = args.to_vec();
+    json_args.extend(["--output", "json"]);
+    let json: InfraOutput = document(&xtask(root, &json_args));
+    assert_eq!(json.modules.len(), 1);
+    assert_eq!(
+        (json.modules[0].module.as_str(), json.modules[0].staged),
+        ("ansible", None)
+    );
+    assert_eq!(
+        json.modules[0].result,
+        "skipped (no infrastructure/ansible/playbook.yml)"
     );
 
     write(root, HOOK, "- hosts: all\n  tasks: []\n");

@@ -3,7 +3,13 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::support::{edit, generate_unchecked, read, repo_with_bundle, write, xtask, xtask_env};
+use strata_metadata::output::{
+    KubesprayOutput, KubesprayStatusOutput, KubesprayValidateOutput, Refusal,
+};
+
+use crate::support::{
+    document, edit, generate_unchecked, read, repo_with_bundle, write, xtask, xtask_env,
+};
 
 const STAGED: &str = "container-orchestration/providers/kubespray/inventory/current";
 
@@ -113,6 +119,23 @@ fn every_operation_runs_the_playbooks_upstream_documents() {
         assert_eq!(run.code, 0, "{op:?}: {}", run.stderr);
     }
     insta::assert_snapshot!("kubespray_operations", s.calls());
+    let json = s.run(&[
+        "kubespray",
+        "recover",
+        "--env",
+        "development",
+        "--output",
+        "json",
+    ]);
+    let ran: KubesprayOutput = document(&json);
+    assert_eq!((ran.ok, ran.runtime.as_str()), (true, "docker"));
+    assert!(ran.inventory.digest.starts_with("sha256:"), "{ran:#?}");
+    assert!(
+        ran.commands
+            .iter()
+            .any(|c| c.contains("recover-control-plane.yml")),
+        "{ran:#?}"
+    );
 }
 
 #[test]
@@ -531,9 +554,24 @@ fn validate_names_every_host_that_does_not_answer() {
         "--output",
         "json",
     ]);
-    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON document");
-    assert_eq!(doc["ok"], true);
-    assert_eq!(doc["hosts"][2]["address"], "10.10.0.22");
+    let doc: KubesprayValidateOutput = document(&json);
+    assert!(doc.ok);
+    assert_eq!(doc.commands, None);
+    let hosts = doc.hosts.unwrap();
+    assert_eq!(hosts[2].address, "10.10.0.22");
+    assert!(hosts.iter().all(|h| h.ok && h.error.is_none()));
+    let dry = s.run(&[
+        "kubespray",
+        "validate",
+        "--env",
+        "development",
+        "--dry-run",
+        "--output",
+        "json",
+    ]);
+    let shown: KubesprayValidateOutput = document(&dry);
+    assert_eq!((shown.ok, shown.hosts), (true, None));
+    assert_eq!(shown.commands.map(|c| c.len()), Some(1));
 }
 
 #[test]
@@ -568,6 +606,27 @@ fn an_inventory_kubespray_cannot_use_never_reaches_a_run() {
             run.stderr
         );
     }
+    let json = s.run(&[
+        "kubespray",
+        "deploy",
+        "--env",
+        "development",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(json.code, 2);
+    let refused: Refusal = document(&json);
+    assert_eq!(
+        refused.error.as_deref(),
+        Some("the staged inventory is not one Kubespray can use")
+    );
+    assert!(
+        refused
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("group `etcd` has no hosts")),
+        "{refused:#?}"
+    );
     assert_eq!(s.calls(), "", "nothing ran");
 }
 
@@ -746,6 +805,32 @@ fn status_reports_readiness_and_every_node_through_an_explicit_kubeconfig() {
     let k = kubectl(bin.path(), &[("dev-cp-1", true), ("dev-worker-1", false)]);
     let degraded = status(&k, &[("KUBECONFIG", kubeconfig_s.as_str())]);
     assert_eq!(degraded.code, 1, "{}", degraded.stderr);
+    let json = xtask_env(
+        root,
+        &[
+            "kubespray",
+            "status",
+            "--env",
+            "development",
+            "--output",
+            "json",
+        ],
+        &[
+            ("STRATA_KUBECTL", &k),
+            ("KUBECONFIG", kubeconfig_s.as_str()),
+        ],
+    );
+    assert_eq!(json.code, 1);
+    let doc: KubesprayStatusOutput = document(&json);
+    assert!(!doc.ok);
+    assert_eq!(doc.readyz, "ok");
+    assert_eq!(
+        doc.nodes
+            .iter()
+            .map(|n| (n.name.as_str(), n.ready))
+            .collect::<Vec<_>>(),
+        [("dev-cp-1", true), ("dev-worker-1", false)]
+    );
     assert!(
         degraded
             .stderr

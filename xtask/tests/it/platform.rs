@@ -3,7 +3,11 @@
 
 use strata_testkit::TempDir;
 
-use crate::support::{Run, read, repo_with_bundle, write, xtask_env};
+use strata_metadata::output::{
+    BusinessOutput, DiffOutput, Failure, PlatformDeployOutput, ReleaseResult, TemplateOutput,
+};
+
+use crate::support::{Run, document, read, repo_with_bundle, write, xtask_env};
 
 /// A repository with the development bundle and Kubespray's admin.conf kept for it, and
 /// stand-in helm and kubectl configured through environment variables.
@@ -151,6 +155,20 @@ fn deploy_gates_then_installs_every_release_in_needs_order() {
         "{}",
         run.stdout
     );
+    let mut json_args = DEPLOY.to_vec();
+    json_args.extend(["--output", "json"]);
+    let doc: PlatformDeployOutput = document(&s.run(&json_args, &[]));
+    assert!(doc.ok && !doc.dry_run);
+    let releases = doc.releases.unwrap();
+    assert_eq!(releases.len(), 4);
+    assert!(
+        releases
+            .iter()
+            .all(|r| r.result == ReleaseResult::Done && r.error.is_none())
+    );
+    json_args.push("--dry-run");
+    let dry: PlatformDeployOutput = document(&s.run(&json_args, &[]));
+    assert!(dry.ok && dry.dry_run && dry.releases.is_none());
 }
 
 #[test]
@@ -198,6 +216,24 @@ fn a_failed_release_stops_its_dependents_and_not_its_siblings() {
         ]
     );
     assert_eq!(row("argo-cd")[1], "skipped");
+    let mut json_args = DEPLOY.to_vec();
+    json_args.extend(["--output", "json"]);
+    let json = s.run(&json_args, &[("FAIL_RELEASE", "cert-manager")]);
+    assert_eq!(json.code, 1);
+    let doc: PlatformDeployOutput = document(&json);
+    assert!(!doc.ok);
+    let results: Vec<(String, ReleaseResult, bool)> = doc
+        .releases
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.release, r.result, r.error.is_some()))
+        .collect();
+    assert!(
+        results.contains(&("cert-manager".to_owned(), ReleaseResult::Failed, true))
+            && results.contains(&("ingress-nginx".to_owned(), ReleaseResult::Done, false))
+            && results.contains(&("argo-cd".to_owned(), ReleaseResult::Skipped, false)),
+        "{results:?}"
+    );
     assert!(
         run.stderr
             .contains("  | Error: UPGRADE FAILED: context deadline exceeded")
@@ -301,6 +337,22 @@ fn template_renders_each_release_into_its_own_folder() {
     assert!(!s.repo.join(stale).exists(), "nothing stale survives");
     insta::assert_snapshot!("platform_template", s.calls("helm").join("\n"));
     assert!(s.calls("kubectl").is_empty(), "no cluster involved");
+    let json = s.run(
+        &[
+            "platform",
+            "template",
+            "--env",
+            "development",
+            "--output",
+            "json",
+        ],
+        &[],
+    );
+    let doc: TemplateOutput = document(&json);
+    assert_eq!(
+        (doc.ok, doc.dir.as_str()),
+        (true, ".strata/development/rendered")
+    );
     assert!(
         s.calls("helm")
             .iter()
@@ -339,6 +391,10 @@ fn diff_needs_its_plugin_and_exits_4_on_changes() {
         missing4.stderr
     );
     assert!(!missing.stderr.contains("--verify"), "{}", missing.stderr);
+    let mut json_args = diff.to_vec();
+    json_args.extend(["--output", "json"]);
+    let failure: Failure = document(&s.run(&json_args, &[]));
+    assert!(failure.error.contains("helm-diff plugin"), "{failure:#?}");
     let same = s.run(&diff, &[("DIFF_PLUGIN", "1")]);
     assert_eq!(same.code, 0, "{}", same.stderr);
     assert!(same.stdout.contains("platform diff: nothing would change"));
@@ -353,6 +409,9 @@ fn diff_needs_its_plugin_and_exits_4_on_changes() {
     );
     let changed = s.run(&diff, &[("DIFF_PLUGIN", "1"), ("CHANGED", "argo-cd")]);
     assert_eq!(changed.code, 4, "{}", changed.stderr);
+    let json = s.run(&json_args, &[("DIFF_PLUGIN", "1"), ("CHANGED", "argo-cd")]);
+    assert_eq!(json.code, 4);
+    assert_eq!(document::<DiffOutput>(&json).changed, ["argo-cd"]);
     assert!(
         changed.stdout.contains(
             "--- argo-cd would change:\nargocd, argocd-server, Deployment (apps) has changed:"
@@ -387,6 +446,17 @@ fn business_deploy_needs_argocd_then_installs_the_app_of_apps() {
     let run = s.run(&args, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     insta::assert_snapshot!("business_deploy_helm3", s.calls("helm").join("\n"));
+    let mut json_args = args.to_vec();
+    json_args.extend(["--output", "json"]);
+    let done: BusinessOutput = document(&s.run(&json_args, &[]));
+    assert_eq!((done.ok, done.commands), (true, None));
+    json_args.push("--dry-run");
+    let dry: BusinessOutput = document(&s.run(&json_args, &[]));
+    let commands = dry.commands.unwrap();
+    assert!(
+        commands.len() == 1 && commands[0].contains("upgrade --install cluster-apps"),
+        "{commands:?}"
+    );
 }
 
 #[test]

@@ -5,7 +5,11 @@ use std::path::Path;
 
 use strata_testkit::TempDir;
 
-use crate::support::{Run, bump_package, read, write, xtask, xtask_env};
+use strata_metadata::output::{
+    BuildOutput, BuildResult, Failure, ImageState, ListOutput, PublishOutput,
+};
+
+use crate::support::{Run, bump_package, document, read, write, xtask, xtask_env};
 
 const PROVISIONER: &str = "config/packages/core/environments/development.provisioner.json";
 const WORKER_IMG: &str = "provisioner/outputs/development/k8s-worker.img";
@@ -208,6 +212,23 @@ fn build_records_every_role_and_skips_what_is_up_to_date() {
         read(root, WORKER_RECORD),
         serde_json::to_string_pretty(&record).unwrap() + "\n"
     );
+    let json = s.run(&[
+        "provision",
+        "build",
+        "--env",
+        "development",
+        "--all",
+        "--output",
+        "json",
+    ]);
+    let doc: BuildOutput = document(&json);
+    assert!(doc.ok);
+    assert!(
+        doc.roles.iter().all(|r| r.result == BuildResult::UpToDate),
+        "{doc:#?}"
+    );
+    let worker = doc.roles.iter().find(|r| r.role == "k8s-worker").unwrap();
+    assert_eq!(worker.record.as_ref(), Some(&record));
 
     // --force rebuilds; a changed input rebuilds only that role.
     let forced = s.run(&[
@@ -465,6 +486,27 @@ fn bad_input_is_named_and_nothing_is_written() {
         both.stderr
     );
     assert!(!root.join(CP_RECORD).exists() && !root.join(WORKER_RECORD).exists());
+    let json = s.run_env(
+        &[
+            "provision",
+            "build",
+            "--env",
+            "development",
+            "--all",
+            "--output",
+            "json",
+        ],
+        &[("STRATA_PACKER", packer_s.as_str())],
+    );
+    assert_eq!(json.code, 1);
+    let doc: BuildOutput = document(&json);
+    assert!(!doc.ok);
+    assert!(
+        doc.roles
+            .iter()
+            .all(|r| r.result == BuildResult::Failed && r.record.is_none() && r.error.is_some()),
+        "{doc:#?}"
+    );
 }
 
 #[test]
@@ -548,6 +590,21 @@ fn list_shows_missing_present_modified_and_stale_images() {
             .unwrap()[..12]
             .to_owned();
     assert_eq!(built, ["k8s-worker", "present", "55", "B", &sha, "-"]);
+    let listed: ListOutput = document(&s.run(&[
+        "provision",
+        "list",
+        "--env",
+        "development",
+        "--output",
+        "json",
+    ]));
+    let worker = listed
+        .roles
+        .iter()
+        .find(|r| r.role == "k8s-worker")
+        .unwrap();
+    assert_eq!(worker.state, ImageState::Present);
+    assert!(worker.record.as_ref().unwrap().sha256.starts_with(&sha));
 
     let mut image = std::fs::read(root.join(WORKER_IMG)).unwrap();
     image.extend(b"tampered");
@@ -596,6 +653,17 @@ fn publish_copies_to_a_directory_and_records_the_uri() {
         "k8s-worker",
     ]);
     assert_eq!(unbuilt.code, 2, "{}", unbuilt.stderr);
+    let failure: Failure = document(&s.run(&[
+        "provision",
+        "publish",
+        "--env",
+        "development",
+        "--role",
+        "k8s-worker",
+        "--output",
+        "json",
+    ]));
+    assert!(failure.hint.unwrap().starts_with("build it first"));
     assert!(
         unbuilt.stderr.contains("hint: build it first: `cargo xtask provision build --env development --role k8s-worker`"),
         "{}",
@@ -630,6 +698,18 @@ fn publish_copies_to_a_directory_and_records_the_uri() {
     assert!(target.join("development/k8s-worker-seed.iso").is_file());
     let record: serde_json::Value = serde_json::from_str(&read(root, WORKER_RECORD)).unwrap();
     assert_eq!(record["remote"], published);
+    let json = s.run(&[
+        "provision",
+        "publish",
+        "--env",
+        "development",
+        "--role",
+        "k8s-worker",
+        "--output",
+        "json",
+    ]);
+    let doc: PublishOutput = document(&json);
+    assert_eq!(doc.record.remote.as_deref(), Some(published.as_str()));
     let listed = s.run(&["provision", "list", "--env", "development"]);
     assert!(listed.stdout.contains(&published), "{}", listed.stdout);
 

@@ -3,7 +3,10 @@
 
 use std::path::Path;
 
-use crate::support::{json, write, xtask, xtask_env};
+use strata_metadata::output::{PushOutput, PushReport, RunsOutput};
+use strata_metadata::{Phase, ReportStatus, RunResult, StateBackendKind};
+
+use crate::support::{command, document, snapshot_filters, write, xtask, xtask_env};
 
 const PASSWORD: &str = "s3cret-pw-0815";
 
@@ -59,8 +62,8 @@ fn runs_lists_the_local_history_newest_first() {
         "succeeded",
     );
     let args = ["runs", "--env", "development"];
-    let run = xtask(root, &args);
-    insta::assert_snapshot!("runs_local", run.render(&args, root));
+    let _filters = snapshot_filters(root);
+    insta_cmd::assert_cmd_snapshot!("runs_local", command(root, &args));
 
     let one = xtask(
         root,
@@ -75,13 +78,12 @@ fn runs_lists_the_local_history_newest_first() {
         ],
     );
     assert_eq!(one.code, 0, "{}", one.stderr);
-    let doc = json(&one.stdout);
-    assert_eq!(doc["backend"], "local");
-    let runs = doc["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), 1);
-    assert_eq!(runs[0]["runId"], "20261126T080000Z-12");
-    assert_eq!(runs[0]["result"], "succeeded");
-    assert_eq!(runs[0]["phases"][1]["seconds"], 42.25);
+    let doc: RunsOutput = document(&one);
+    assert_eq!(doc.backend, StateBackendKind::Local);
+    assert_eq!(doc.runs.len(), 1);
+    assert_eq!(doc.runs[0].run_id, "20261126T080000Z-12");
+    assert_eq!(doc.runs[0].result, RunResult::Succeeded);
+    assert_eq!(doc.runs[0].phases[1].seconds, 42.25);
 }
 
 #[test]
@@ -241,10 +243,28 @@ fn a_pushed_history_is_listed_from_another_checkout() {
         &env,
     );
     assert_eq!(runs.code, 0, "{}", runs.stderr);
-    let doc = json(&runs.stdout);
-    assert_eq!(doc["backend"], "postgres");
-    assert_eq!(doc["runs"][0]["runId"], "20261125T100000Z-11");
-    assert_eq!(doc["runs"][0]["phases"][1]["status"], "succeeded");
+    let doc: RunsOutput = document(&runs);
+    assert_eq!(doc.backend, StateBackendKind::Postgres);
+    assert_eq!(doc.runs[0].run_id, "20261125T100000Z-11");
+    assert_eq!(doc.runs[0].phases[1].status, ReportStatus::Succeeded);
+    // Pushed again, everything is already there.
+    let again = xtask_env(
+        a.path(),
+        &["state", "push", "--env", "development", "--output", "json"],
+        &env,
+    );
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let pushed: PushOutput = document(&again);
+    assert_eq!(
+        pushed.pushed,
+        PushReport {
+            copied: vec![],
+            unchanged: vec![Phase::Nodes],
+            refused: vec![],
+            runs_copied: 0,
+            runs_present: 1,
+        }
+    );
     for root in [a.path(), b.path()] {
         for (path, bytes) in strata_testkit::read_tree(root) {
             assert!(

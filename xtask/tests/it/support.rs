@@ -66,30 +66,64 @@ pub(crate) const PROXMOX_SSH: [(&str, &str); 3] = [
 
 /// [`xtask`] with extra environment variables.
 pub(crate) fn xtask_env(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let out = command_env(root, args, env)
+        .output()
+        .expect("the xtask binary runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The binary with `args`, run in `root` the way [`xtask`] runs it, for
+/// `insta_cmd::assert_cmd_snapshot!` under [`snapshot_filters`]. The repository is the working
+/// directory (`STRATA_ROOT=.`), so the command a snapshot records holds no temporary path.
+pub(crate) fn command(root: &Path, args: &[&str]) -> std::process::Command {
+    let mut cmd = command_env(root, args, &[("STRATA_ROOT", ".")]);
+    cmd.current_dir(root);
+    cmd
+}
+
+fn command_env(root: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Command {
     #[expect(
         clippy::disallowed_methods,
         reason = "the test runs the built binary, as a user would"
     )]
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"));
     cmd.args(args)
-        .arg("--root")
-        .arg(root)
         .env("NO_COLOR", "1")
         .env("SOURCE_DATE_EPOCH", EPOCH)
         .env_remove("RUST_LOG")
-        .env_remove("STRATA_ROOT")
         .env_remove("KUBECONFIG")
         // A developer's shell may point at a real state database.
         .env_remove("STRATA_STATE_DATABASE_URL")
         .env_remove("PG_CONN_STR")
         .envs(PROXMOX_SSH)
         .envs(env.iter().copied());
-    let out = cmd.output().expect("the xtask binary runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    if env.iter().all(|(k, _)| *k != "STRATA_ROOT") {
+        cmd.arg("--root").arg(root).env_remove("STRATA_ROOT");
     }
+    cmd
+}
+
+/// Settings for a snapshot of a run in `root`: the repository's path reads `[ROOT]` and
+/// durations `([N] ms)` / `([N]s)`. Keep the guard for as long as the assertion runs.
+pub(crate) fn snapshot_filters(root: &Path) -> insta::internals::SettingsBindDropGuard {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(&regex_escape(&root.display().to_string()), "[ROOT]");
+    settings.add_filter(r"\(\d+(\.\d+)? ms\)", "([N] ms)");
+    settings.add_filter(r"\(\d+(\.\d+)?s\)", "([N]s)");
+    settings.bind_to_scope()
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let special = r"\.+*?()|[]{}^$#&-~".contains(c);
+            special.then_some('\\').into_iter().chain([c])
+        })
+        .collect()
 }
 
 /// A copy of the sample repository with the development bundle already generated.
@@ -145,4 +179,28 @@ pub(crate) fn generate_unchecked(root: &Path) {
 /// A command's JSON output (kubectl's `-o json`, helm's `-o json`), or a panic that shows it.
 pub(crate) fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// A run's `--output json` document as its type in `strata_metadata::output` (or the deploy
+/// report): the one JSON document on stdout, whose fields are exactly the type's. An unknown
+/// field, a missing one, or a key the type always writes but the command left out fails the
+/// test, so the documents and their schemas under `api/schemas/output/` cannot drift apart.
+pub(crate) fn document<T>(run: &Run) -> T
+where
+    T: serde::de::DeserializeOwned + serde::Serialize,
+{
+    let name = std::any::type_name::<T>();
+    let doc: T = serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one {name} ({e}):\n{}\n--- stderr\n{}",
+            run.stdout, run.stderr
+        )
+    });
+    let printed: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        serde_json::to_value(&doc).unwrap(),
+        printed,
+        "the {name} on stdout has a shape its type does not write"
+    );
+    doc
 }

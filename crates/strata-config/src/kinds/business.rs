@@ -22,8 +22,11 @@ pub(crate) fn check_business(rel: &Path, text: &str) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     for app in &config.applications {
         if let Some(helm) = &app.helm {
-            let values = serde_json::Value::Object(helm.values.clone().into_iter().collect());
-            secrets::json_secrets(&values, &format!("{}.helm.values", app.name), &mut found);
+            secrets::json_member_secrets(
+                &helm.values,
+                &format!("{}.helm.values", app.name),
+                &mut found,
+            );
         }
     }
     for path in found {

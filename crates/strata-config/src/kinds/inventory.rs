@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use strata_metadata::{Inventory, LEGACY_GROUPS, REQUIRED_GROUPS};
+use strata_metadata::{FromYaml, Inventory, LEGACY_GROUPS, REQUIRED_GROUPS};
 
 use super::text;
 use crate::locate::yaml_key;
@@ -34,7 +34,7 @@ pub fn check_inventory(rel_dir: &Path, files: &[(&str, &[u8])]) -> Vec<Diagnosti
         if is_yaml && p != hosts_name {
             let rel = rel_dir.join(p);
             match text(&rel, bytes) {
-                Ok(t) => match serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&t) {
+                Ok(t) => match <serde_yaml_ng::Value as FromYaml>::from_yaml(&t) {
                     Ok(vars) => out.extend(var_secrets(&rel, &t, &vars)),
                     Err(e) => out.push(yaml_diagnostic(&rel, &e)),
                 },
@@ -57,11 +57,12 @@ pub fn check_inventory(rel_dir: &Path, files: &[(&str, &[u8])]) -> Vec<Diagnosti
             return out;
         }
     };
-    if let Ok(raw) = serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&text) {
+    if let Ok(raw) = <serde_yaml_ng::Value as FromYaml>::from_yaml(&text) {
         out.extend(var_secrets(&rel, &text, &raw));
     }
     let groups = inv.group_names();
-    let children_pos = yaml_key(&text, &["all", "children"]);
+    // Only a problem needs a position, so the keys are searched for then.
+    let children_pos = || yaml_key(&text, &["all", "children"]);
     for (legacy, new) in LEGACY_GROUPS {
         if groups.contains(legacy) {
             out.push(
@@ -91,7 +92,7 @@ pub fn check_inventory(rel_dir: &Path, files: &[(&str, &[u8])]) -> Vec<Diagnosti
                     "inventory-group",
                     format!("inventory has no `{group}` group"),
                 )
-                .at_opt(children_pos)
+                .at_opt(children_pos())
                 .hint(hint),
             );
         } else if inv.hosts_of(group).is_empty() && group != "kube_node" {
@@ -203,12 +204,18 @@ pub fn check_inventory(rel_dir: &Path, files: &[(&str, &[u8])]) -> Vec<Diagnosti
 
 /// Secrets in inventory variables (`ansible_become_password`, `vault_token`, …).
 fn var_secrets(rel: &Path, text: &str, vars: &serde_yaml_ng::Value) -> Vec<Diagnostic> {
-    // YAML with keys JSON cannot hold (numbers, lists) has no variables worth checking by name.
-    let Ok(json) = serde_json::to_value(vars) else {
-        return Vec::new();
-    };
     let mut found = Vec::new();
-    secrets::json_secrets(&json, "vars", &mut found);
+    if secrets::is_plain_yaml(vars) {
+        // The common case, walked as it is: the same paths as the JSON below would give.
+        secrets::yaml_secrets(vars, "vars", &mut found);
+    } else {
+        // YAML with keys JSON cannot hold (null, lists) has no variables worth checking by
+        // name; other keys (numbers, tags) are named as JSON names them.
+        let Ok(json) = serde_json::to_value(vars) else {
+            return Vec::new();
+        };
+        secrets::json_secrets(&json, "vars", &mut found);
+    }
     found
         .iter()
         .map(|path| {

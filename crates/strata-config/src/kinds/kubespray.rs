@@ -68,8 +68,7 @@ pub(crate) fn check_kubespray_config(rel: &Path, text: &str) -> Vec<Diagnostic> 
             .at_opt(at(&["image"])));
     }
     let mut found = Vec::new();
-    let extra = serde_json::Value::Object(config.extra_vars.clone().into_iter().collect());
-    secrets::json_secrets(&extra, "extraVars", &mut found);
+    secrets::json_member_secrets(&config.extra_vars, "extraVars", &mut found);
     for path in found {
         out.push(secrets::secret_diagnostic(
             rel,

@@ -22,8 +22,7 @@ pub(crate) fn check_platform(rel: &Path, text: &str, cx: &KindContext<'_>) -> Ve
     let mut seen = BTreeSet::new();
     let mut found = Vec::new();
     for r in &config.releases {
-        let values = serde_json::Value::Object(r.values.clone().into_iter().collect());
-        secrets::json_secrets(&values, &format!("{}.values", r.name), &mut found);
+        secrets::json_member_secrets(&r.values, &format!("{}.values", r.name), &mut found);
     }
     for path in found {
         out.push(secrets::secret_diagnostic(rel, text, &path, "keep it in a Kubernetes Secret and reference it by name (for example `existingSecret`)"));

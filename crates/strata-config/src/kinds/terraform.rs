@@ -7,23 +7,19 @@ use crate::{Diagnostic, secrets};
 
 /// `terraform.tfvars`: HCL assignments only, and no secret values.
 pub(crate) fn check_terraform(rel: &Path, text: &str, cx: &KindContext<'_>) -> Vec<Diagnostic> {
-    let body = match hcl::parse(text) {
+    // Parsed once, keeping positions (what `hcl::parse` does before it drops them); the typed
+    // body the checks below walk is converted from it.
+    let edit = match hcl::edit::parser::parse_body(text) {
         Ok(body) => body,
-        Err(hcl::Error::Parse(e)) => {
+        Err(e) => {
             let loc = e.location();
             return vec![
                 Diagnostic::error(rel, "invalid-hcl", format!("invalid HCL: {}", e.message()))
                     .at((loc.line(), loc.column())),
             ];
         }
-        Err(e) => {
-            return vec![Diagnostic::error(
-                rel,
-                "invalid-hcl",
-                format!("invalid HCL: {e}"),
-            )];
-        }
     };
+    let body = hcl::Body::from(edit.clone());
     let mut out = Vec::new();
     for block in body.blocks() {
         let ident = block.identifier();
@@ -57,6 +53,7 @@ pub(crate) fn check_terraform(rel: &Path, text: &str, cx: &KindContext<'_>) -> V
         rel,
         text,
         &body,
+        &edit,
         cx.terraform_modules,
     ));
     out

@@ -5,6 +5,8 @@ use std::ffi::OsString;
 use strata_exec::{Command, ExecError, RunOptions, Tool, find_tool_with, run, shell_quote};
 use strata_testkit::{TempDir, stand_in, stand_in_calls};
 
+mod stop;
+
 #[test]
 fn runs_in_the_given_directory_with_arguments_and_environment() {
     let bin = TempDir::new("exec-bin");

@@ -1,6 +1,23 @@
 //! Repository checks for the metadata types: the checked-in schemas match the types.
 
+mod output;
+
 use strata_metadata::{BundleMetadata, schema_files};
+
+/// Every file under `dir`, as `/`-separated paths below it.
+fn files_under(dir: &std::path::Path, prefix: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        if entry.file_type().unwrap().is_dir() {
+            names.extend(files_under(&entry.path(), &format!("{name}/")));
+        } else {
+            names.push(name);
+        }
+    }
+    names
+}
 
 /// `api/schemas/` holds exactly the schemas generated from the types. A stale file is rewritten
 /// locally (then the test fails so the change gets committed); under CI it only fails.
@@ -15,14 +32,13 @@ fn schemas_are_up_to_date() {
         if std::fs::read_to_string(&path).ok().as_deref() != Some(schema.content.as_str()) {
             stale.push(schema.name.to_owned());
             if !in_ci {
-                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
                 std::fs::write(&path, &schema.content).unwrap();
             }
         }
     }
     let expected: Vec<&str> = files.iter().map(|s| s.name).collect();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+    for name in files_under(&dir, "") {
         if !expected.contains(&name.as_str()) {
             stale.push(format!("{name} (no type produces it; delete it)"));
         }
@@ -87,5 +103,25 @@ fn metadata_rejects_unknown_fields_and_bad_digests() {
             .unwrap_err()
             .to_string()
             .contains("would leave its directory")
+    );
+}
+
+/// `docs/reference/output.md` links every `--output json` schema, so the table a script
+/// author reads names each document there is.
+#[test]
+fn the_output_reference_lists_every_document_schema() {
+    let doc =
+        std::fs::read_to_string(strata_testkit::workspace_root().join("docs/reference/output.md"))
+            .unwrap();
+    let missing: Vec<&str> = schema_files()
+        .iter()
+        .map(|s| s.name)
+        .filter(|n| n.starts_with("output/"))
+        .filter(|n| !doc.contains(&format!("(../../api/schemas/{n})")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/reference/output.md does not link: {}",
+        missing.join(", ")
     );
 }
