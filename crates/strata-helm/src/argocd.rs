@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use strata_exec::{Command, ExecError, RunOptions};
+use strata_exec::{Command, ExecError, Interrupt, RunOptions};
 use strata_metadata::PlatformConfig;
 
 use crate::HelmError;
@@ -46,17 +46,20 @@ pub fn argocd_crd_query(kubectl: &Path, kubeconfig: &Path, cwd: &Path) -> Comman
 /// Checks that ArgoCD's `Application` CRD is in the cluster, telling apart "not there"
 /// ([`HelmError::NoArgoCd`]), "not allowed to look" ([`HelmError::ArgoCdRefused`]: kubectl's
 /// `Error from server (Forbidden)` or `(Unauthorized)`) and "could not ask"
-/// ([`HelmError::ClusterUnreachable`]).
+/// ([`HelmError::ClusterUnreachable`]). `interrupt`, the run's stop request, stops a kubectl
+/// that hangs.
 pub fn argocd_gate(
     env: &str,
     kubectl: &Path,
     kubeconfig: &Path,
     cwd: &Path,
+    interrupt: Option<&Interrupt>,
 ) -> Result<(), HelmError> {
     let query = argocd_crd_query(kubectl, kubeconfig, cwd);
     let opts = RunOptions {
         capture_stdout: true,
         timeout: Some(strata_exec::PROBE_TIMEOUT),
+        interrupt,
         ..RunOptions::default()
     };
     match strata_exec::run(&query, &opts) {

@@ -96,7 +96,7 @@ pub fn deploy_business(
         all: Vec::new(),
         on_event,
     };
-    let kubeconfig = kubeconfig_for(layout, env, request.kubeconfig.as_deref(), ctx.dry_run)?;
+    let kubeconfig = kubeconfig_for(layout, env, request.kubeconfig.as_deref(), ctx, ctx.dry_run)?;
     notes.kubeconfig(layout, &kubeconfig);
     let namespace = match bundle.path(FileKind::Platform).filter(|p| p.is_file()) {
         Some(path) => argocd_namespace(&read_platform(&path)?).to_owned(),
@@ -106,7 +106,7 @@ pub fn deploy_business(
     if !ctx.dry_run {
         // The app-of-apps is only useful once ArgoCD (the platform's `argo-cd`) is there.
         let kubectl = find_kubectl(request.tools.kubectl.as_deref())?;
-        argocd_gate(env, &kubectl, &kubeconfig.path, &cwd)?;
+        argocd_gate(env, &kubectl, &kubeconfig.path, &cwd, ctx.interrupt)?;
         notes.push(Notice::info("gate: ArgoCD's Application CRD is installed"));
     }
     let (helm, helm_note) = find_helm(request.tools.helm.as_deref(), layout.root(), ctx.dry_run)?;

@@ -8,7 +8,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use strata_config::Layout;
-use strata_exec::{Command, RunOptions};
+use strata_exec::{Command, Interrupt, RunOptions};
 
 use crate::HelmError;
 
@@ -98,16 +98,18 @@ pub fn find_kubeconfig(
     }
 }
 
-/// [`find_kubeconfig`] with `KUBECONFIG` read from the process environment (the one place the
-/// Helm layers read it); in a dry run, a kubeconfig that cannot be found is assumed at the path
+/// [`find_kubeconfig`] with `KUBECONFIG` read through [`strata_exec::Context::var`] (the caller's
+/// variables, else the process environment; the one place the Helm layers read it); in a dry run, a kubeconfig that cannot be found is assumed at the path
 /// Kubespray's would have, since nothing reaches the cluster.
 pub(crate) fn kubeconfig_for(
     layout: &Layout,
     env: &str,
     explicit: Option<&Path>,
+    ctx: &strata_exec::Context<'_>,
     dry_run: bool,
 ) -> Result<Kubeconfig, HelmError> {
-    let var = std::env::var_os("KUBECONFIG");
+    // The caller's variables first, as for the tools.
+    let var = ctx.var("KUBECONFIG");
     match find_kubeconfig(layout, env, explicit, var.as_deref()) {
         Err(_) if dry_run => Ok(Kubeconfig {
             path: layout.kubespray_kubeconfig(env),
@@ -131,12 +133,14 @@ pub fn gate_commands(kubectl: &Path, kubeconfig: &Path, cwd: &Path) -> [Command;
 }
 
 /// The platform gate: the API server behind `kubeconfig` is ready and every node, at least one,
-/// is Ready. Returns how many nodes there are.
+/// is Ready. Returns how many nodes there are. `interrupt`, the run's stop request, stops a
+/// kubectl that hangs as it stops any command of the run.
 pub fn cluster_gate(
     env: &str,
     kubectl: &Path,
     kubeconfig: &Path,
     cwd: &Path,
+    interrupt: Option<&Interrupt>,
 ) -> Result<usize, HelmError> {
     let [readyz, nodes] = gate_commands(kubectl, kubeconfig, cwd);
     let opts = RunOptions {
@@ -144,6 +148,7 @@ pub fn cluster_gate(
         tail_lines: 5,
         // kubectl's own request timeout does not cover a credential plugin that hangs.
         timeout: Some(strata_exec::PROBE_TIMEOUT),
+        interrupt,
         ..RunOptions::default()
     };
     let unreachable = |source| HelmError::GateUnreachable {

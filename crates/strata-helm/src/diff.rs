@@ -133,7 +133,7 @@ pub fn diff_platform(
     {
         return Err(HelmError::NoDiffPlugin { major: helm.major });
     }
-    let kubeconfig = kubeconfig_for(layout, env, request.kubeconfig.as_deref(), false)?;
+    let kubeconfig = kubeconfig_for(layout, env, request.kubeconfig.as_deref(), ctx, false)?;
     notes.kubeconfig(layout, &kubeconfig);
     let plans = plans(layout, env, &config)?;
     let mut commands = Vec::new();

@@ -133,7 +133,7 @@ pub fn deploy_platform(
         all: Vec::new(),
         on_event,
     };
-    let kubeconfig = kubeconfig_for(layout, env, request.kubeconfig.as_deref(), ctx.dry_run)?;
+    let kubeconfig = kubeconfig_for(layout, env, request.kubeconfig.as_deref(), ctx, ctx.dry_run)?;
     notes.kubeconfig(layout, &kubeconfig);
     let cwd = work_dir(layout, env)?;
     if ctx.dry_run {
@@ -145,7 +145,7 @@ pub fn deploy_platform(
         ));
     } else {
         let kubectl = find_kubectl(request.tools.kubectl.as_deref())?;
-        let nodes = cluster_gate(env, &kubectl, &kubeconfig.path, &cwd)?;
+        let nodes = cluster_gate(env, &kubectl, &kubeconfig.path, &cwd, ctx.interrupt)?;
         notes.push(Notice::info(format!(
             "gate: the cluster answers, {nodes} {} Ready",
             if nodes == 1 { "node" } else { "nodes" }

@@ -336,7 +336,7 @@ pub fn status(
     let kubectl = ctx
         .find_tool(&crate::KUBECTL)
         .map_err(KubesprayError::Tool)?;
-    let status = cluster_status(&kubectl.path, &kubeconfig, layout.root())?;
+    let status = cluster_status(&kubectl.path, &kubeconfig, layout.root(), ctx.interrupt)?;
     Ok(StatusOutcome { kubeconfig, status })
 }
 

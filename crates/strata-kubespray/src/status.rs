@@ -239,10 +239,12 @@ pub fn status_commands(kubectl: &Path, kubeconfig: &Path, cwd: &Path) -> [Comman
 
 /// Asks the cluster behind `kubeconfig` whether it is ready and how its nodes are. An API
 /// server that does not answer, or answers not ready, is [`KubesprayError::ClusterUnreachable`].
+/// `interrupt`, the caller's stop request, stops a kubectl that hangs.
 pub fn cluster_status(
     kubectl: &Path,
     kubeconfig: &Kubeconfig,
     cwd: &Path,
+    interrupt: Option<&strata_exec::Interrupt>,
 ) -> Result<ClusterStatus, KubesprayError> {
     let [readyz, nodes] = status_commands(kubectl, &kubeconfig.path, cwd);
     let opts = RunOptions {
@@ -250,6 +252,7 @@ pub fn cluster_status(
         tail_lines: 5,
         // kubectl's own request timeout does not cover a credential plugin that hangs.
         timeout: Some(strata_exec::PROBE_TIMEOUT),
+        interrupt,
         ..RunOptions::default()
     };
     let unreachable = |source| KubesprayError::ClusterUnreachable {

@@ -194,3 +194,60 @@ fn the_first_ctrl_c_stops_the_running_command_and_the_run_is_interrupted() {
     let state = read_state(&repo.join(".strata/development"));
     assert_eq!(state.phases["images"].status, PhaseStatus::Interrupted);
 }
+
+/// The platform gate asks the cluster with kubectl, under a one-minute limit. A Ctrl-C while
+/// it waits on a cluster that never answers stops it at once, as it stops any command of the
+/// run, and the run is interrupted, not failed a minute later.
+#[test]
+fn a_ctrl_c_during_a_hung_cluster_gate_stops_it_and_the_run_is_interrupted() {
+    let repo = strata_testkit::sample_repo();
+    let bin = TempDir::new("bin");
+    let kubeconfig = bin.join("admin.conf");
+    std::fs::write(&kubeconfig, "apiVersion: v1\nkind: Config\n").unwrap();
+    let kubectl = strata_testkit::script(
+        bin.path(),
+        "kubectl",
+        "case \"$*\" in *version*) echo 'Client Version: v1.33.13'; exit 0 ;; esac\n\
+         exec sleep 120\n",
+    );
+    let opts = strata_deploy::DeployOptions {
+        only: vec![Phase::Validate, Phase::Generate, Phase::Platform],
+        vars: BTreeMap::from([
+            ("STRATA_HELM".to_owned(), bare_helm(&bin)),
+            ("STRATA_KUBECTL".to_owned(), kubectl.into_os_string()),
+            ("KUBECONFIG".to_owned(), kubeconfig.into_os_string()),
+        ]),
+        ..options(Mode::Deploy)
+    };
+    let interrupt = Interrupt::new();
+    let started = std::time::Instant::now();
+    let rec = run_with(&repo, &opts, &interrupt, |event| {
+        if matches!(
+            event,
+            DeployEvent::PhaseStarted {
+                phase: Phase::Platform,
+                ..
+            }
+        ) {
+            // Once the gate is waiting: a Ctrl-C handler runs on a thread of its own.
+            let interrupt = interrupt.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_secs(2));
+                interrupt.trigger();
+            });
+        }
+    });
+    let report = rec.report();
+    assert_eq!(report.result, RunResult::Interrupted, "{report:#?}");
+    assert!(
+        started.elapsed().as_secs() < 45,
+        "stopped, not left to its one-minute limit: {:?}",
+        started.elapsed()
+    );
+    let platform = report
+        .phases
+        .iter()
+        .find(|p| p.phase == Phase::Platform)
+        .unwrap();
+    assert_eq!(platform.status, ReportStatus::Interrupted);
+}
