@@ -71,12 +71,8 @@ fn main() -> ExitCode {
         Err(err) => {
             let (exit, hint) = classify(&err);
             let message = format!("{err:#}");
-            ui.error(&message, hint.as_deref());
             // `--output json` promises one JSON document on stdout, failures included.
-            ui.json(&strata_metadata::output::Failure::new(
-                &message,
-                hint.as_deref(),
-            ));
+            report::error(&ui, &message, hint.as_deref());
             ExitCode::from(exit.code())
         }
     }

@@ -32,8 +32,7 @@ pub(crate) fn open_bundle(layout: &Layout, env: &str, ui: &Ui) -> anyhow::Result
             let hint = format!(
                 "run `cargo xtask infra --env {env} --phase bootstrap`, or `cargo xtask generate env --id {env} --config <package>`"
             );
-            ui.error(&message, Some(&hint));
-            ui.json(&Failure::new(&message, Some(&hint)));
+            error(ui, &message, Some(&hint));
             Ok(None)
         }
         Err(e) => Err(e.into()),

@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 
 use strata_bundle::{BundleError, backfill, source_date_epoch};
 use strata_config::{AdoptError, Layout, add_environment};
-use strata_metadata::output::{
-    BackfillBundleOutput, BackfillOutput, BackfillPackageOutput, Failure,
-};
+use strata_metadata::output::{BackfillBundleOutput, BackfillOutput, BackfillPackageOutput};
 use strata_metadata::{EnvironmentId, FileKind, PackageId};
 
 use crate::Exit;
@@ -35,8 +33,7 @@ pub(crate) fn run(layout: &Layout, args: &BackfillArgs, ui: &Ui) -> anyhow::Resu
         let message =
             "`--to-package` writes a whole package environment, which names all six kinds";
         let hint = "add --platform, --provisioner and --kubespray-config";
-        ui.error(message, Some(hint));
-        ui.json(&Failure::new(message, Some(hint)));
+        crate::report::error(ui, message, Some(hint));
         return Ok(Exit::Invalid);
     }
     let generated_at = source_date_epoch()?.unwrap_or_else(|| {
@@ -130,8 +127,7 @@ fn to_package(
                 AdoptError::Io { .. } => unreachable!("handled above"),
             };
             let message = format!("{e}: it was left as it was (the backfilled bundle stays)");
-            ui.error(&message, Some(&hint));
-            ui.json(&Failure::new(&message, Some(&hint)));
+            crate::report::error(ui, &message, Some(&hint));
             return Ok(Exit::Invalid);
         }
     };

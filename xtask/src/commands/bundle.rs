@@ -2,7 +2,7 @@
 
 use strata_bundle::{Bundle, BundleError, Drift, verify};
 use strata_config::Layout;
-use strata_metadata::output::{Failure, VerifyOutput};
+use strata_metadata::output::VerifyOutput;
 
 use crate::Exit;
 use crate::cli::BundleCommand;
@@ -20,8 +20,7 @@ pub(crate) fn run(layout: &Layout, cmd: &BundleCommand, ui: &Ui) -> anyhow::Resu
                 "generate it with `cargo xtask generate env --id {} --config <package>`",
                 args.env
             );
-            ui.error(&message, Some(&hint));
-            ui.json(&Failure::new(&message, Some(&hint)));
+            crate::report::error(ui, &message, Some(&hint));
             return Ok(Exit::Invalid);
         }
         Err(e) => return Err(e.into()),

@@ -4,7 +4,7 @@
 use strata_bundle::{Bundle, source_date_epoch};
 use strata_config::Layout;
 use strata_deploy::{DeployOptions, Force, phase_tools};
-use strata_metadata::output::{Failure, PhaseForecast, StatusOutput, UnlockOutput, UnlockResult};
+use strata_metadata::output::{PhaseForecast, StatusOutput, UnlockOutput, UnlockResult};
 use strata_metadata::{
     DeployReport, ImageStatus, Mode, Phase, PhaseDetail, PhaseStatus, ReleaseStatus, ReportStatus,
     RunResult, StateBackendKind,
@@ -62,8 +62,7 @@ pub(crate) fn run(layout: &Layout, args: &DeployArgs, ui: &Ui) -> anyhow::Result
         Err(e) => {
             let message = report::chain(&e);
             let hint = e.hint();
-            ui.error(&message, hint.as_deref());
-            ui.json(&Failure::new(&message, hint.as_deref()));
+            report::error(ui, &message, hint.as_deref());
             return Ok(e.kind().exit());
         }
     };

@@ -11,7 +11,7 @@ use strata_helm::{
     platform_config, template_platform,
 };
 use strata_metadata::output::{
-    self, BusinessOutput, DiffOutput, Failure, GraphOutput, PlatformDeployOutput, ReleaseEntry,
+    self, BusinessOutput, DiffOutput, GraphOutput, PlatformDeployOutput, ReleaseEntry,
     TemplateOutput,
 };
 use strata_metadata::{Notice, NoticeLevel};
@@ -369,7 +369,6 @@ fn fail(ui: &Ui, err: &HelmError) -> Exit {
     }
     let message = report::chain(err);
     let hint = err.hint();
-    ui.error(&message, hint.as_deref());
-    ui.json(&Failure::new(message, hint.as_deref()));
+    report::error(ui, &message, hint.as_deref());
     err.kind().exit()
 }
